@@ -1,0 +1,43 @@
+package dev.outpost.config;
+
+import java.time.Duration;
+
+/**
+ * Sizes and limits of a node's two cache tiers, and the cache-wide policy knobs.
+ *
+ * @param memorySize bound of the memory tier, in bytes of bodies and headers
+ * @param memoryMaxObject larger objects are served from disk only
+ * @param diskSize bound of the disk tier; least valuable objects are evicted past it
+ * @param diskMaxObject larger objects are not stored: they stream through
+ * @param chunkSize bodies are stored in chunks of this size, each checksummed
+ * @param heuristicFraction freshness of a response without explicit freshness, as a fraction
+ *     of the time since its Last-Modified (RFC 9111 §4.2.2)
+ * @param heuristicMax cap of heuristic freshness
+ * @param maxVariants variants kept per URL when the origin sends Vary
+ * @param hitForPass how long a key whose response was not storable skips request collapsing
+ */
+public record CacheSettings(
+        DataSize memorySize,
+        DataSize memoryMaxObject,
+        DataSize diskSize,
+        DataSize diskMaxObject,
+        DataSize chunkSize,
+        Double heuristicFraction,
+        Duration heuristicMax,
+        Integer maxVariants,
+        Duration hitForPass) {
+
+    public static final CacheSettings DEFAULT = new CacheSettings(null, null, null, null, null, null, null, null, null);
+
+    public CacheSettings {
+        memorySize = memorySize == null ? DataSize.ofMebibytes(256) : memorySize;
+        memoryMaxObject = memoryMaxObject == null ? DataSize.ofMebibytes(4) : memoryMaxObject;
+        diskSize = diskSize == null ? DataSize.ofGibibytes(10) : diskSize;
+        diskMaxObject = diskMaxObject == null ? DataSize.ofGibibytes(4) : diskMaxObject;
+        chunkSize = chunkSize == null ? DataSize.ofKibibytes(256) : chunkSize;
+        heuristicFraction = heuristicFraction == null ? 0.1 : heuristicFraction;
+        heuristicMax = heuristicMax == null ? Duration.ofDays(1) : heuristicMax;
+        maxVariants = maxVariants == null ? 16 : maxVariants;
+        hitForPass = hitForPass == null ? Duration.ofSeconds(60) : hitForPass;
+    }
+}

@@ -1,0 +1,209 @@
+package dev.outpost.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Reads a config document (YAML or JSON) into its record type, with flags laid over the file,
+ * and validates it. Every problem is reported with file, line and key; nothing half-read ever
+ * reaches a caller.
+ *
+ * @param <T> the record read, e.g. {@link NodeConfig} or {@link DeliveryConfig}
+ */
+public final class ConfigReader<T> {
+
+    private final Class<T> type;
+    private final Function<T, List<ConfigProblem>> validator;
+
+    public ConfigReader(Class<T> type, Function<T, List<ConfigProblem>> validator) {
+        this.type = type;
+        this.validator = validator;
+    }
+
+    /** A reader of node config files. */
+    public static ConfigReader<NodeConfig> node() {
+        return new ConfigReader<>(NodeConfig.class, ConfigValidator::validate);
+    }
+
+    /** A reader of delivery config documents, as pushed to the control plane. */
+    public static ConfigReader<DeliveryConfig> delivery() {
+        return new ConfigReader<>(DeliveryConfig.class, ConfigValidator::validate);
+    }
+
+    /** A value read, and where each of its keys came from. */
+    public record Loaded<T>(T value, SourceMap source) {
+    }
+
+    /**
+     * Reads {@code file} (may be null: defaults and flags only) with {@code flags} laid over it.
+     * Flag keys are top-level keys or dotted paths ({@code cache.memory-size}); values are
+     * strings, or lists of strings for repeatable flags.
+     */
+    public Loaded<T> read(Path file, Map<String, ?> flags) {
+        String text = "";
+        String name = null;
+        if (file != null) {
+            name = file.toString();
+            try {
+                text = Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new ConfigException(name + ": cannot read: " + e.getMessage());
+            }
+        }
+        return parse(name, text, flags == null ? Map.of() : flags);
+    }
+
+    /** Reads a document given as text; {@code name} names it in errors (a file name, "request body"). */
+    public Loaded<T> parse(String name, String text) {
+        return parse(name, text, Map.of());
+    }
+
+    private Loaded<T> parse(String name, String text, Map<String, ?> flags) {
+        ObjectMapper mapper = name != null && name.endsWith(".json") ? OutpostJson.json() : OutpostJson.yaml();
+        String where = name == null ? "" : name + ":";
+        JsonNode tree;
+        try {
+            tree = text.isBlank() ? null : mapper.readTree(text);
+        } catch (JsonProcessingException e) {
+            var l = e.getLocation();
+            throw new ConfigException(where + (l == null ? "" : l.getLineNr() + ":" + l.getColumnNr() + ":")
+                    + " " + e.getOriginalMessage());
+        }
+        if (tree == null || tree.isNull() || tree.isMissingNode()) {
+            tree = JsonNodeFactory.instance.objectNode();
+        }
+        if (!tree.isObject()) {
+            throw new ConfigException(where + "1:1: the document must be a mapping of keys to values");
+        }
+        ObjectNode root = (ObjectNode) tree;
+        for (Map.Entry<String, ?> flag : flags.entrySet()) {
+            overlay(root, flag.getKey(), flag.getValue());
+        }
+        SourceMap source = text.isBlank() ? SourceMap.none(flags.keySet())
+                : SourceMap.of(name, text, mapper, flags.keySet());
+        T value;
+        try {
+            value = mapper.treeToValue(root, type);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source.describe(path(e)) + ": " + describe(e));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException((name == null ? "" : name + ": ") + e.getMessage());
+        }
+        List<ConfigProblem> problems = validator.apply(value);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.stream()
+                    .map(p -> source.describe(p.path()) + ": " + p.message())
+                    .toList());
+        }
+        return new Loaded<>(value, source);
+    }
+
+    private static void overlay(ObjectNode root, String key, Object value) {
+        String[] parts = key.split("\\.");
+        ObjectNode node = root;
+        for (int i = 0; i < parts.length - 1; i++) {
+            JsonNode child = node.get(parts[i]);
+            if (!(child instanceof ObjectNode)) {
+                child = node.putObject(parts[i]);
+            }
+            node = (ObjectNode) child;
+        }
+        String last = parts[parts.length - 1];
+        if (value instanceof Collection<?> list) {
+            ArrayNode array = node.putArray(last);
+            list.forEach(v -> array.add(String.valueOf(v)));
+        } else {
+            node.put(last, String.valueOf(value));
+        }
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                sb.append(sb.isEmpty() ? "" : ".").append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String path(JsonProcessingException e) {
+        return e instanceof JsonMappingException m ? path(m) : "";
+    }
+
+    private static String describe(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException u) {
+            Collection<Object> known = u.getKnownPropertyIds();
+            return "unknown key '" + u.getPropertyName() + "'"
+                    + (known == null || known.isEmpty() ? "" : " (known keys: "
+                    + known.stream().map(String::valueOf).sorted().collect(Collectors.joining(", ")) + ")");
+        }
+        if (e instanceof ValueInstantiationException v && v.getCause() != null) {
+            return v.getCause().getMessage();
+        }
+        if (e instanceof InvalidFormatException f) {
+            String msg = f.getOriginalMessage();
+            int reason = msg.indexOf(": ", msg.indexOf("from String"));
+            String why = msg.contains("from String") && reason > 0 ? msg.substring(reason + 2) : null;
+            return "invalid value '" + f.getValue() + "'" + (why == null ? " for " + simpleType(f) : ": " + why);
+        }
+        if (e instanceof MismatchedInputException m) {
+            return "expected " + simpleType(m) + ", found something else";
+        }
+        return e.getOriginalMessage();
+    }
+
+    private static String simpleType(MismatchedInputException e) {
+        Class<?> t = e.getTargetType();
+        if (t == null) {
+            return "a value";
+        }
+        Map<Class<?>, String> names = new LinkedHashMap<>();
+        names.put(Integer.class, "an integer");
+        names.put(int.class, "an integer");
+        names.put(Long.class, "an integer");
+        names.put(Double.class, "a number");
+        names.put(Boolean.class, "true or false");
+        names.put(String.class, "a string");
+        names.put(List.class, "a list");
+        names.put(java.time.Duration.class, "a duration such as 30s or 5m");
+        names.put(DataSize.class, "a size such as 256MiB");
+        String n = names.get(t);
+        if (n != null) {
+            return n;
+        }
+        if (t.isRecord()) {
+            return "a mapping of keys (" + t.getSimpleName() + ")";
+        }
+        if (t.isEnum()) {
+            List<String> values = new ArrayList<>();
+            for (Object c : t.getEnumConstants()) {
+                values.add(OutpostJson.kebab((Enum<?>) c));
+            }
+            return "one of " + String.join(", ", values);
+        }
+        return "a " + t.getSimpleName();
+    }
+}

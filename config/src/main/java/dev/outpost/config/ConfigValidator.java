@@ -1,0 +1,264 @@
+package dev.outpost.config;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * The checks a config must pass before anything runs with it. Each problem carries the key
+ * path it is about, so readers can point at file and line. Checks that need the machine (a
+ * port in use) happen where the resource is taken, and are reported through the same
+ * {@link SourceMap}.
+ */
+public final class ConfigValidator {
+
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final Pattern HOST = Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+
+    private ConfigValidator() {
+    }
+
+    /** Problems of a delivery config alone (as pushed to the control plane). */
+    public static List<ConfigProblem> validate(DeliveryConfig d) {
+        List<ConfigProblem> out = new ArrayList<>();
+        delivery(d, "", out, true);
+        return out;
+    }
+
+    /** Problems of a whole node config. */
+    public static List<ConfigProblem> validate(NodeConfig n) {
+        List<ConfigProblem> out = new ArrayList<>();
+        if (n.origin() != null) {
+            url(n.origin(), "origin", out);
+        }
+        for (int i = 0; i < n.shield().size(); i++) {
+            url(n.shield().get(i), "shield[" + i + "]", out);
+        }
+        if (n.controlPlane() != null) {
+            url(n.controlPlane(), "control-plane", out);
+        }
+        if (n.controlPlane() == null && n.origin() == null && n.origins() == null) {
+            out.add(new ConfigProblem("origin", "no origin: give --origin URL, an origins list, or --control-plane URL"));
+        }
+        for (int i = 0; i < n.trustedProxies().size(); i++) {
+            String cidr = n.trustedProxies().get(i);
+            if (!Cidr.isValid(cidr)) {
+                out.add(new ConfigProblem("trusted-proxies[" + i + "]", "not an address or CIDR network: '" + cidr + "'"));
+            }
+        }
+        if (n.tls() != null) {
+            TlsSettings t = n.tls();
+            if (t.listen() == null) {
+                out.add(new ConfigProblem("tls.listen", "missing: the address of the TLS listener"));
+            }
+            readable(t.certificate(), "tls.certificate", out, true);
+            readable(t.privateKey(), "tls.private-key", out, true);
+            readable(t.clientCa(), "tls.client-ca", out, false);
+        }
+        CacheSettings c = n.cache();
+        if (c.chunkSize().bytes() < 4096 || c.chunkSize().bytes() > 16L * 1024 * 1024) {
+            out.add(new ConfigProblem("cache.chunk-size", "must be between 4KiB and 16MiB, is " + c.chunkSize()));
+        }
+        if (c.memoryMaxObject().compareTo(c.memorySize()) > 0) {
+            out.add(new ConfigProblem("cache.memory-max-object", "larger than cache.memory-size (" + c.memorySize() + ")"));
+        }
+        if (c.heuristicFraction() < 0 || c.heuristicFraction() > 1) {
+            out.add(new ConfigProblem("cache.heuristic-fraction", "must be between 0 and 1"));
+        }
+        if (c.maxVariants() < 1) {
+            out.add(new ConfigProblem("cache.max-variants", "must be at least 1"));
+        }
+        HttpLimits l = n.limits();
+        if (l.maxHeaders() < 1) {
+            out.add(new ConfigProblem("limits.max-headers", "must be at least 1"));
+        }
+        if (l.maxConnectionsPerClient() < 1) {
+            out.add(new ConfigProblem("limits.max-connections-per-client", "must be at least 1"));
+        }
+        positive(n.heartbeatInterval(), "heartbeat-interval", out);
+        delivery(n.delivery(), "", out, n.controlPlane() == null || n.origins() != null || n.origin() != null);
+        return out;
+    }
+
+    private static void delivery(DeliveryConfig d, String prefix, List<ConfigProblem> out, boolean needsOrigin) {
+        for (int i = 0; i < d.hosts().size(); i++) {
+            if (!HOST.matcher(d.hosts().get(i)).matches()) {
+                out.add(new ConfigProblem(prefix + "hosts[" + i + "]", "not a host name: '" + d.hosts().get(i) + "'"));
+            }
+        }
+        if (d.unknownHostStatus() != 421 && d.unknownHostStatus() != 404) {
+            out.add(new ConfigProblem(prefix + "unknown-host-status", "must be 421 or 404"));
+        }
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < d.origins().size(); i++) {
+            OriginConfig o = d.origins().get(i);
+            String p = prefix + "origins[" + i + "]";
+            if (o.name() == null || o.name().isBlank()) {
+                out.add(new ConfigProblem(p + ".name", "missing: every origin needs a name"));
+            } else if (!names.add(o.name())) {
+                out.add(new ConfigProblem(p + ".name", "duplicate origin name '" + o.name() + "'"));
+            }
+            origin(o, p, out);
+        }
+        if (needsOrigin && d.origins().isEmpty()) {
+            out.add(new ConfigProblem(prefix + "origins", "no origin: give --origin URL or an origins list"));
+        }
+        rule(d.defaultRule(), prefix + "default-rule", names, out, needsOrigin || !d.origins().isEmpty());
+        for (int i = 0; i < d.rules().size(); i++) {
+            rule(d.rules().get(i), prefix + "rules[" + i + "]", names, out, true);
+        }
+    }
+
+    private static void origin(OriginConfig o, String p, List<ConfigProblem> out) {
+        if (o.servers().isEmpty()) {
+            out.add(new ConfigProblem(p + ".servers", "an origin needs at least one server"));
+        }
+        for (int j = 0; j < o.servers().size(); j++) {
+            OriginConfig.Server s = o.servers().get(j);
+            String sp = p + ".servers[" + j + "]";
+            if (s.url() == null) {
+                out.add(new ConfigProblem(sp + ".url", "missing"));
+            } else {
+                url(s.url(), sp + ".url", out);
+            }
+            if (s.weight() < 1) {
+                out.add(new ConfigProblem(sp + ".weight", "must be at least 1"));
+            }
+            if (s.maxConnections() < 0) {
+                out.add(new ConfigProblem(sp + ".max-connections", "must not be negative"));
+            }
+        }
+        positive(o.connectTimeout(), p + ".connect-timeout", out);
+        positive(o.readTimeout(), p + ".read-timeout", out);
+        if (o.healthCheck() != null) {
+            OriginConfig.HealthCheck h = o.healthCheck();
+            if (!h.path().startsWith("/")) {
+                out.add(new ConfigProblem(p + ".health-check.path", "must start with /"));
+            }
+            if (h.expectedStatus() < 100 || h.expectedStatus() > 599) {
+                out.add(new ConfigProblem(p + ".health-check.expected-status", "not an HTTP status"));
+            }
+            positive(h.interval(), p + ".health-check.interval", out);
+            positive(h.timeout(), p + ".health-check.timeout", out);
+            if (h.fall() < 1) {
+                out.add(new ConfigProblem(p + ".health-check.fall", "must be at least 1"));
+            }
+            if (h.rise() < 1) {
+                out.add(new ConfigProblem(p + ".health-check.rise", "must be at least 1"));
+            }
+        }
+        OriginConfig.Ejection e = o.ejection();
+        if (e.consecutiveFailures() < 1) {
+            out.add(new ConfigProblem(p + ".ejection.consecutive-failures", "must be at least 1"));
+        }
+        if (e.errorRate() <= 0 || e.errorRate() > 1) {
+            out.add(new ConfigProblem(p + ".ejection.error-rate", "must be above 0 and at most 1"));
+        }
+        if (e.maxTime().compareTo(e.baseTime()) < 0) {
+            out.add(new ConfigProblem(p + ".ejection.max-time", "shorter than ejection.base-time"));
+        }
+        if (o.retry().attempts() < 0) {
+            out.add(new ConfigProblem(p + ".retry.attempts", "must not be negative"));
+        }
+        if (o.retry().budget() < 0 || o.retry().budget() > 1) {
+            out.add(new ConfigProblem(p + ".retry.budget", "must be between 0 and 1"));
+        }
+    }
+
+    private static void rule(Rule r, String p, Set<String> origins, List<ConfigProblem> out, boolean checkOrigin) {
+        RuleMatch m = r.match();
+        int pathKinds = (m.pathPrefix() != null ? 1 : 0) + (m.pathGlob() != null ? 1 : 0) + (m.pathRegex() != null ? 1 : 0);
+        if (pathKinds > 1) {
+            out.add(new ConfigProblem(p + ".match", "give only one of path-prefix, path-glob and path-regex"));
+        }
+        if (m.pathPrefix() != null && !m.pathPrefix().startsWith("/")) {
+            out.add(new ConfigProblem(p + ".match.path-prefix", "must start with /"));
+        }
+        if (m.pathGlob() != null && !m.pathGlob().startsWith("/") && !m.pathGlob().startsWith("*")) {
+            out.add(new ConfigProblem(p + ".match.path-glob", "must start with / or *"));
+        }
+        if (m.pathRegex() != null) {
+            try {
+                Pattern.compile(m.pathRegex());
+            } catch (PatternSyntaxException e) {
+                out.add(new ConfigProblem(p + ".match.path-regex", "invalid regular expression: "
+                        + e.getDescription() + " near index " + e.getIndex()));
+            }
+        }
+        if (m.host() != null && !HOST.matcher(m.host()).matches()) {
+            out.add(new ConfigProblem(p + ".match.host", "not a host name or *.domain: '" + m.host() + "'"));
+        }
+        for (int i = 0; i < m.methods().size(); i++) {
+            if (!TOKEN.matcher(m.methods().get(i)).matches()) {
+                out.add(new ConfigProblem(p + ".match.methods[" + i + "]", "not a method name"));
+            }
+        }
+        if (checkOrigin && r.origin() != null && !origins.contains(r.origin())) {
+            out.add(new ConfigProblem(p + ".origin", "unknown origin '" + r.origin() + "'"
+                    + (origins.isEmpty() ? "" : " (origins: " + String.join(", ", origins.stream().sorted().toList()) + ")")));
+        }
+        CacheKeyPolicy k = r.cacheKey();
+        if (k != null && (k.query() == CacheKeyPolicy.QueryMode.ALLOW || k.query() == CacheKeyPolicy.QueryMode.DENY)
+                && k.queryParams().isEmpty()) {
+            out.add(new ConfigProblem(p + ".cache-key.query-params", "needed when query is allow or deny"));
+        }
+        if (k != null) {
+            for (int i = 0; i < k.headers().size(); i++) {
+                if (!TOKEN.matcher(k.headers().get(i)).matches()) {
+                    out.add(new ConfigProblem(p + ".cache-key.headers[" + i + "]", "not a header name"));
+                }
+            }
+        }
+        if (r.rateLimit() != null) {
+            RateLimit rl = r.rateLimit();
+            if (rl.requestsPerSecond() <= 0) {
+                out.add(new ConfigProblem(p + ".rate-limit.requests-per-second", "must be above 0"));
+            }
+            if (rl.burst() < 1) {
+                out.add(new ConfigProblem(p + ".rate-limit.burst", "must be at least 1"));
+            }
+            if (!rl.key().equals("client-ip") && !(rl.key().startsWith("header:") && rl.key().length() > 7)) {
+                out.add(new ConfigProblem(p + ".rate-limit.key", "must be client-ip or header:NAME"));
+            }
+        }
+        if (r.browserCacheControl() != null && r.browserCacheControl().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
+            out.add(new ConfigProblem(p + ".browser-cache-control", "control characters are not allowed"));
+        }
+    }
+
+    private static void positive(Duration d, String path, List<ConfigProblem> out) {
+        if (d != null && (d.isNegative() || d.isZero())) {
+            out.add(new ConfigProblem(path, "must be longer than 0"));
+        }
+    }
+
+    private static void url(String text, String path, List<ConfigProblem> out) {
+        try {
+            URI u = new URI(text);
+            if (!"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme())) {
+                out.add(new ConfigProblem(path, "not an http or https URL: '" + text + "'"));
+            } else if (u.getHost() == null) {
+                out.add(new ConfigProblem(path, "URL without a host: '" + text + "'"));
+            }
+        } catch (java.net.URISyntaxException e) {
+            out.add(new ConfigProblem(path, "not a URL: '" + text + "' (" + e.getReason() + ")"));
+        }
+    }
+
+    private static void readable(String file, String path, List<ConfigProblem> out, boolean required) {
+        if (file == null) {
+            if (required) {
+                out.add(new ConfigProblem(path, "missing"));
+            }
+        } else if (!Files.isReadable(Path.of(file))) {
+            out.add(new ConfigProblem(path, "cannot read file '" + file + "'"));
+        }
+    }
+}

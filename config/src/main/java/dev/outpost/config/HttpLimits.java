@@ -1,0 +1,37 @@
+package dev.outpost.config;
+
+import java.time.Duration;
+
+/**
+ * Limits on what clients may send, so one client can't exhaust a node. Safe defaults; every
+ * one can be raised for origins that need more.
+ *
+ * @param maxRequestLine longer request lines get 414
+ * @param maxHeaderBytes larger request headers get 431
+ * @param maxHeaders more request header fields get 431
+ * @param maxRequestBody larger bodies of unsafe methods get 413
+ * @param headerTimeout time allowed to send the request head (slowloris)
+ * @param idleTimeout a keep-alive connection idle this long is closed
+ * @param maxConnectionsPerClient concurrent connections allowed from one address
+ */
+public record HttpLimits(
+        DataSize maxRequestLine,
+        DataSize maxHeaderBytes,
+        Integer maxHeaders,
+        DataSize maxRequestBody,
+        Duration headerTimeout,
+        Duration idleTimeout,
+        Integer maxConnectionsPerClient) {
+
+    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null);
+
+    public HttpLimits {
+        maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
+        maxHeaderBytes = maxHeaderBytes == null ? DataSize.ofKibibytes(32) : maxHeaderBytes;
+        maxHeaders = maxHeaders == null ? 100 : maxHeaders;
+        maxRequestBody = maxRequestBody == null ? DataSize.ofMebibytes(10) : maxRequestBody;
+        headerTimeout = headerTimeout == null ? Duration.ofSeconds(10) : headerTimeout;
+        idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
+        maxConnectionsPerClient = maxConnectionsPerClient == null ? 512 : maxConnectionsPerClient;
+    }
+}

@@ -1,0 +1,74 @@
+package dev.outpost.config;
+
+import java.time.Duration;
+
+/**
+ * One per-path caching rule. Rules are tried in order, the first whose {@link RuleMatch} holds
+ * applies, and the {@code default-rule} applies when none does. Absent settings fall back to
+ * the default rule's, then to the built-in defaults: a rule only says what it changes.
+ *
+ * @param name shown in logs and metrics
+ * @param match what the rule applies to
+ * @param origin the name of the origin pool to fetch from
+ * @param ttl edge freshness lifetime; with {@code ttl-mode: default} only when the origin gives none
+ * @param ttlMode {@code default} (the origin's freshness wins) or {@code override}
+ * @param browserCacheControl Cache-Control sent to clients instead of the origin's
+ * @param bypass neither look up nor store: every request goes to the origin
+ * @param forceCache store even when the origin says private, no-store or no-cache
+ * @param cacheKey what the cache key is made of
+ * @param staleWhileRevalidate window for serving stale while one background fetch refreshes
+ * @param staleIfError window for serving stale when the origin fails
+ * @param ignoreClientNoCache serve from cache even when clients send no-cache or max-age=0
+ * @param cacheSetCookie store responses that carry Set-Cookie (the header is stored and replayed)
+ * @param errorTtl the longest an error response (status 400 and above) is kept; 0 stores none
+ * @param rateLimit per-client request rate, answered 429 beyond it
+ */
+public record Rule(
+        String name,
+        RuleMatch match,
+        String origin,
+        Duration ttl,
+        TtlMode ttlMode,
+        String browserCacheControl,
+        Boolean bypass,
+        Boolean forceCache,
+        CacheKeyPolicy cacheKey,
+        Duration staleWhileRevalidate,
+        Duration staleIfError,
+        Boolean ignoreClientNoCache,
+        Boolean cacheSetCookie,
+        Duration errorTtl,
+        RateLimit rateLimit) {
+
+    /** The built-in defaults every rule falls back to. */
+    public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
+            false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, false, false,
+            Duration.ofSeconds(10), null);
+
+    public Rule {
+        match = match == null ? RuleMatch.ANY : match;
+    }
+
+    /** This rule with every absent setting taken from {@code base}. */
+    public Rule withDefaults(Rule base) {
+        return new Rule(
+                name != null ? name : base.name,
+                match,
+                origin != null ? origin : base.origin,
+                ttl != null ? ttl : base.ttl,
+                ttlMode != null ? ttlMode : base.ttlMode,
+                browserCacheControl != null ? browserCacheControl : base.browserCacheControl,
+                bypass != null ? bypass : base.bypass,
+                forceCache != null ? forceCache : base.forceCache,
+                cacheKey != null ? cacheKey : base.cacheKey,
+                staleWhileRevalidate != null ? staleWhileRevalidate : base.staleWhileRevalidate,
+                staleIfError != null ? staleIfError : base.staleIfError,
+                ignoreClientNoCache != null ? ignoreClientNoCache : base.ignoreClientNoCache,
+                cacheSetCookie != null ? cacheSetCookie : base.cacheSetCookie,
+                errorTtl != null ? errorTtl : base.errorTtl,
+                rateLimit != null ? rateLimit : base.rateLimit);
+    }
+
+    /** How {@code ttl} combines with the origin's own freshness. */
+    public enum TtlMode { DEFAULT, OVERRIDE }
+}
