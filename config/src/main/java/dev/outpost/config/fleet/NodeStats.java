@@ -1,0 +1,46 @@
+package dev.outpost.config.fleet;
+
+import java.util.Map;
+
+/**
+ * A node's traffic and cache counters since it started: what its admin {@code GET /stats}
+ * returns and what heartbeats carry to the control plane. Ratios are precomputed for people;
+ * sums across nodes should use the counters.
+ *
+ * @param requests client requests answered
+ * @param hits answered from cache without contacting the origin (fresh, or stale by policy)
+ * @param misses fetched from the origin (or a shield) because nothing usable was stored
+ * @param stale served stale (stale-while-revalidate, stale-if-error)
+ * @param revalidated answered from cache after the origin confirmed it with a 304
+ * @param bypass not looked up by rule, method or hit-for-pass
+ * @param errors answered with a 5xx made by the node itself
+ * @param responseBytes body bytes sent to clients
+ * @param hitBytes body bytes sent to clients from cache
+ * @param originRequests requests sent upstream (origin or shield)
+ * @param originBytes body bytes received from upstream
+ * @param hitRatio hits / (requests that could be cached)
+ * @param byteHitRatio hitBytes / responseBytes
+ * @param originOffload requests / originRequests (higher is better)
+ * @param tiers per-tier counters, keyed {@code memory} and {@code disk}
+ */
+public record NodeStats(
+        long requests,
+        long hits,
+        long misses,
+        long stale,
+        long revalidated,
+        long bypass,
+        long errors,
+        long responseBytes,
+        long hitBytes,
+        long originRequests,
+        long originBytes,
+        double hitRatio,
+        double byteHitRatio,
+        double originOffload,
+        Map<String, TierStats> tiers) {
+
+    public NodeStats {
+        tiers = tiers == null ? Map.of() : Map.copyOf(tiers);
+    }
+}
