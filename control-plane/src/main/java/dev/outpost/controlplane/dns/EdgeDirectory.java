@@ -1,0 +1,17 @@
+package dev.outpost.controlplane.dns;
+
+import java.util.List;
+
+/**
+ * The edges DNS may answer with, as the node registry knows them. The registry implements it;
+ * steering reads {@link #edges()} and recomputes its answers whenever {@link #version()}
+ * changes, so an edge that turns unhealthy or is drained drops out at once.
+ */
+public interface EdgeDirectory {
+
+    /** Every registered edge (role edge), healthy or not. */
+    List<EdgeCandidate> edges();
+
+    /** Increases whenever any edge's health, drain state, address or coordinates change. */
+    long version();
+}
