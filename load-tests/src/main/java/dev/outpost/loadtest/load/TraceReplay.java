@@ -16,8 +16,17 @@ import java.util.function.IntFunction;
  */
 public final class TraceReplay {
 
-    /** Requests sent, non-200 answers, and the first problem seen. */
-    public record Result(long requests, long failures, String firstFailure, double seconds) {
+    /** Requests sent, answers that said they were hits, non-200 answers, and the first problem seen. */
+    public record Result(long requests, long headerHits, long failures, String firstFailure, double seconds) {
+    }
+
+    /**
+     * Whether a response's Cache-Status (or X-Cache) says it was served from the cache: RFC 9211's
+     * {@code hit} parameter, or nginx's and Varnish's {@code HIT}; a {@code fwd=} means it was not.
+     */
+    public static boolean saysHit(String cacheStatus) {
+        String s = cacheStatus.toLowerCase(java.util.Locale.ROOT);
+        return !s.contains("fwd=") && s.matches("(?s).*\\bhit\\b.*");
     }
 
     private TraceReplay() {
@@ -28,6 +37,7 @@ public final class TraceReplay {
         AtomicInteger next = new AtomicInteger();
         AtomicLong sent = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        AtomicLong hits = new AtomicLong();
         StringBuffer first = new StringBuffer();
         long t0 = System.nanoTime();
         try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -40,6 +50,9 @@ public final class TraceReplay {
                             sent.incrementAndGet();
                             try {
                                 RawHttpClient.Response r = client.get(pathOf.apply(trace[i]));
+                                if (saysHit(r.cacheStatus())) {
+                                    hits.incrementAndGet();
+                                }
                                 if (r.status() != 200) {
                                     failed.incrementAndGet();
                                     if (first.isEmpty()) {
@@ -66,6 +79,6 @@ public final class TraceReplay {
                 }
             }
         }
-        return new Result(sent.get(), failed.get(), first.toString(), (System.nanoTime() - t0) / 1e9);
+        return new Result(sent.get(), hits.get(), failed.get(), first.toString(), (System.nanoTime() - t0) / 1e9);
     }
 }

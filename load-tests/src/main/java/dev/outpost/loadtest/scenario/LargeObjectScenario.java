@@ -121,8 +121,8 @@ public final class LargeObjectScenario implements Scenario {
                 return;
             }
             s.add("cold", k, mibPerSecond(size, t1 - t0));
+            waitStored();
             long originBefore = origin.requests(path);
-            waitStored(sys, origin, path);
             long t2 = System.nanoTime();
             RawHttpClient.Response warm = c.get(path);
             long t3 = System.nanoTime();
@@ -163,7 +163,7 @@ public final class LargeObjectScenario implements Scenario {
     }
 
     /** A cache may finish storing just after the last byte went out: give it a moment (bounded). */
-    private static void waitStored(CacheSystem sys, BenchOrigin origin, String path) {
+    private static void waitStored() {
         try {
             Thread.sleep(500);
         } catch (InterruptedException e) {
