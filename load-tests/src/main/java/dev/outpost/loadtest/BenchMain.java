@@ -137,6 +137,7 @@ public final class BenchMain implements Callable<Integer> {
         Optional<String> server = cpuList(serverCpus, cpus >= 2 ? "0" : null);
         Optional<String> client = cpuList(clientCpus, cpus >= 2 ? "1" : null);
         List<String> runNotes = new ArrayList<>(notes);
+        String loadAtStart = loadAverage();
         if (server.isEmpty() || client.isEmpty() || !Proc.exists("taskset")) {
             runNotes.add("Servers and load generators are not pinned to separate CPUs (" + cpus + " CPU(s), taskset "
                     + (Proc.exists("taskset") ? "present" : "missing") + "): figures include their contention.");
@@ -195,6 +196,9 @@ public final class BenchMain implements Callable<Integer> {
         }
         Systems.deleteTree(workDir.resolve("systems"));
 
+        runNotes.add("Load average (1, 5, 15 min) at the start: " + loadAtStart + "; at the end: " + loadAverage()
+                + ". Other work on the machine slows every system; ratios come from the same run, alternated, and hold up "
+                + "better than absolute figures.");
         long secs = (System.nanoTime() - started) / 1_000_000_000L;
         String stamp = DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm").withZone(ZoneOffset.UTC).format(startedAt);
         String stem = stamp + "-" + opts.mode();
@@ -253,6 +257,15 @@ public final class BenchMain implements Callable<Integer> {
             return n;
         } catch (IOException | RuntimeException e) {
             return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).strip().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
