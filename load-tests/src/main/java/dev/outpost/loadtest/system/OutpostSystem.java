@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 /**
  * The Outpost edge node, started from {@code edge-node/target/edge-node.jar} with the flags of
  * the design's contract only ({@code --origin --listen --admin --data-dir --access-log
- * --cache.memory-size --cache.disk-size}); readiness is {@code GET /healthz} on the admin port,
+ * --cache.memory-size --cache.memory-max-object --cache.disk-size}); readiness is {@code GET /healthz} on the admin port,
  * objects held come from {@code outpost_cache_entries{tier}} on {@code /metrics}. The JVM writes
  * a GC log ({@code gc.log}) so the large-object scenario can read the heap.
  */
@@ -41,6 +41,9 @@ final class OutpostSystem extends ProcessSystem {
         this.adminPort = adminPort;
         this.settings = settings;
     }
+
+    /** The node's default largest object for memory; a smaller memory tier needs a smaller one (the node refuses otherwise). */
+    static final long MEMORY_MAX_OBJECT = 4L << 20;
 
     static Optional<String> unavailable(BenchEnv env) {
         if (!Files.isRegularFile(env.edgeJar())) {
@@ -89,6 +92,7 @@ final class OutpostSystem extends ProcessSystem {
                 "--data-dir", dir.resolve("cache").toAbsolutePath().toString(),
                 "--access-log", "off",
                 "--cache.memory-size", DataSize.ofBytes(memory).toString(),
+                "--cache.memory-max-object", DataSize.ofBytes(Math.min(MEMORY_MAX_OBJECT, memory)).toString(),
                 "--cache.disk-size", DataSize.ofBytes(disk).toString()));
         return cmd;
     }
@@ -106,7 +110,8 @@ final class OutpostSystem extends ProcessSystem {
         awaitHttp(p, log, "Outpost", adminPort, "/healthz", Duration.ofSeconds(60));
         awaitHttp(p, log, "Outpost", port, "/__ready", Duration.ofSeconds(10));
         return new OutpostSystem(p, dir, log, port, adminPort,
-                "Outpost: --cache.memory-size " + DataSize.ofBytes(t[0]) + " --cache.disk-size " + DataSize.ofBytes(t[1])
+                "Outpost: --cache.memory-size " + DataSize.ofBytes(t[0]) + " --cache.memory-max-object "
+                        + DataSize.ofBytes(Math.min(MEMORY_MAX_OBJECT, t[0])) + " --cache.disk-size " + DataSize.ofBytes(t[1])
                         + " --access-log off");
     }
 
