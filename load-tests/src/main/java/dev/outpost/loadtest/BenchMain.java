@@ -14,6 +14,7 @@ import dev.outpost.loadtest.scenario.HerdScenario;
 import dev.outpost.loadtest.scenario.HitRatioScenario;
 import dev.outpost.loadtest.scenario.HotHitsScenario;
 import dev.outpost.loadtest.scenario.LargeObjectScenario;
+import dev.outpost.loadtest.scenario.OffloadScenario;
 import dev.outpost.loadtest.scenario.RevalidationScenario;
 import dev.outpost.loadtest.scenario.Scenario;
 import dev.outpost.loadtest.system.BenchEnv;
@@ -49,17 +50,17 @@ import picocli.CommandLine.Option;
 @Command(name = "load-tests/run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmarks Outpost side by side with nginx (proxy_cache) and Varnish on this machine and writes a "
                 + "markdown report with charts under load-tests/results/.",
-                "Scenarios, in report order: hot, large, herd, zipf, revalidation, purge, dns."})
+                "Scenarios, in report order: hot, large, herd, zipf, revalidation, offload, purge, dns."})
 public final class BenchMain implements Callable<Integer> {
 
-    static final List<String> SCENARIOS = List.of("hot", "large", "herd", "zipf", "revalidation", "purge", "dns");
+    static final List<String> SCENARIOS = List.of("hot", "large", "herd", "zipf", "revalidation", "offload", "purge", "dns");
 
     @Option(names = "--quick", description = "About two minutes: one round, shorter loads, a 256 MiB large object. "
             + "Figures are not comparable with a full run's.")
     boolean quick;
 
     @Option(names = "--only", split = ",", paramLabel = "SCENARIO", description = "Run only these scenarios (comma-separated): "
-            + "hot, large, herd, zipf, revalidation, purge, dns. The report keeps every section; the others say 'not selected'.")
+            + "hot, large, herd, zipf, revalidation, offload, purge, dns. The report keeps every section; the others say 'not selected'.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--systems", split = ",", paramLabel = "SYSTEM", description = "Systems to measure (default: outpost,nginx,varnish).")
@@ -176,7 +177,7 @@ public final class BenchMain implements Callable<Integer> {
 
         BenchContext ctx = new BenchContext(sys, measured, skipped, opts, BenchMain::log);
         List<Scenario> all = List.of(new HotHitsScenario(), new LargeObjectScenario(), new HerdScenario(), new HitRatioScenario(),
-                new RevalidationScenario(), ContributedScenario.purge(), ContributedScenario.dns());
+                new RevalidationScenario(), new OffloadScenario(), ContributedScenario.purge(), ContributedScenario.dns());
         List<Section> sections = new ArrayList<>();
         for (Scenario s : all) {
             if (!only.isEmpty() && !only.contains(s.id())) {

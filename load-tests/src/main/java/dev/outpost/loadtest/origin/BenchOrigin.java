@@ -172,7 +172,9 @@ public final class BenchOrigin implements AutoCloseable {
         }
         ex.startBlocking();
         long sent = 0;
-        try (OutputStream out = ex.getOutputStream()) {
+        boolean counted = false;
+        OutputStream out = ex.getOutputStream();
+        try {
             int offset = o.patternOffset();
             while (sent < o.size()) {
                 int n = (int) Math.min(CHUNK, o.size() - sent);
@@ -180,10 +182,15 @@ public final class BenchOrigin implements AutoCloseable {
                 out.write(PATTERN, start, n);
                 sent += n;
             }
-        } catch (IOException e) {
-            // the cache went away mid-body; count what was sent
-        } finally {
+            // counted before the close that completes the response, so a client that has the
+            // whole body always finds it counted
             count(path, sent, false);
+            counted = true;
+            out.close();
+        } catch (IOException e) {
+            if (!counted) {
+                count(path, sent, false); // the cache went away mid-body: count what was sent
+            }
         }
     }
 

@@ -15,7 +15,7 @@ public record BenchOptions(String mode, int rounds, Duration hotDuration, boolea
 
     public static BenchOptions full() {
         return new BenchOptions("full", 3, Duration.ofSeconds(4), true, 1L << 30, 200, 1000,
-                10_000, 100_000, 0.9, 42, 4096, 0.10, List.of(0.02, 0.05, 0.10, 0.20, 0.50), 1, 100, 64 * 1024, 1.0);
+                10_000, 100_000, 0.9, 42, 4096, 0.10, List.of(0.02, 0.10, 0.20, 0.50), 1, 100, 64 * 1024, 1.0);
     }
 
     public static BenchOptions quick() {

@@ -30,7 +30,7 @@ import java.util.OptionalDouble;
  */
 public final class HitRatioScenario implements Scenario {
 
-    static final int CONNECTIONS = 8;
+    static final int CONNECTIONS = 32;
 
     @Override
     public String id() {
@@ -62,7 +62,7 @@ public final class HitRatioScenario implements Scenario {
         RoundSamples main = new RoundSamples();
         Map<Double, RoundSamples> curve = new LinkedHashMap<>();
         Map<SystemKind, String> held = new LinkedHashMap<>();
-        var deadline = ctx.deadline(Duration.ofMinutes(8));
+        var deadline = ctx.deadline(Duration.ofMinutes(10));
         int rounds = 0;
         try (BenchOrigin origin = BenchOrigin.start(0)) {
             for (int r = 0; r < o.rounds() && !deadline.passed(); r++) {
@@ -86,7 +86,7 @@ public final class HitRatioScenario implements Scenario {
             }
         }
         if (rounds < o.rounds()) {
-            notes.add("time bound (" + ctx.options().budget(Duration.ofMinutes(8)).toSeconds() + "s) reached after " + rounds
+            notes.add("time bound (" + ctx.options().budget(Duration.ofMinutes(10)).toSeconds() + "s) reached after " + rounds
                     + " of " + o.rounds() + " rounds");
         }
         held.forEach((k, v) -> notes.add(k.display() + " objects held at the end of the last " + pct(o.zipfCapacity())
@@ -102,7 +102,7 @@ public final class HitRatioScenario implements Scenario {
                 main.metric("hit", "Hit ratio at " + pct(o.zipfCapacity()) + " capacity", "ratio", 4, Metric.Better.HIGHER),
                 main.metric("header", "Hit ratio by the responses' cache-status headers (cross-check)", "ratio", 4, Metric.Better.HIGHER),
                 main.metric("origin", "Origin requests", "requests", 0, Metric.Better.LOWER),
-                main.metric("rps", "Replay rate (8 connections, mostly misses)", "req/s", 0, Metric.Better.HIGHER));
+                main.metric("rps", "Replay rate (" + CONNECTIONS + " connections)", "req/s", 0, Metric.Better.HIGHER));
         List<List<String>> rows = new ArrayList<>();
         Map<String, List<double[]>> series = new LinkedHashMap<>();
         for (SystemKind k : SystemKind.values()) {

@@ -129,7 +129,8 @@ public final class LargeObjectScenario implements Scenario {
             if (warm.status() == 200 && warm.bodyBytes() == size) {
                 s.add("warm", k, mibPerSecond(size, t3 - t2));
                 if (origin.requests(path) > originBefore) {
-                    notes.add(k.display() + " round " + (round + 1) + ": the warm fetch went to the origin again (not stored?)");
+                    notes.add(k.display() + " round " + (round + 1) + ": the warm fetch went to the origin again (not stored; "
+                            + "cache status of the cold fetch: '" + cold.cacheStatus() + "', of the warm one: '" + warm.cacheStatus() + "')");
                 }
             } else {
                 notes.add(k.display() + " round " + (round + 1) + ": warm fetch answered " + warm.status());

@@ -98,6 +98,11 @@ final class OutpostSystem extends ProcessSystem {
     }
 
     static CacheSystem start(BenchEnv env, Path dir, String originUrl, Sizing sizing) throws Systems.StartException {
+        return start(env, dir, originUrl, sizing, List.of());
+    }
+
+    static CacheSystem start(BenchEnv env, Path dir, String originUrl, Sizing sizing, List<String> extraFlags)
+            throws Systems.StartException {
         Optional<String> why = unavailable(env);
         if (why.isPresent()) {
             throw new Systems.StartException("Outpost: " + why.get());
@@ -106,13 +111,15 @@ final class OutpostSystem extends ProcessSystem {
         int adminPort = Systems.freePort();
         long[] t = tiers(sizing);
         Path log = dir.resolve("edge-node.out");
-        Process p = Proc.start(env.serverCpus(), command(env, dir, originUrl, port, adminPort, t[0], t[1]), log);
+        List<String> cmd = new ArrayList<>(command(env, dir, originUrl, port, adminPort, t[0], t[1]));
+        cmd.addAll(extraFlags);
+        Process p = Proc.start(env.serverCpus(), cmd, log);
         awaitHttp(p, log, "Outpost", adminPort, "/healthz", Duration.ofSeconds(60));
         awaitHttp(p, log, "Outpost", port, "/__ready", Duration.ofSeconds(10));
         return new OutpostSystem(p, dir, log, port, adminPort,
                 "Outpost: --cache.memory-size " + DataSize.ofBytes(t[0]) + " --cache.memory-max-object "
                         + DataSize.ofBytes(Math.min(MEMORY_MAX_OBJECT, t[0])) + " --cache.disk-size " + DataSize.ofBytes(t[1])
-                        + " --access-log off");
+                        + " --access-log off" + (extraFlags.isEmpty() ? "" : " " + String.join(" ", extraFlags)));
     }
 
     @Override

@@ -15,9 +15,12 @@ public record Sizing(long capacityBytes, long objectSize, boolean largeObjects) 
         return new Sizing(1L << 30, 1024, false);
     }
 
-    /** Room for a 1 GiB object on disk. */
+    /**
+     * Room for a 1 GiB object on disk: 5 GiB for every system, since Outpost's disk tier does
+     * not admit an object larger than a quarter of its size.
+     */
     public static Sizing large() {
-        return new Sizing(3L << 30, 1L << 30, true);
+        return new Sizing(5L << 30, 1L << 30, true);
     }
 
     public long objects() {

@@ -65,6 +65,20 @@ public final class Systems {
         };
     }
 
+    /**
+     * Starts an Outpost node with flags beyond the standalone ones (e.g. {@code --role shield},
+     * {@code --shield URL}, {@code --node-id ID}), for the fleet scenarios.
+     */
+    public CacheSystem startOutpost(String originUrl, Sizing sizing, List<String> extraFlags) throws StartException {
+        Path dir = env.workDir().resolve("systems").resolve("outpost-" + SEQ.incrementAndGet());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StartException("Outpost: cannot prepare " + dir + ": " + e.getMessage());
+        }
+        return OutpostSystem.start(env, dir, originUrl, sizing, extraFlags);
+    }
+
     /** A system that would not start: the message says why in one line. */
     public static final class StartException extends Exception {
         public StartException(String message) {
