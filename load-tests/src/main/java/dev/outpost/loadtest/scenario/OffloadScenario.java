@@ -56,6 +56,7 @@ public final class OffloadScenario implements Scenario {
         var deadline = ctx.deadline(Duration.ofMinutes(4));
         List<List<String>> rows = new ArrayList<>();
         long[] originByConfig = new long[2];
+        long shieldHeld = -1;
         try (BenchOrigin origin = BenchOrigin.start(0)) {
             for (int withShield = 0; withShield <= 1 && !deadline.passed(); withShield++) {
                 String config = withShield == 1 ? EDGES + " edges + 1 shield" : EDGES + " edges, no shield";
@@ -126,6 +127,10 @@ public final class OffloadScenario implements Scenario {
                             String.format(Locale.ROOT, "%.4f", sent == 0 ? 0 : 1 - originRequests / (double) sent)));
                     if (withShield == 0) {
                         notes.add(nodes.getFirst().settings());
+                    } else {
+                        var held = nodes.getFirst().objectsHeld();
+                        shieldHeld = held.values().stream().mapToLong(Long::longValue).sum();
+                        notes.add("Objects held by the shield at the end: " + held);
                     }
                 } catch (Systems.StartException e) {
                     notes.add(config + ": " + e.getMessage());
@@ -137,8 +142,9 @@ public final class OffloadScenario implements Scenario {
                 }
             }
         }
-        if (rows.size() == 2 && originByConfig[1] >= originByConfig[0]) {
-            notes.add("The shield did not reduce origin requests: shield routing looks inactive in this edge-node build.");
+        if (rows.size() == 2 && (shieldHeld == 0 || originByConfig[1] >= originByConfig[0])) {
+            notes.add("The shield " + (shieldHeld == 0 ? "stored nothing" : "did not reduce origin requests")
+                    + ": the edges did not send their misses to it (shield routing looks inactive in this edge-node build).");
         }
         Table t = new Table("Origin offload", List.of("Configuration", "Client requests", "Origin requests", "Offload",
                 "Fleet hit ratio"), rows);
