@@ -38,8 +38,9 @@ final class Steering {
             return ipv6 ? v6 : v4;
         }
 
+        /** Edges with no pools serve every name; the others only the pools they list. */
         boolean inPool(String pool) {
-            return pool == null || candidate.pools().isEmpty() || candidate.pools().contains(pool);
+            return candidate.pools().isEmpty() || pool != null && candidate.pools().contains(pool);
         }
     }
 

@@ -23,7 +23,11 @@ import org.xbill.DNS.TextParseException;
  */
 final class ZoneModel {
 
-    /** A name answered with edges of {@code pool} (null: every edge). */
+    /**
+     * A name answered with edges of {@code pool}: edges listing that pool, and edges listing no
+     * pools (they serve every name). A name's pool defaults to its first label ({@code img});
+     * the apex's to none (only edges that serve every name).
+     */
     record PoolName(Name name, String pool, int answers, long ttlSeconds) {
     }
 
@@ -115,7 +119,9 @@ final class ZoneModel {
         for (DnsSettings.Name n : settings.names()) {
             Name abs = name(DnsSettings.absolute(n.name(), zoneNames));
             Zone zone = zoneOf(abs);
-            PoolName pool = new PoolName(abs, n.pool(),
+            String poolName = n.pool() != null ? n.pool()
+                    : abs.equals(zone.apex()) ? null : abs.getLabelString(0).toLowerCase(java.util.Locale.ROOT);
+            PoolName pool = new PoolName(abs, poolName,
                     n.answers() == null ? settings.answers() : n.answers(),
                     n.ttl() == null ? secs(settings.ttl()) : secs(n.ttl()));
             if (abs.equals(zone.apex())) {
