@@ -19,6 +19,11 @@ record ClientLocation(InetAddress address, InetAddress network, int prefix, Stri
         return new ClientLocation(address, network, prefix, null, null, null, null);
     }
 
+    /** The same location for another address of the same network. */
+    ClientLocation at(InetAddress other) {
+        return new ClientLocation(other, network, prefix, continent, country, city, coordinates);
+    }
+
     boolean located() {
         return coordinates != null;
     }

@@ -244,10 +244,7 @@ final class DnsHandler {
         }
 
         byte[] negative(ZoneModel.Zone zone, int rcode) {
-            var soa = zone.soa();
-            response.addRecord(new org.xbill.DNS.SOARecord(soa.getName(), DClass.IN, zone.negativeTtl(), soa.getHost(),
-                    soa.getAdmin(), soa.getSerial(), soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum()),
-                    Section.AUTHORITY);
+            response.addRecord(zone.negativeSoa(), Section.AUTHORITY);
             return finish(rcode);
         }
 

@@ -21,7 +21,11 @@ final class DnsMetrics {
     private static final Set<String> QTYPES = Set.of("A", "AAAA", "ANY", "SOA", "NS", "TXT", "MX", "CNAME", "PTR",
             "SRV", "CAA", "DS", "DNSKEY", "HTTPS", "SVCB", "AXFR", "IXFR", "HINFO");
 
+    private static final int FAST_TYPES = 256;
+    private static final int FAST_RCODES = 24;
+
     private final MeterRegistry registry;
+    private final Counter[] fast = new Counter[FAST_TYPES * FAST_RCODES];
     private final ConcurrentHashMap<String, Counter> queries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> answers = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Counter> limited = new ConcurrentHashMap<>();
@@ -41,16 +45,29 @@ final class DnsMetrics {
     }
 
     void query(int qtype, int rcode) {
+        // the common pairs come from a table, no allocation per query
+        if (qtype >= 0 && qtype < FAST_TYPES && rcode >= 0 && rcode < FAST_RCODES) {
+            Counter c = fast[qtype * FAST_RCODES + rcode];
+            if (c == null) {
+                c = counter(qtype, rcode);
+                fast[qtype * FAST_RCODES + rcode] = c;
+            }
+            c.increment();
+            return;
+        }
+        counter(qtype, rcode).increment();
+    }
+
+    private Counter counter(int qtype, int rcode) {
         String t = qtype < 0 ? "NONE" : Type.string(qtype);
         if (!QTYPES.contains(t)) {
             t = qtype < 0 ? "NONE" : "OTHER";
         }
         String r = Rcode.string(rcode);
-        String key = t + '/' + r;
         String qt = t;
-        queries.computeIfAbsent(key, k -> Counter.builder("outpost.dns.queries")
+        return queries.computeIfAbsent(t + '/' + r, k -> Counter.builder("outpost.dns.queries")
                 .description("DNS queries answered, by query type and response code")
-                .tag("qtype", qt).tag("rcode", r).register(registry)).increment();
+                .tag("qtype", qt).tag("rcode", r).register(registry));
     }
 
     void answer(String region) {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,8 +28,15 @@ final class GeoIpDatabase {
 
     private static final Logger LOG = LoggerFactory.getLogger(GeoIpDatabase.class);
 
-    private record Loaded(Reader reader, Object fileKey, long modified, long size) {
+    private record Loaded(Reader reader, Object fileKey, long modified, long size,
+                          ConcurrentHashMap<CacheKey, ClientLocation> cache) {
     }
+
+    /** An address truncated to /24 (IPv4) or /56 (IPv6): the finest prefix resolvers send in ECS. */
+    private record CacheKey(long high, long low) {
+    }
+
+    private static final int CACHE_LIMIT = 200_000;
 
     private final Path file;
     private volatile Loaded loaded;
@@ -53,7 +61,8 @@ final class GeoIpDatabase {
         if (type == null || !type.contains("City")) {
             throw new IOException("not a city database (database type " + type + ")");
         }
-        return new Loaded(reader, attrs.fileKey(), attrs.lastModifiedTime().toMillis(), attrs.size());
+        return new Loaded(reader, attrs.fileKey(), attrs.lastModifiedTime().toMillis(), attrs.size(),
+                new ConcurrentHashMap<>());
     }
 
     /**
@@ -91,13 +100,50 @@ final class GeoIpDatabase {
         return file;
     }
 
-    /** Where {@code address} is; unknown when there is no database or no record. */
+    /**
+     * Where {@code address} is; unknown when there is no database or no record. Locations of
+     * database networks no finer than /24 (IPv4) or /56 (IPv6) are remembered per such block,
+     * so a resolver's ECS queries decode the database record once.
+     */
     ClientLocation lookup(InetAddress address) {
         Loaded l = loaded;
-        int bits = address instanceof Inet4Address ? 32 : 128;
         if (l == null) {
             return ClientLocation.unknown(address, truncate(address, 0), 0);
         }
+        byte[] a = address.getAddress();
+        int block = a.length == 4 ? 24 : 56;
+        CacheKey key = key(a, block);
+        ClientLocation cached = l.cache().get(key);
+        if (cached != null) {
+            return cached.address().equals(address) ? cached : cached.at(address);
+        }
+        ClientLocation found = decode(l, address);
+        if (found.prefix() <= block) {
+            if (l.cache().size() >= CACHE_LIMIT) {
+                l.cache().clear();
+            }
+            l.cache().put(key, found);
+        }
+        return found;
+    }
+
+    private static CacheKey key(byte[] a, int prefix) {
+        long high = 0;
+        long low = 0;
+        for (int i = 0; i < a.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefix - i * 8));
+            int b = a[i] & (0xff << (8 - keep)) & 0xff;
+            if (i < 8) {
+                high = high << 8 | b;
+            } else {
+                low = low << 8 | b;
+            }
+        }
+        return new CacheKey(a.length == 4 ? high | 1L << 40 : high, low);
+    }
+
+    private static ClientLocation decode(Loaded l, InetAddress address) {
+        int bits = address instanceof Inet4Address ? 32 : 128;
         DatabaseRecord<CityResponse> record;
         try {
             record = l.reader().getRecord(address, CityResponse.class);

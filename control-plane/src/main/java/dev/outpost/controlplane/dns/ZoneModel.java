@@ -31,7 +31,8 @@ final class ZoneModel {
     record PoolName(Name name, String pool, int answers, long ttlSeconds) {
     }
 
-    record Zone(Name apex, SOARecord soa, List<NSRecord> ns, long negativeTtl) {
+    /** A zone's apex records; {@code negativeSoa} is the SOA as sent with NXDOMAIN/NODATA. */
+    record Zone(Name apex, SOARecord soa, List<NSRecord> ns, SOARecord negativeSoa) {
     }
 
     /** What a query name is. */
@@ -96,7 +97,9 @@ final class ZoneModel {
             SOARecord soa = new SOARecord(apex, DClass.IN, s.ttl().toSeconds(), nsNames.get(0), rname,
                     serial & 0xffffffffL, secs(s.refresh()), secs(s.retry()), secs(s.expire()), secs(s.minimum()));
             List<NSRecord> ns = nsNames.stream().map(n -> new NSRecord(apex, DClass.IN, s.ttl().toSeconds(), n)).toList();
-            Zone zone = new Zone(apex, soa, ns, negative);
+            SOARecord negativeSoa = new SOARecord(apex, DClass.IN, negative, soa.getHost(), soa.getAdmin(),
+                    soa.getSerial(), soa.getRefresh(), soa.getRetry(), soa.getExpire(), soa.getMinimum());
+            Zone zone = new Zone(apex, soa, ns, negativeSoa);
             built.add(zone);
             names.put(apex, new Apex(zone, new PoolName(apex, null, settings.answers(), secs(settings.ttl()))));
         }
