@@ -61,6 +61,12 @@ class GeoDnsExplainTest {
         assertThat(json.at("/ipv4-answers/0").asText()).isEqualTo("10.3.0.1");
         assertThat(json.at("/ecs-scope").asInt()).isEqualTo(24);
         assertThat(json.at("/candidates/0/distance-km").asDouble()).isLessThan(5);
+        // the keys the CLI's dns resolve reads
+        assertThat(json.at("/candidates/0/node-id").asText()).isEqualTo("tyo-1");
+        assertThat(json.at("/candidates/0/in-pool").asBoolean()).isTrue();
+        assertThat(json.at("/candidates/0/chosen").asBoolean()).isTrue();
+        assertThat(json.at("/ipv6-answers/0").asText()).isEqualTo("fd00:3:0:0:0:0:0:1");
+        assertThat(json.at("/client/located").asBoolean()).isTrue();
     }
 
     @Test
