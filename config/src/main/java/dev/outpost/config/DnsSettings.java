@@ -107,7 +107,8 @@ public record DnsSettings(
     /**
      * A nameserver of the zones.
      *
-     * @param name host name (relative names are under the main zone)
+     * @param name host name: one label ({@code ns1}) is under the main zone, a dotted name is taken
+     *     as it is ({@code ns1.example.net})
      * @param addresses its IPv4/IPv6 addresses, answered as A/AAAA when the name is in a zone
      */
     public record Nameserver(String name, List<String> addresses) {

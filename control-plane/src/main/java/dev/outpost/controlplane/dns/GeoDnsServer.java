@@ -288,6 +288,11 @@ public final class GeoDnsServer implements AutoCloseable {
         }
     }
 
+    /** Answers held for the current directory version (tests watch precomputation with it). */
+    int precomputedAnswers() {
+        return steering.precomputed();
+    }
+
     /** Checks the GeoIP file now rather than at the next interval; whether a new one was loaded. */
     boolean reloadGeoIpNow() {
         boolean reloaded = geo.reloadIfChanged();
@@ -371,6 +376,7 @@ public final class GeoDnsServer implements AutoCloseable {
         if (reloader != null) {
             reloader.shutdownNow();
         }
+        steering.close();
         try {
             if (udp != null) {
                 udp.close();

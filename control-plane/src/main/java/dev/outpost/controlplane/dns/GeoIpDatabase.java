@@ -7,7 +7,6 @@ import com.maxmind.db.Reader;
 import com.maxmind.geoip2.model.CityResponse;
 import dev.outpost.config.Coordinates;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -147,8 +146,9 @@ final class GeoIpDatabase {
         DatabaseRecord<CityResponse> record;
         try {
             record = l.reader().getRecord(address, CityResponse.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | RuntimeException e) {
+            // e.g. an IPv6 address in an IPv4-only database: unknown, for this address alone
+            return ClientLocation.unknown(address, address, bits);
         }
         Network net = record.network();
         int prefix = net == null ? bits : Math.min(bits, net.prefixLength());

@@ -12,12 +12,16 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Chooses the edges a client gets. The choice depends only on the pool, the address family and
  * the client's location (or the override it falls under), so it is computed once per location
  * and kept until the directory's version changes: a query costs a GeoIP lookup and a map read,
- * not a pass over every edge (gdnsd does the same per network).
+ * not a pass over every edge (gdnsd does the same per network). When the version changes, the
+ * answers of every location seen so far are precomputed for the new edges on a background
+ * thread, while queries that arrive first compute their own.
  *
  * <p>Rules, in order: an override (network, then country, then continent) sends the client to a
  * region or a point; otherwise the nearest healthy, undrained edges by great-circle distance,
@@ -73,6 +77,8 @@ final class Steering {
     private final List<InetAddress> staticV4;
     private final List<InetAddress> staticV6;
     private volatile Snapshot snapshot;
+    private final ExecutorService warmer = Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("dns-answer-precompute").daemon().unstarted(r));
 
     Steering(DnsSettings settings, EdgeDirectory directory) {
         this.settings = settings;
@@ -125,8 +131,15 @@ final class Steering {
                 edges.add(new Edge(c, List.copyOf(v4), List.copyOf(v6), Double.isFinite(w) ? w : 0));
             }
             edges.sort(Comparator.comparing(e -> e.candidate().nodeId()));
+            Snapshot old = snapshot;
             s = new Snapshot(version, List.copyOf(edges), new ConcurrentHashMap<>());
             snapshot = s;
+            if (old != null && !old.memo().isEmpty()) {
+                // precompute the answers of every location seen so far for the new edges, off the query path
+                Snapshot target = s;
+                List<MemoKey> seen = List.copyOf(old.memo().keySet());
+                warmer.execute(() -> warm(target, seen));
+            }
             return s;
         }
     }
@@ -184,9 +197,29 @@ final class Steering {
             if (s.memo().size() >= MEMO_LIMIT) {
                 s.memo().clear();
             }
-            s.memo().put(mk, c);
+            Choice raced = s.memo().putIfAbsent(mk, c);
+            c = raced == null ? c : raced;
         }
         return c;
+    }
+
+    private void warm(Snapshot target, List<MemoKey> keys) {
+        for (MemoKey k : keys) {
+            if (snapshot != target) {
+                return;   // superseded: the next version warms itself
+            }
+            target.memo().computeIfAbsent(k, x -> compute(target.edges(), x.pool(), x.ipv6(), x.answers(), x.location()));
+        }
+    }
+
+    /** How many answers the current version holds (computed or precomputed). */
+    int precomputed() {
+        return current().memo().size();
+    }
+
+    /** Stops the precomputing thread. */
+    void close() {
+        warmer.shutdownNow();
     }
 
     /**

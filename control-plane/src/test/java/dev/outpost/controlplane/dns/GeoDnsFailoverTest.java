@@ -39,6 +39,23 @@ class GeoDnsFailoverTest {
     }
 
     @Test
+    void answersOfSeenLocationsArePrecomputedWhenTheDirectoryChanges() {
+        try (DnsTestKit kit = new DnsTestKit(FakeEdgeDirectory.world(), "rate-limit: {responses-per-second: 0}")) {
+            for (String subnet : List.of(TOKYO, "192.0.2.0/24", "198.51.100.0/24", "41.1.2.0/24")) {
+                kit.send(query(WWW, Type.A, subnet));
+                kit.send(query(WWW, Type.AAAA, subnet));
+            }
+            assertThat(kit.server.precomputedAnswers()).isEqualTo(8);
+            kit.edges.healthy("tyo-1", false);
+            // the first look at the new version (here the accessor, in production the next query) starts
+            // recomputing all eight answers in the background, before any of those clients asks again
+            Await.until("answers precomputed for the new directory version", Duration.ofSeconds(5),
+                    () -> kit.server.precomputedAnswers() == 8);
+            assertThat(addresses(kit.send(query(WWW, Type.A, TOKYO)))).containsExactly("10.6.0.1");
+        }
+    }
+
+    @Test
     void aDrainedEdgeGetsNoNewClients() {
         try (DnsTestKit kit = new DnsTestKit(FakeEdgeDirectory.world(), "rate-limit: {responses-per-second: 0}")) {
             kit.edges.drained("fra-1", true);
