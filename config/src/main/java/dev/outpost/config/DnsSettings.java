@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * @param zones further zones the server is authoritative for, beside the top-level {@code zone}
  * @param names names answered with edges, each mapped to a pool; relative names are under the
  *     main zone, absolute ones end with one of the zones; the apex of every zone answers with
- *     every edge unless listed here
+ *     every edge unless listed here; absent means {@code [www]}, {@code []} the apexes alone;
+ *     any other name in a zone is NXDOMAIN
  * @param nameservers the zones' NS records (default {@code ns1.<zone>}, no addresses)
  * @param soa the SOA at every zone's apex; its TTL and minimum make the negative TTL
  * @param fallback what clients with no known location get (private or unknown addresses)
@@ -62,7 +63,10 @@ public record DnsSettings(
         Duration tcpIdleTimeout,
         Integer udpThreads) {
 
-    /** Every default. */
+    /** The names answered when {@code names} is absent: {@code www} (and the apex, always). */
+    public static final List<Name> DEFAULT_NAMES = List.of(new Name("www", null, null, null));
+
+    /** Every default (declared after {@link #DEFAULT_NAMES}, which it uses). */
     public static final DnsSettings DEFAULT = new DnsSettings(null, null, null, null, null, null, null, null,
             null, null, null, null, null, null, null, null, null, null, null);
 
@@ -74,7 +78,7 @@ public record DnsSettings(
         degradedTtl = degradedTtl == null ? Duration.ofSeconds(5) : degradedTtl;
         answers = answers == null ? 1 : answers;
         zones = zones == null ? List.of() : List.copyOf(zones);
-        names = names == null ? List.of() : List.copyOf(names);
+        names = names == null ? DEFAULT_NAMES : List.copyOf(names);
         nameservers = nameservers == null ? List.of() : List.copyOf(nameservers);
         soa = soa == null ? Soa.DEFAULT : soa;
         fallback = fallback == null ? Fallback.NONE : fallback;
@@ -221,7 +225,7 @@ public record DnsSettings(
                 allZones.add(normalize(z));
             }
         }
-        if (allZones.isEmpty() && (!names.isEmpty() || !zones.isEmpty())) {
+        if (allZones.isEmpty() && (!zones.isEmpty() || !names.equals(DEFAULT_NAMES))) {
             out.add(new ConfigProblem("zone", "missing: names and zones need the main zone (--zone NAME)"));
         }
         Set<String> seenNames = new HashSet<>();

@@ -30,6 +30,7 @@ class DnsSettingsTest {
         assertThat(d.rateLimit().responsesPerSecond()).isEqualTo(100.0);
         assertThat(d.rateLimit().burst()).isEqualTo(200);
         assertThat(d.problems("dns.", "cdn.example.test")).isEmpty();
+        assertThat(d.names()).extracting(DnsSettings.Name::name).containsExactly("www");
     }
 
     @Test

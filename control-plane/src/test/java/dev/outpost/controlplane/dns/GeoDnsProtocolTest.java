@@ -91,6 +91,18 @@ class GeoDnsProtocolTest {
     }
 
     @Test
+    void withoutNamesTheApexAndWwwAnswerAndNothingElse() {
+        try (DnsTestKit plain = new DnsTestKit(FakeEdgeDirectory.world(), "rate-limit: {responses-per-second: 0}")) {
+            assertThat(addresses(plain.send(query(WWW, Type.A, "203.0.113.0/24")))).containsExactly("10.3.0.1");
+            assertThat(addresses(plain.send(query(DnsTestKit.ZONE, Type.A, "203.0.113.0/24")))).containsExactly("10.3.0.1");
+            assertThat(plain.send(query("img." + DnsTestKit.ZONE, Type.A)).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+        }
+        try (DnsTestKit apexOnly = new DnsTestKit(FakeEdgeDirectory.world(), "rate-limit: {responses-per-second: 0}\nnames: []")) {
+            assertThat(apexOnly.send(query(WWW, Type.A)).getRcode()).isEqualTo(Rcode.NXDOMAIN);
+        }
+    }
+
+    @Test
     void otherTypesOfKnownNamesGetNodata() {
         for (int type : new int[] {Type.TXT, Type.MX, Type.CAA, Type.HTTPS}) {
             Message r = kit.send(query(WWW, type));

@@ -185,7 +185,7 @@ class GeoDnsRobustnessTest {
     }
 
     private static void assertStillAnswering() {
-        assertThat(addresses(kit.send(query("www." + DnsTestKit.ZONE, Type.A, "203.0.113.0/24")))).isEmpty();
+        assertThat(addresses(kit.send(query("www." + DnsTestKit.ZONE, Type.A, "203.0.113.0/24")))).containsExactly("10.3.0.1");
         assertThat(addresses(kit.send(query(DnsTestKit.ZONE, Type.A, "203.0.113.0/24")))).containsExactly("10.3.0.1");
         assertThat(addresses(kit.send(query(DnsTestKit.ZONE, Type.AAAA, "203.0.113.0/24"), true)))
                 .containsExactly("fd00:3:0:0:0:0:0:1");
