@@ -30,24 +30,28 @@ public final class ContributedScenario implements Scenario {
     private final String title;
     private final String pkg;
     private final String what;
+    /** A script other engineers keep beside the suite (relative to the repository), run when present. */
+    private final Optional<String> script;
 
-    private ContributedScenario(String id, String title, String pkg, String what) {
+    private ContributedScenario(String id, String title, String pkg, String what, Optional<String> script) {
         this.id = id;
         this.title = title;
         this.pkg = pkg;
         this.what = what;
+        this.script = script;
     }
 
     public static ContributedScenario purge() {
         return new ContributedScenario("purge", "Purge propagation", "dev.outpost.loadtest.purge",
                 "Purge propagation from the control plane to 50 nodes, p50 and p99 (issue 7, scenario 6), measured by "
-                        + "`dev.outpost.loadtest.purge.PurgePropagationBench`.");
+                        + "`dev.outpost.loadtest.purge.PurgePropagationBench`.", Optional.empty());
     }
 
     public static ContributedScenario dns() {
         return new ContributedScenario("dns", "DNS queries/s", "dev.outpost.loadtest.dns",
-                "GeoDNS queries/s (dnsperf) beside gdnsd (issue 7, scenario 6), measured by the benchmark(s) in "
-                        + "`dev.outpost.loadtest.dns`.");
+                "GeoDNS queries/s with dnsperf, Outpost's GeoDNS beside gdnsd with the same database and edges "
+                        + "(issue 7, scenario 6), measured by `load-tests/dns/run` (and any `*Bench` in `dev.outpost.loadtest.dns`).",
+                Optional.of("load-tests/dns/run"));
     }
 
     @Override
@@ -63,11 +67,13 @@ public final class ContributedScenario implements Scenario {
     @Override
     public Section run(BenchContext ctx) {
         List<String> classes = benchClasses(pkg);
-        if (classes.isEmpty()) {
+        Optional<Path> scriptPath = script.map(s -> ctx.env().repoRoot().resolve(s)).filter(Files::isExecutable);
+        if (classes.isEmpty() && scriptPath.isEmpty()) {
             return Section.skipped(id, title, what, "no benchmark in " + pkg + " yet (it lands with its feature)");
         }
         List<Table> tables = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        scriptPath.ifPresent(p -> runScript(ctx, p, tables, notes));
         String cp = classPath();
         for (String cls : classes) {
             ctx.progress(id + ": " + cls);
@@ -92,6 +98,75 @@ public final class ContributedScenario implements Scenario {
         }
         notes.add("Figures as printed by the benchmark itself; ratios against peers appear where it measures them.");
         return new Section(id, title, what, List.of(), tables, notes, List.of(), List.of());
+    }
+
+    /**
+     * Runs a script that prints a markdown report whose table has Outpost's figure in the second
+     * column and a peer's in the third (as {@code load-tests/dns/run} does), and adds the ratio.
+     */
+    private void runScript(BenchContext ctx, Path script, List<Table> tables, List<String> notes) {
+        boolean quick = ctx.options().mode().equals("quick");
+        ctx.progress(id + ": " + ctx.env().repoRoot().relativize(script));
+        Duration bound = ctx.options().budget(Duration.ofMinutes(6));
+        Proc.Result r = Proc.run(Optional.empty(), bound, List.of(script.toString(), "--duration", quick ? "3" : "10"));
+        if (r.timedOut()) {
+            notes.add(script.getFileName() + " did not finish within " + bound.toSeconds() + "s");
+            return;
+        }
+        Optional<Table> t = markdownTable(r.stdout());
+        if (r.exitCode() != 0 || t.isEmpty()) {
+            notes.add(ctx.env().repoRoot().relativize(script) + " gave no table (exit " + r.exitCode() + "): " + r.lastLine());
+            return;
+        }
+        tables.add(t.get());
+        r.stdout().lines().filter(l -> l.startsWith("# ")).findFirst().ifPresent(h -> notes.add("From the script: " + h.substring(2)));
+    }
+
+    /** The first markdown table in {@code text}, with a ratio column (second ÷ third) when there are three columns of figures. */
+    static Optional<Table> markdownTable(String text) {
+        List<List<String>> rows = new ArrayList<>();
+        List<String> header = null;
+        for (String line : text.lines().map(String::strip).toList()) {
+            if (!line.startsWith("|")) {
+                if (header != null) {
+                    break;
+                }
+                continue;
+            }
+            List<String> cells = new ArrayList<>();
+            for (String c : line.substring(1, line.endsWith("|") ? line.length() - 1 : line.length()).split("\\|")) {
+                cells.add(c.strip());
+            }
+            if (cells.stream().allMatch(c -> c.matches(":?-+:?"))) {
+                continue;
+            }
+            if (header == null) {
+                header = cells;
+            } else {
+                rows.add(cells);
+            }
+        }
+        if (header == null || rows.isEmpty()) {
+            return Optional.empty();
+        }
+        if (header.size() == 3) {
+            List<String> h = new ArrayList<>(header);
+            h.add(header.get(1).replace(" q/s", "") + " ÷ " + header.get(2).replace(" q/s", ""));
+            List<List<String>> withRatio = new ArrayList<>();
+            for (List<String> row : rows) {
+                List<String> r = new ArrayList<>(row);
+                try {
+                    double a = Double.parseDouble(row.get(1).replace(",", ""));
+                    double b = Double.parseDouble(row.get(2).replace(",", ""));
+                    r.add(b == 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.2f×", a / b));
+                } catch (RuntimeException e) {
+                    r.add("n/a");
+                }
+                withRatio.add(r);
+            }
+            return Optional.of(new Table("Queries/s", h, withRatio));
+        }
+        return Optional.of(new Table("Figures", header, rows));
     }
 
     /** The last line of output that is a JSON object. */

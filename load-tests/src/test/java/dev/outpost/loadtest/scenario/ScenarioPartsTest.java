@@ -99,4 +99,21 @@ class ScenarioPartsTest {
         assertThat(ContributedScenario.isBench("PurgePropagationBench$1.class")).isFalse();
         assertThat(ContributedScenario.isBench("Helper.class")).isFalse();
     }
+
+    @Test
+    void dnsScriptTableGetsARatioColumn() {
+        String out = """
+                # GeoDNS queries/s (2026-11-21T20:00Z, 2 cores, 10s per run)
+
+                | ECS subnet | Outpost q/s | gdnsd 3.8.1 q/s |
+                | --- | ---: | ---: |
+                | none | 50000 | 40000 |
+                | 10.1.2.0/24 (unknown: fallback) | 30000 | x |
+                """;
+        var t = ContributedScenario.markdownTable(out).orElseThrow();
+        assertThat(t.header()).containsExactly("ECS subnet", "Outpost q/s", "gdnsd 3.8.1 q/s", "Outpost ÷ gdnsd 3.8.1");
+        assertThat(t.rows().get(0)).containsExactly("none", "50000", "40000", "1.25×");
+        assertThat(t.rows().get(1).get(3)).isEqualTo("n/a");
+        assertThat(ContributedScenario.markdownTable("no table here")).isEmpty();
+    }
 }
