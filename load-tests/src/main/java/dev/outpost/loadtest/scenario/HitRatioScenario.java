@@ -62,7 +62,7 @@ public final class HitRatioScenario implements Scenario {
         RoundSamples main = new RoundSamples();
         Map<Double, RoundSamples> curve = new LinkedHashMap<>();
         Map<SystemKind, String> held = new LinkedHashMap<>();
-        var deadline = ctx.deadline(Duration.ofMinutes(10));
+        var deadline = ctx.deadline(Duration.ofMinutes(12));
         int rounds = 0;
         try (BenchOrigin origin = BenchOrigin.start(0)) {
             for (int r = 0; r < o.rounds() && !deadline.passed(); r++) {
@@ -86,7 +86,7 @@ public final class HitRatioScenario implements Scenario {
             }
         }
         if (rounds < o.rounds()) {
-            notes.add("time bound (" + ctx.options().budget(Duration.ofMinutes(10)).toSeconds() + "s) reached after " + rounds
+            notes.add("time bound (" + ctx.options().budget(Duration.ofMinutes(12)).toSeconds() + "s) reached after " + rounds
                     + " of " + o.rounds() + " rounds");
         }
         held.forEach((k, v) -> notes.add(k.display() + " objects held at the end of the last " + pct(o.zipfCapacity())
