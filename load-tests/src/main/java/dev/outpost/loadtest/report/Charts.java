@@ -46,7 +46,8 @@ public final class Charts {
     static CategoryChart bars(ChartSpec.Bars b) {
         CategoryChart chart = new CategoryChartBuilder().width(900).height(500).title(b.title())
                 .xAxisTitle("").yAxisTitle(b.yLabel()).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setOverlapped(false);
         for (Map.Entry<String, List<Double>> e : b.series().entrySet()) {
@@ -59,7 +60,8 @@ public final class Charts {
     static XYChart lines(ChartSpec.Lines l) {
         XYChart chart = new XYChartBuilder().width(900).height(500).title(l.title())
                 .xAxisTitle(l.xLabel()).yAxisTitle(l.yLabel()).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         for (Map.Entry<String, List<double[]>> e : l.series().entrySet()) {
             List<double[]> pts = e.getValue().stream().filter(p -> !Double.isNaN(p[1])).toList();
