@@ -561,9 +561,9 @@ public final class ProxyHandler implements HttpHandler {
         }
         if (f.fill() != null) {
             ctx.outcome = Outcome.MISS;
-            CachedResponse h = f.fill().head();
+            CachedResponse h = withStrippedFields(f.fill().head(), resp, f.decision());
             String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(resp.status()).stored().ttl(h.ttl(now)).toString();
-            serveFill(ctx, f.fill(), cs, now);
+            writer.serveStored(ctx, h, BodySource.fill(f.fill(), writer.fillWaitMillis()), h.age(now), cs);
             return;
         }
         ctx.outcome = Outcome.MISS;
@@ -574,6 +574,27 @@ public final class ProxyHandler implements HttpHandler {
         try (resp) {
             writer.relay(ctx, resp, cs.toString(), ctx.isHead());
         }
+    }
+
+    /**
+     * The fields stored without (qualified private and no-cache, RFC 9111 §5.2.2.4 and
+     * §5.2.2.7) belong to the client whose request fetched the response: it gets them back;
+     * collapsed waiters and later hits do not.
+     */
+    private static CachedResponse withStrippedFields(CachedResponse head, UpstreamResponse resp, StoreDecision d) {
+        if (d == null || d.stripFields().isEmpty()) {
+            return head;
+        }
+        List<String> names = new ArrayList<>(List.of(head.headerNames()));
+        List<String> values = new ArrayList<>(List.of(head.headerValues()));
+        var h = resp.headers();
+        for (int i = 0; i < h.size(); i++) {
+            if (d.stripFields().contains(h.name(i).toLowerCase(Locale.ROOT))) {
+                names.add(h.name(i));
+                values.add(h.value(i));
+            }
+        }
+        return head.withHeaders(names.toArray(String[]::new), values.toArray(String[]::new));
     }
 
     private void serveFill(RequestContext ctx, Fill fill, String cacheStatus, long now) throws IOException {
