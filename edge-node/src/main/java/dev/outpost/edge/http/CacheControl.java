@@ -70,43 +70,64 @@ public final class CacheControl {
 
     /**
      * Parses a targeted cache-control field (RFC 9213, e.g. {@code CDN-Cache-Control}): a
-     * structured-field dictionary. Returns null when the field is absent or fails to parse, in
-     * which case the cache falls back to the next field as the RFC requires.
+     * structured-field dictionary. Returns null when the field is absent, empty or fails to
+     * parse, in which case the cache falls back to the next field as RFC 9213 §2.2 requires.
+     *
+     * <p>Members are read with the types RFC 9213 §2.1 infers from Cache-Control: directives
+     * without an argument are Booleans, delta-seconds are non-negative Integers, field-name
+     * lists ({@code private}, {@code no-cache}) are Strings (or, leniently, inner lists of
+     * Tokens or Strings). A member of any other type is not consumed: it is ignored, not
+     * coerced (so {@code max-age=1.5} or {@code max-age="60"} count as absent). Parameters
+     * are ignored.
      */
     public static CacheControl parseTargeted(Iterable<String> lines) {
         if (lines == null || !lines.iterator().hasNext()) {
             return null;
         }
-        org.greenbytes.http.sfv.Dictionary dict;
+        java.util.Map<String, org.greenbytes.http.sfv.ListElement<?>> members;
         try {
-            dict = new org.greenbytes.http.sfv.Parser(lines).parseDictionary();
+            members = new org.greenbytes.http.sfv.Parser(lines).parseDictionary().get();
         } catch (RuntimeException e) {
             return null;
         }
+        if (members.isEmpty()) {
+            return null;
+        }
         CacheControl cc = new CacheControl();
-        for (var e : dict.get().entrySet()) {
+        cc.present = true;
+        for (var e : members.entrySet()) {
+            String name = e.getKey();
             Object v = e.getValue().get();
-            String arg;
-            if (v instanceof Boolean b) {
-                if (!b) {
-                    continue;
+            switch (name) {
+                case "max-age", "s-maxage", "stale-while-revalidate", "stale-if-error", "min-fresh", "max-stale" -> {
+                    if (v instanceof Long l && l >= 0) {
+                        cc.apply(name, Long.toString(l));
+                    }
                 }
-                arg = null;
-            } else if (v instanceof Long || v instanceof Integer) {
-                long l = ((Number) v).longValue();
-                arg = l < 0 ? "invalid" : Long.toString(l);
-            } else if (v instanceof java.util.List<?> inner) {
-                StringBuilder sb = new StringBuilder();
-                for (Object o : inner) {
-                    Object item = o instanceof org.greenbytes.http.sfv.Item<?> it ? it.get() : o;
-                    sb.append(sb.isEmpty() ? "" : ",").append(item);
+                case "no-cache", "private" -> {
+                    if (Boolean.TRUE.equals(v)) {
+                        cc.apply(name, null);
+                    } else if (v instanceof String str && !str.isBlank()) {
+                        cc.apply(name, str);
+                    } else if (v instanceof java.util.List<?> inner) {
+                        StringBuilder sb = new StringBuilder();
+                        for (Object o : inner) {
+                            Object item = o instanceof org.greenbytes.http.sfv.Item<?> it ? it.get() : o;
+                            if (item instanceof String str) {
+                                sb.append(sb.isEmpty() ? "" : ",").append(str);
+                            }
+                        }
+                        if (!sb.isEmpty()) {
+                            cc.apply(name, sb.toString());
+                        }
+                    }
                 }
-                arg = sb.toString();
-            } else {
-                arg = String.valueOf(v);
+                default -> {
+                    if (Boolean.TRUE.equals(v)) {
+                        cc.apply(name, null);
+                    }
+                }
             }
-            cc.present = true;
-            cc.apply(e.getKey(), arg);
         }
         return cc;
     }
