@@ -507,7 +507,7 @@ public final class ProxyHandler implements HttpHandler {
                 Thread.ofVirtual().name("fill").start(() -> pump(resp, fill));
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
-        } else if (!decision.reason().equals("request-no-store")) {
+        } else if (!StoreDecision.aboutRequest(decision.reason())) {
             hitForPass.put(ctx.primaryKey, Boolean.TRUE);
         }
         if (stored != null) {
