@@ -36,7 +36,7 @@ final class OriginClock implements ResponseDefinitionTransformerV2 {
     /** A WireMock origin on a dynamic port whose dates follow {@code clock}. */
     static WireMockExtension origin(ManualClock clock) {
         return WireMockExtension.newInstance()
-                .options(wireMockConfig().dynamicPort().extensions(new OriginClock(clock)))
+                .options(wireMockConfig().dynamicPort().gzipDisabled(true).extensions(new OriginClock(clock)))
                 .build();
     }
 
