@@ -490,6 +490,11 @@ public final class ProxyHandler implements HttpHandler {
         long t1 = clock.millis();
         ctx.originNanos = System.nanoTime() - n0;
         metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
+        if (resp.status() == 304 && stored != null && !selects(resp, stored)) {
+            // RFC 9111 §4.3.4: a 304 naming another representation updates nothing; fetch it whole
+            resp.close();
+            return fetchAndStore(ctx, withoutValidators(req), null, requestNoStore);
+        }
         if (resp.status() == 304 && stored != null) {
             CachedResponse updated = freshen(ctx, stored, resp, t0, t1);
             resp.close();
@@ -640,6 +645,30 @@ public final class ProxyHandler implements HttpHandler {
                 collapser.land(ctx.primaryKey, flight, outcome);
             }
         });
+    }
+
+    /**
+     * Whether a 304 selects the stored response for update (RFC 9111 §4.3.4): it names the
+     * stored entity tag, or names none.
+     */
+    private static boolean selects(UpstreamResponse notModified, CachedResponse stored) {
+        String etag = notModified.first("etag");
+        return etag == null || (stored.etag() != null && Conditionals.weakEquals(etag, stored.etag()));
+    }
+
+    /** The same upstream request without the validators a revalidation added. */
+    private static UpstreamRequest withoutValidators(UpstreamRequest req) {
+        List<String> names = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < req.headerNames().size(); i++) {
+            String n = req.headerNames().get(i);
+            if (!n.equalsIgnoreCase("if-none-match") && !n.equalsIgnoreCase("if-modified-since")) {
+                names.add(n);
+                values.add(req.headerValues().get(i));
+            }
+        }
+        return new UpstreamRequest(req.method(), req.target(), names, values, req.body(), req.cacheKey(), req.clientIp(),
+                req.originName());
     }
 
     /** RFC 9111 §4.3.4: the stored response, with the 304's fields and new freshness. */
