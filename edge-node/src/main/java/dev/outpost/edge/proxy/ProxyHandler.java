@@ -326,7 +326,8 @@ public final class ProxyHandler implements HttpHandler {
                         "only-if-cached: the stored response is stale");
                 return;
             }
-            fetch(ctx, "stale", hit, peerIp, peerTrusted);
+            // RFC 9211 §2.2: a fresh response the request's directives refused is fwd=request
+            fetch(ctx, r.isFresh(now) ? "request" : "stale", hit, peerIp, peerTrusted);
             return;
         }
         TieredCache.Miss miss = (TieredCache.Miss) lookup;
