@@ -7,6 +7,7 @@ import com.github.tomakehurst.wiremock.extension.ResponseDefinitionTransformerV2
 import com.github.tomakehurst.wiremock.http.HttpHeader;
 import com.github.tomakehurst.wiremock.http.HttpHeaders;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
+import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import dev.outpost.edge.http.HttpDates;
@@ -35,9 +36,12 @@ final class OriginClock implements ResponseDefinitionTransformerV2 {
 
     /** A WireMock origin on a dynamic port whose dates follow {@code clock}. */
     static WireMockExtension origin(ManualClock clock) {
-        return WireMockExtension.newInstance()
-                .options(wireMockConfig().dynamicPort().gzipDisabled(true).extensions(new OriginClock(clock)))
-                .build();
+        return WireMockExtension.newInstance().options(options(clock)).build();
+    }
+
+    /** The options of such an origin, for tests that need more (e.g. more server threads). */
+    static WireMockConfiguration options(ManualClock clock) {
+        return wireMockConfig().dynamicPort().gzipDisabled(true).extensions(new OriginClock(clock));
     }
 
     @Override
