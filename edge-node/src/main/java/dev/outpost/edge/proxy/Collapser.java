@@ -13,7 +13,8 @@ import java.util.concurrent.TimeoutException;
  * Request collapsing: the first request for a key that must go upstream becomes the leader
  * and fetches; requests for the same key meanwhile wait for the leader's outcome instead of
  * fetching too. Waiters get the outcome as soon as the response head is in: a storable
- * response is a {@link Fill} they read as it streams.
+ * response is a {@link Fill} they read as it streams, and requests arriving while it still
+ * streams join it too.
  */
 final class Collapser {
 
@@ -66,10 +67,21 @@ final class Collapser {
         return null;
     }
 
-    /** The leader publishes its outcome; later requests start a new flight. */
+    /**
+     * The leader publishes its outcome. A fill stays joinable while it streams in (requests
+     * arriving after the head read the body from it rather than fetching again) until
+     * {@link #fillEnded}; any other outcome lets later requests start a new flight at once.
+     */
     void land(String key, Flight flight, Outcome outcome) {
-        flights.remove(key, flight);
         flight.outcome.complete(outcome);
+        if (!(outcome instanceof Filled filled) || filled.fill().ended()) {
+            flights.remove(key, flight);
+        }
+    }
+
+    /** The fill a flight published has ended: later requests look the key up again. */
+    void fillEnded(String key, Flight flight) {
+        flights.remove(key, flight);
     }
 
     boolean inFlight(String key) {

@@ -390,7 +390,7 @@ public final class ProxyHandler implements HttpHandler {
         Fetched f = null;
         boolean landed = flight == null;
         try {
-            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore());
+            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight);
             if (flight != null) {
                 collapser.land(ctx.primaryKey, flight, f.outcome());
                 landed = true;
@@ -477,7 +477,8 @@ public final class ProxyHandler implements HttpHandler {
      * Sends the request upstream and stores what can be stored: freshens the stored response on
      * a 304, starts a fill for a storable response, remembers hit-for-pass for one that is not.
      */
-    private Fetched fetchAndStore(RequestContext ctx, UpstreamRequest req, CachedResponse stored, boolean requestNoStore) {
+    private Fetched fetchAndStore(RequestContext ctx, UpstreamRequest req, CachedResponse stored, boolean requestNoStore,
+                                  Collapser.Flight flight) {
         long t0 = clock.millis();
         long n0 = System.nanoTime();
         UpstreamResponse resp;
@@ -494,7 +495,7 @@ public final class ProxyHandler implements HttpHandler {
         if (resp.status() == 304 && stored != null && !selects(resp, stored)) {
             // RFC 9111 §4.3.4: a 304 naming another representation updates nothing; fetch it whole
             resp.close();
-            return fetchAndStore(ctx, withoutValidators(req), null, requestNoStore);
+            return fetchAndStore(ctx, withoutValidators(req), null, requestNoStore, flight);
         }
         if (resp.status() == 304 && stored != null) {
             CachedResponse updated = freshen(ctx, stored, resp, t0, t1);
@@ -510,7 +511,8 @@ public final class ProxyHandler implements HttpHandler {
             CachedResponse head = head(ctx, resp, decision, t0, t1);
             Fill fill = cache.beginFill(head, resp.contentLength());
             if (fill != null) {
-                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill));
+                Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
+                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
         } else if (!StoreDecision.aboutRequest(decision.reason())) {
@@ -523,7 +525,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
-    private void pump(UpstreamResponse resp, Fill fill) {
+    private void pump(UpstreamResponse resp, Fill fill, Runnable ended) {
         byte[] buf = new byte[64 * 1024];
         try (resp; InputStream in = resp.body()) {
             int n;
@@ -534,6 +536,8 @@ public final class ProxyHandler implements HttpHandler {
             fill.complete();
         } catch (IOException | RuntimeException e) {
             fill.fail(e);
+        } finally {
+            ended.run();
         }
     }
 
@@ -643,7 +647,7 @@ public final class ProxyHandler implements HttpHandler {
         executor.execute(() -> {
             Collapser.Outcome outcome = new Collapser.Released();
             try {
-                Fetched f = fetchAndStore(ctx, req, stored, false);
+                Fetched f = fetchAndStore(ctx, req, stored, false, flight);
                 outcome = f.outcome();
                 if (f.fill() == null && f.response() != null) {
                     f.response().close();

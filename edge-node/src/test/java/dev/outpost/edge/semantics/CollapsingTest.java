@@ -153,6 +153,25 @@ class CollapsingTest {
     }
 
     @Test
+    void requestsArrivingWhileTheBodyStreamsJoinTheFill() throws Exception {
+        origin.stubFor(get("/still-streaming").willReturn(aResponse().withHeader("Cache-Control", "max-age=60")
+                .withBody("x".repeat(1000)).withChunkedDribbleDelay(10, 2000)));
+        HttpResponse<InputStream> first = client.send(HttpRequest.newBuilder(edge.uri("/still-streaming")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        // the head is in, the body is still coming: later requests read it from the fill
+        for (int i = 0; i < 3; i++) {
+            Timed later = send("/still-streaming").get();
+            assertThat(later.body()).hasSize(1000);
+            assertThat(later.cacheStatus()).isIn("edge-test; fwd=miss; fwd-status=200; stored; collapsed; ttl=60",
+                    "edge-test; hit; ttl=60");
+        }
+        try (InputStream in = first.body()) {
+            assertThat(in.readAllBytes()).hasSize(1000);
+        }
+        assertThat(originCount("/still-streaming")).isEqualTo(1);
+    }
+
+    @Test
     void aResponseThatIsNotStorableReleasesTheWaitersAtOnce() throws Exception {
         origin.stubFor(get("/personal").willReturn(aResponse().withHeader("Cache-Control", "private")
                 .withFixedDelay(ORIGIN_MILLIS).withBody("yours")));
