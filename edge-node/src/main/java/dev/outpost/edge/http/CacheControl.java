@@ -143,7 +143,7 @@ public final class CacheControl {
             while (i < n && s.charAt(i) != '=' && s.charAt(i) != ',') {
                 i++;
             }
-            String name = s.substring(start, i).trim().toLowerCase(Locale.ROOT);
+            String name = ows(s.substring(start, i)).toLowerCase(Locale.ROOT);
             String arg = null;
             if (i < n && s.charAt(i) == '=') {
                 i++;
@@ -169,7 +169,7 @@ public final class CacheControl {
                     while (i < n && s.charAt(i) != ',') {
                         i++;
                     }
-                    arg = s.substring(a, i).trim();
+                    arg = ows(s.substring(a, i));
                 }
             }
             if (!name.isEmpty()) {
@@ -193,19 +193,21 @@ public final class CacheControl {
             }
             case "no-store" -> noStore = true;
             case "no-cache" -> {
-                if (arg == null || arg.isBlank()) {
+                List<String> names = fields(arg);
+                if (names.isEmpty()) {
                     noCache = true;
                     noCacheFields = List.of();
                 } else if (!noCache) {
-                    noCacheFields = fields(noCacheFields, arg);
+                    noCacheFields = concat(noCacheFields, names);
                 }
             }
             case "private" -> {
-                if (arg == null || arg.isBlank()) {
+                List<String> names = fields(arg);
+                if (names.isEmpty()) {
                     isPrivate = true;
                     privateFields = List.of();
                 } else if (!isPrivate) {
-                    privateFields = fields(privateFields, arg);
+                    privateFields = concat(privateFields, names);
                 }
             }
             case "public" -> isPublic = true;
@@ -219,6 +221,19 @@ public final class CacheControl {
                 // extensions are ignored (RFC 9111 §5.2.3)
             }
         }
+    }
+
+    /** Strips optional whitespace (SP and HTAB only, RFC 9110 §5.6.3): other controls make a value invalid. */
+    static String ows(String s) {
+        int a = 0;
+        int b = s.length();
+        while (a < b && (s.charAt(a) == ' ' || s.charAt(a) == '\t')) {
+            a++;
+        }
+        while (b > a && (s.charAt(b - 1) == ' ' || s.charAt(b - 1) == '\t')) {
+            b--;
+        }
+        return s.substring(a, b);
     }
 
     private static long first(long current, String arg) {
@@ -244,15 +259,46 @@ public final class CacheControl {
         return v;
     }
 
-    private static List<String> fields(List<String> existing, String arg) {
-        List<String> out = new ArrayList<>(existing);
+    /**
+     * The field names of a qualified no-cache or private, lower case. Elements that are not
+     * tokens are dropped; none left (or no argument) means the bare directive, the stricter
+     * reading.
+     */
+    private static List<String> fields(String arg) {
+        if (arg == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
         for (String f : arg.split(",")) {
-            String t = f.trim().toLowerCase(Locale.ROOT);
-            if (!t.isEmpty()) {
+            String t = ows(f).toLowerCase(Locale.ROOT);
+            if (!t.isEmpty() && isToken(t) && !out.contains(t)) {
                 out.add(t);
             }
         }
+        return out;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        for (String s : b) {
+            if (!out.contains(s)) {
+                out.add(s);
+            }
+        }
         return List.copyOf(out);
+    }
+
+    /** RFC 9110 §5.6.2 token. */
+    static boolean isToken(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!tchar) {
+                return false;
+            }
+        }
+        return !s.isEmpty();
     }
 
     /** Whether any directive was present at all. */

@@ -42,6 +42,11 @@ final class Collapser {
     static final class Flight {
         private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
 
+        /** Whether the flight published a fill that has since ended. */
+        boolean fillEnded() {
+            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled && filled.fill().ended();
+        }
+
         Outcome await(long timeoutMillis) {
             try {
                 return outcome.get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -59,12 +64,19 @@ final class Collapser {
     /** A new flight if the caller is the leader, else null and the existing one in {@code joined}. */
     Flight lead(String key, Flight[] joined) {
         Flight mine = new Flight();
-        Flight existing = flights.putIfAbsent(key, mine);
-        if (existing == null) {
-            return mine;
+        while (true) {
+            Flight existing = flights.putIfAbsent(key, mine);
+            if (existing == null) {
+                return mine;
+            }
+            if (existing.fillEnded()) {
+                // its fill is stored (or failed): look-ups see the result, so this is a new fetch
+                flights.remove(key, existing);
+                continue;
+            }
+            joined[0] = existing;
+            return null;
         }
-        joined[0] = existing;
-        return null;
     }
 
     /**

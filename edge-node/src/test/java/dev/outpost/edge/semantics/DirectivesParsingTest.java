@@ -85,8 +85,17 @@ class DirectivesParsingTest {
         assertThat(b.noCacheFields()).isEmpty();
         assertThat(CacheControl.parse("private=\"a\", private").isPrivate()).isTrue();
         assertThat(CacheControl.parse("private, private=\"a\"").isPrivate()).isTrue();
-        // an empty field list is the bare form
+        // an empty field list, or one of no valid field names, is the bare (stricter) form
         assertThat(CacheControl.parse("no-cache=\"\"").noCache()).isTrue();
+        assertThat(CacheControl.parse("private=\"x y, \f\"").isPrivate()).isTrue();
+        assertThat(CacheControl.parse("private=\"x y, ok\"").privateFields()).containsExactly("ok");
+    }
+
+    @Test
+    void onlySpacesAndTabsAreOptionalWhitespace() {
+        assertThat(CacheControl.parse("max-age=\t 9 \t").maxAge()).isEqualTo(9);
+        assertThat(CacheControl.parse("max-age=\u000f9").maxAge()).isEqualTo(CacheControl.INVALID);
+        assertThat(CacheControl.parse("max-age=9\r").maxAge()).isEqualTo(CacheControl.INVALID);
     }
 
     @Test
