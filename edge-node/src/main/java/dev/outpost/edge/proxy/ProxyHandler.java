@@ -441,7 +441,7 @@ public final class ProxyHandler implements HttpHandler {
                     serveStaleIfError(ctx, stale, failed.error() != null ? -1 : failed.status(), now);
                 } else if (failed.error() != null) {
                     ctx.outcome = Outcome.ERROR;
-                    writer.plain(ctx, ctx.exchange, failed.error().status(), CacheStatus.forward(cacheId, fwd).collapsed()
+                    writer.plain(ctx, ctx.exchange, errorStatus(failed.error(), stale), CacheStatus.forward(cacheId, fwd).collapsed()
                             .detail(failed.error().detail()).toString(), failed.error().getMessage());
                 } else {
                     ctx.outcome = Outcome.ERROR;
@@ -550,7 +550,7 @@ public final class ProxyHandler implements HttpHandler {
                 return;
             }
             ctx.outcome = Outcome.ERROR;
-            writer.plain(ctx, ctx.exchange, f.error().status(), CacheStatus.forward(cacheId, fwd)
+            writer.plain(ctx, ctx.exchange, errorStatus(f.error(), stale), CacheStatus.forward(cacheId, fwd)
                     .detail(f.error().detail()).toString(), "upstream failed: " + f.error().getMessage());
             return;
         }
@@ -610,6 +610,14 @@ public final class ProxyHandler implements HttpHandler {
     private void serveFill(RequestContext ctx, Fill fill, String cacheStatus, long now) throws IOException {
         CachedResponse head = fill.head();
         writer.serveStored(ctx, head, BodySource.fill(fill, writer.fillWaitMillis()), head.age(now), cacheStatus);
+    }
+
+    /**
+     * The status for an upstream failure: a must-revalidate entry that could not be
+     * revalidated is a 504 (RFC 9111 §5.2.2.2), other failures say what went wrong.
+     */
+    private static int errorStatus(UpstreamException e, TieredCache.Hit stale) {
+        return stale != null && stale.response().hasFlag(CachedResponse.MUST_REVALIDATE) ? 504 : e.status();
     }
 
     private boolean canServeStaleIfError(CachedResponse r, long now) {

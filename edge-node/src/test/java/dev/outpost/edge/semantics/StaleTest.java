@@ -187,13 +187,20 @@ class StaleTest {
         try (TestEdge e = TestEdge.withOrigin(down.baseUrl()).clock(CLOCK).start()) {
             down.stubFor(get("/refused").willReturn(aResponse().withHeader("Cache-Control", "max-age=10, stale-if-error=60")
                     .withBody("stored")));
+            down.stubFor(get("/refused-must").willReturn(aResponse()
+                    .withHeader("Cache-Control", "max-age=10, must-revalidate, stale-if-error=60").withBody("stored")));
             e.get("/refused");
+            e.get("/refused-must");
             down.stop();
             CLOCK.advanceSeconds(15);
             HttpResponse<String> r = e.get("/refused");
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("stored");
             assertThat(cacheStatus(r)).isEqualTo("edge-test; fwd=stale; ttl=-5; detail=stale-if-error");
+            // must-revalidate: no stale copy, and a stored response that cannot be revalidated is a 504
+            HttpResponse<String> must = e.get("/refused-must");
+            assertThat(must.statusCode()).isEqualTo(504);
+            assertThat(must.body()).doesNotContain("stored");
             HttpResponse<String> other = e.get("/never-stored");
             assertThat(other.statusCode()).isEqualTo(502);
             assertThat(cacheStatus(other)).startsWith("edge-test; fwd=miss; detail=");
