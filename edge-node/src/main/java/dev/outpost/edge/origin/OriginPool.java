@@ -35,7 +35,7 @@ public final class OriginPool implements Upstream {
 
     private static final Logger LOG = LoggerFactory.getLogger(OriginPool.class);
     private static final String CHECK_USER_AGENT = "outpost-health-check";
-    /** Host of a shield health check: a name no site has (RFC 2606), so no origin is ever asked. */
+    /** Host of a shield health check: a name no site has (RFC 2606). */
     static final String SHIELD_CHECK_HOST = "health.outpost.invalid";
 
     private final OriginConfig config;
@@ -62,11 +62,17 @@ public final class OriginPool implements Upstream {
                 .eventListenerFactory(CallPhase.FACTORY)
                 .build();
         OriginConfig.HealthCheck hc = config.healthCheck();
-        OkHttpClient checks = hc == null ? null : client.newBuilder()
+        OkHttpClient.Builder cb = hc == null ? null : client.newBuilder()
                 .connectTimeout(min(config.connectTimeout(), hc.timeout()))
                 .readTimeout(hc.timeout())
-                .callTimeout(hc.timeout())
-                .build();
+                .callTimeout(hc.timeout());
+        if (cb != null && kind == PoolKind.SHIELD) {
+            // only-if-cached keeps the check off the origin; set at the network level, because
+            // OkHttp answers only-if-cached itself (a 504) before any connection is made
+            cb.addNetworkInterceptor(chain -> chain.proceed(chain.request().newBuilder()
+                    .header("Host", SHIELD_CHECK_HOST).header("Cache-Control", "only-if-cached").build()));
+        }
+        OkHttpClient checks = cb == null ? null : cb.build();
         List<Member> list = new ArrayList<>();
         int[] weights = new int[config.servers().size()];
         String[] labels = new String[weights.length];
@@ -370,9 +376,7 @@ public final class OriginPool implements Upstream {
 
     private void check(Member m, OriginConfig.HealthCheck hc) {
         Request.Builder b = new Request.Builder().url(url(m.url(), hc.path())).header("User-Agent", CHECK_USER_AGENT);
-        if (kind == PoolKind.SHIELD) {
-            b.header("Host", SHIELD_CHECK_HOST).header("Cache-Control", "only-if-cached");
-        } else if (config.hostHeader() != null) {
+        if (kind == PoolKind.ORIGIN && config.hostHeader() != null) {
             b.header("Host", config.hostHeader());
         }
         boolean passed;
