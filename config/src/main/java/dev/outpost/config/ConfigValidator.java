@@ -145,9 +145,6 @@ public final class ConfigValidator {
         }
         positive(o.connectTimeout(), p + ".connect-timeout", out);
         positive(o.readTimeout(), p + ".read-timeout", out);
-        if (o.totalTimeout().isNegative()) {
-            out.add(new ConfigProblem(p + ".total-timeout", "must not be negative (0 means none)"));
-        }
         if (o.hostHeader() != null && (o.hostHeader().isBlank()
                 || o.hostHeader().chars().anyMatch(ch -> ch <= 0x20 || ch == 0x7f || ch == ',' || ch == '/'))) {
             out.add(new ConfigProblem(p + ".host-header", "not a host (with optional :port): '" + o.hostHeader() + "'"));
