@@ -111,9 +111,19 @@ public final class TestEdge implements AutoCloseable {
         node = EdgeNode.start(loaded.value(), loaded.source(), clock);
     }
 
-    /** Stops the node and starts a new one on the same data directory and config. */
+    /** Stops the node (gracefully); {@link #restart} starts it again on the same ports and data. */
+    public void stop() {
+        if (node != null) {
+            flags.put("listen", "127.0.0.1:" + node.port());
+            flags.put("admin", "127.0.0.1:" + node.adminPort());
+            node.close();
+            node = null;
+        }
+    }
+
+    /** Stops the node if running and starts a new one on the same data directory, config and ports. */
     public TestEdge restart() {
-        node.close();
+        stop();
         try {
             startNode();
         } catch (IOException e) {

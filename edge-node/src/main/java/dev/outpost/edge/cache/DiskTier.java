@@ -323,9 +323,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
     void beginFill(long fillId, String key, long reserve) throws RocksDBException {
+        makeRoom(reserve);
         db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
         usedBytes.addAndGet(reserve);
         wakeEvictor();
+    }
+
+    /** Evicts now, on the caller's thread, so that {@code bytes} more fit within the bound. */
+    private void makeRoom(long bytes) {
+        if (bytes > 0 && usedBytes.get() + bytes > maxBytes) {
+            evictTo(Math.max(0, Math.min((long) (maxBytes * 0.95), maxBytes - bytes)));
+        }
     }
 
     /** Writes one chunk (its checksum is computed here). */
@@ -348,6 +356,7 @@ public final class DiskTier implements AutoCloseable {
      * pending mark. A previous entry under the same key is replaced and its chunks deleted.
      */
     void commit(CachedResponse r, long reserved) throws RocksDBException {
+        makeRoom(r.weight() - reserved);
         var lock = lockFor(r.key());
         lock.lock();
         try {
