@@ -224,7 +224,7 @@ class ShieldTest {
     }
 
     @Test
-    void healthChecksTakeADeadShieldOutBeforeAnyRequestFindsIt() {
+    void healthChecksTakeADeadShieldOutBeforeAnyRequestFindsItAndBringItBack() {
         stubObjects();
         try (TestEdge s1 = shield("shield-1");
              TestEdge s2 = shield("shield-2");
@@ -232,7 +232,7 @@ class ShieldTest {
             String s1Url = s1.uri("").toString();
             Await.until("first checks of shield-1 passed", Duration.ofSeconds(10),
                     () -> e1.metric("outpost_shield_health_checks_total", "shield", s1Url, "result", "pass") >= 1);
-            s1.close();
+            s1.stop();
             for (int round = 1; round <= 2; round++) {
                 e1.clock().advance(Upstreams.SHIELD_CHECK_INTERVAL);
                 int failures = round;
@@ -247,6 +247,23 @@ class ShieldTest {
             }
             assertThat(e1.metric("outpost_shield_requests_total", "shield", s1Url)).as("never tried").isNaN();
             assertThat(e1.metric("outpost_shield_ejections_total", "shield", s1Url)).isEqualTo(0.0);
+
+            // back on the same port: up after two passed checks, and its keys go to it again
+            s1.restart();
+            for (int round = 1; round <= 2; round++) {
+                e1.clock().advance(Upstreams.SHIELD_CHECK_INTERVAL);
+                int passes = 1 + round;
+                Await.until("passed check " + round + " of shield-1", Duration.ofSeconds(10),
+                        () -> e1.metric("outpost_shield_health_checks_total", "shield", s1Url, "result", "pass") >= passes);
+            }
+            assertThat(e1.metric("outpost_shield_up", "shield", s1Url)).isEqualTo(1.0);
+            int toShield1 = 0;
+            for (int i = 100; i < 120; i++) {
+                Answer r = fetch(e1, "/o/" + i);
+                assertThat(r.status()).isEqualTo(200);
+                toShield1 += "shield-1".equals(shieldOf(r)) ? 1 : 0;
+            }
+            assertThat(toShield1).isBetween(1, 19);
         }
     }
 
