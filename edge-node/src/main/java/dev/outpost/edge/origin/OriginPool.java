@@ -375,15 +375,17 @@ public final class OriginPool implements Upstream {
     }
 
     private void check(Member m, OriginConfig.HealthCheck hc) {
-        Request.Builder b = new Request.Builder().url(url(m.url(), hc.path())).header("User-Agent", CHECK_USER_AGENT);
-        if (kind == PoolKind.ORIGIN && config.hostHeader() != null) {
-            b.header("Host", config.hostHeader());
-        }
         boolean passed;
         String why;
-        try (Response r = m.checkClient().newCall(b.build()).execute()) {
-            passed = kind.checkPassed(r.code(), r.headers(), hc.expectedStatus());
-            why = "status " + r.code();
+        try {
+            Request.Builder b = new Request.Builder().url(url(m.url(), hc.path())).header("User-Agent", CHECK_USER_AGENT);
+            if (kind == PoolKind.ORIGIN && config.hostHeader() != null) {
+                b.header("Host", config.hostHeader());
+            }
+            try (Response r = m.checkClient().newCall(b.build()).execute()) {
+                passed = kind.checkPassed(r.code(), r.headers(), hc.expectedStatus());
+                why = "status " + r.code();
+            }
         } catch (IOException | RuntimeException e) {
             passed = false;
             why = e.toString();

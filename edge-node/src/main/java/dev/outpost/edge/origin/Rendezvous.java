@@ -8,13 +8,13 @@ import java.util.Comparator;
  * of servers for a key. The hash is fixed (FNV-1a over the UTF-16 code units, then the
  * MurmurHash3 finaliser), so every node of a fleet, on any JVM, ranks a key the same way.
  */
-public final class Rendezvous {
+final class Rendezvous {
 
     private Rendezvous() {
     }
 
     /** A 64-bit hash of a string, the same on every node. */
-    public static long hash(String s) {
+    static long hash(String s) {
         long h = 0xcbf29ce484222325L;
         for (int i = 0; i < s.length(); i++) {
             h ^= s.charAt(i);
@@ -44,7 +44,7 @@ public final class Rendezvous {
     }
 
     /** The servers' indexes for a key, best first (equal weights). */
-    public static int[] rank(String key, String... servers) {
+    static int[] rank(String key, String... servers) {
         long k = hash(key);
         Integer[] order = new Integer[servers.length];
         double[] scores = new double[servers.length];
