@@ -468,7 +468,7 @@ public final class ProxyHandler implements HttpHandler {
             }
             case Collapser.Failed failed -> {
                 if (stale != null && canServeStaleIfError(stale.response(), now)) {
-                    serveStaleIfError(ctx, stale, failed.error() != null ? -1 : failed.status(), now);
+                    serveStaleIfError(ctx, stale, failed.error() != null ? failed.error().status() : failed.status(), now);
                 } else if (failed.error() != null) {
                     ctx.outcome = Outcome.ERROR;
                     writer.plain(ctx, ctx.exchange, errorStatus(failed.error(), stale), CacheStatus.forward(cacheId, fwd).collapsed()
@@ -576,7 +576,7 @@ public final class ProxyHandler implements HttpHandler {
         long now = clock.millis();
         if (f.error() != null) {
             if (stale != null && canServeStaleIfError(stale.response(), now)) {
-                serveStaleIfError(ctx, stale, -1, now);
+                serveStaleIfError(ctx, stale, f.error().status(), now);
                 return;
             }
             ctx.outcome = Outcome.ERROR;
@@ -660,18 +660,16 @@ public final class ProxyHandler implements HttpHandler {
 
     /**
      * Serves a stale entry in place of an upstream error (RFC 5861 §4). {@code errorStatus} is
-     * the status upstream answered, or -1 when no response came (refused, timed out): then
-     * Cache-Status has no {@code fwd-status}, since there was none (RFC 9211 §2.3).
+     * the status upstream answered, or the one the node would have sent when no response came
+     * (502 refused, 504 timed out): an absent {@code fwd-status} would mean the status served,
+     * 200 (RFC 9211 §2.3).
      */
     private void serveStaleIfError(RequestContext ctx, TieredCache.Hit stale, int errorStatus, long now) throws IOException {
         ctx.outcome = Outcome.STALE;
         ctx.tier = tierOf(stale);
         CachedResponse r = stale.response();
-        CacheStatus status = CacheStatus.forward(cacheId, "stale");
-        if (errorStatus > 0) {
-            status.fwdStatus(errorStatus);
-        }
-        String cs = status.ttl(r.ttl(now)).detail("stale-if-error").toString();
+        String cs = CacheStatus.forward(cacheId, "stale").fwdStatus(errorStatus).ttl(r.ttl(now)).detail("stale-if-error")
+                .toString();
         writer.serveStored(ctx, r, body(stale), r.age(now), cs);
     }
 

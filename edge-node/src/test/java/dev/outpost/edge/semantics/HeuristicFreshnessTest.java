@@ -35,12 +35,18 @@ class HeuristicFreshnessTest {
 
     @BeforeAll
     static void start() {
+        // the 5xx answers here are the subject, not a sick server: no passive ejection
         edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
                 cache:
                   heuristic-max: 1h
+                origins:
+                  - name: errors-on-purpose
+                    servers: [{url: "%s"}]
+                    ejection: {consecutive-failures: 1000, min-requests: 1000}
                 default-rule:
                   error-ttl: 30s
-                """).start();
+                  origin: errors-on-purpose
+                """.formatted(origin.baseUrl())).start();
     }
 
     @AfterAll
