@@ -253,6 +253,14 @@ class FreshnessTest {
     }
 
     @Test
+    void immutableResponsesAreStoredLikeAnyOther() {
+        stub("/immutable", ok("i").withHeader("Cache-Control", "public, max-age=60, immutable"));
+        edge.get("/immutable");
+        assertThat(cacheStatus(edge.get("/immutable"))).isEqualTo("edge-test; hit; ttl=60");
+        assertThat(originCount("/immutable")).isEqualTo(1);
+    }
+
+    @Test
     void clientMaxStaleGetsAStaleResponseUnlessMustRevalidate() {
         stub("/max-stale", ok("a").withHeader("Cache-Control", "max-age=10"));
         stub("/max-stale-mr", ok("b").withHeader("Cache-Control", "max-age=10, must-revalidate"));
