@@ -137,6 +137,13 @@ class ControlPlaneApiTest {
         assertThat(cp.post("/v1/nodes/ghost/drain", t, "").status()).isEqualTo(404);
         assertThat(cp.post("/v1/nodes/ghost/heartbeat", TestControlPlane.NODE, "{}").status()).isEqualTo(404);
         assertThat(cp.post("/v1/nodes/register", TestControlPlane.NODE, "{\"node-id\":\"bad id/x\"}").status()).isEqualTo(400);
+        assertThat(cp.post("/v1/nodes/ghost/acks", TestControlPlane.NODE, "{\"purge-sequence\":1}").status()).isEqualTo(404);
+        cp.post("/v1/nodes/register", TestControlPlane.NODE, "{\"node-id\":\"n-acks\"}");
+        TestControlPlane.Resp badAck = cp.post("/v1/nodes/n-acks/acks", TestControlPlane.NODE, "{\"purge-sequence\":\"x\"");
+        assertThat(badAck.status()).isEqualTo(400);
+        assertThat(badAck.as(JsonNode.class).get("error").asText()).isEqualTo("bad-request");
+        assertThat(cp.post("/v1/nodes/n-acks/acks", TestControlPlane.NODE, "{\"purge-sequence\":0}").status()).isEqualTo(204);
+        assertThat(cp.post("/v1/nodes/n-acks/acks", TestControlPlane.READ, "{\"purge-sequence\":0}").status()).isEqualTo(403);
 
         TestControlPlane.Resp noRoute = cp.get("/v1/nothing-here", t);
         assertThat(noRoute.status()).isEqualTo(404);

@@ -143,7 +143,7 @@ public final class ApiServer implements AutoCloseable {
         // node side
         r.post(FleetProtocol.REGISTER, api(Scope.NODE, this::register));
         r.post(FleetProtocol.NODES + "/{id}/heartbeat", api(Scope.NODE, this::heartbeat));
-        r.post(FleetProtocol.NODES + "/{id}/acks", api(Scope.NODE, this::ack));
+        r.post(FleetProtocol.NODES + "/{id}/acks", api(Scope.NODE, this::fastAck, false));
         r.get(FleetProtocol.NODES + "/{id}/events", subscription());
 
         // operators
@@ -211,6 +211,35 @@ public final class ApiServer implements AutoCloseable {
             throw new ApiException(404, "unknown-node", "node '" + id + "' is not registered: register first");
         }
         ex.setStatusCode(204);
+    }
+
+    /**
+     * Acks are the hottest request (every node, every purge): a purge ack with a declared length
+     * is read and applied on the I/O thread, all in memory; anything else takes the blocking path.
+     */
+    private void fastAck(HttpServerExchange ex) {
+        long length = ex.getRequestContentLength();
+        if (length < 0 || length > 4096) {
+            ex.dispatch(e -> run(e, this::ack));
+            return;
+        }
+        ex.getRequestReceiver().receiveFullBytes((e, bytes) -> run(e, x -> {
+            String id = Http.pathParam(x, "id");
+            Ack ack = Http.parse(bytes, Ack.class);
+            if (ack.configVersion() != null) {
+                x.dispatch(y -> run(y, z -> applyAck(z, id, ack)));
+                return;
+            }
+            applyAck(x, id, ack);
+        }), (e, err) -> Http.error(e, 400, "bad-request", "cannot read the request body: " + err.getMessage()));
+    }
+
+    private void applyAck(HttpServerExchange ex, String id, Ack ack) {
+        if (!registry.ack(id, ack)) {
+            throw new ApiException(404, "unknown-node", "node '" + id + "' is not registered: register first");
+        }
+        ex.setStatusCode(204);
+        ex.endExchange();
     }
 
     private HttpHandler subscription() {
@@ -293,22 +322,25 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private PurgeStatus awaitComplete(long seq, Duration wait) {
+        if (seq < 1 || seq > purges.head()) {
+            throw ApiException.notFound("no purge #" + seq);
+        }
         long deadline = System.nanoTime() + wait.toNanos();
-        while (true) {
-            PurgeStatus s = purges.status(seq).orElseThrow(() -> ApiException.notFound("no purge #" + seq));
+        while (!purges.isComplete(seq)) {
             long left = deadline - System.nanoTime();
-            if (s.complete() || left <= 0) {
-                return s;
+            if (left <= 0) {
+                break;
             }
             synchronized (changes) {
                 try {
                     changes.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 250)));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    return s;
+                    break;
                 }
             }
         }
+        return purges.status(seq).orElseThrow(() -> ApiException.notFound("no purge #" + seq));
     }
 
     private void listPurges(HttpServerExchange ex) {

@@ -70,7 +70,11 @@ final class Http {
 
     /** The body read as a {@code type} from JSON; 400 naming the field on bad input. */
     static <T> T read(HttpServerExchange ex, long limit, Class<T> type) {
-        byte[] b = body(ex, limit);
+        return parse(body(ex, limit), type);
+    }
+
+    /** {@code b} read as a {@code type} from JSON; 400 naming the field on bad input. */
+    static <T> T parse(byte[] b, Class<T> type) {
         if (b.length == 0) {
             throw badRequest("empty body: a JSON " + type.getSimpleName() + " is expected");
         }

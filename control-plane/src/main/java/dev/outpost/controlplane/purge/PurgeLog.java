@@ -134,6 +134,11 @@ public final class PurgeLog {
                 unhealthy, completed.get(sequence)));
     }
 
+    /** Whether every healthy node has acked purge {@code sequence}; cheap, for waiting loops. */
+    public boolean isComplete(long sequence) {
+        return sequence <= registry.minPurgeSequenceOverHealthy();
+    }
+
     /** Marks purges every healthy node has acked as complete and records their propagation time. */
     public void checkCompletion() {
         if (pending.isEmpty()) {
