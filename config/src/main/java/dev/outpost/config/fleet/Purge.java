@@ -13,13 +13,14 @@ import java.util.List;
  * @param soft mark stale instead of deleting, so stale-while-revalidate and stale-if-error
  *     still shield the origin
  */
-public record Purge(Kind kind, List<String> values, boolean soft) {
+public record Purge(Kind kind, List<String> values, Boolean soft) {
 
     public Purge {
         if (kind == null) {
             throw new IllegalArgumentException("purge kind missing: url, prefix, host, tag or all");
         }
         values = values == null ? List.of() : List.copyOf(values);
+        soft = soft != null && soft;
         if (kind != Kind.ALL && values.isEmpty()) {
             throw new IllegalArgumentException("purge " + kind.name().toLowerCase(java.util.Locale.ROOT) + " needs at least one value");
         }

@@ -1,0 +1,310 @@
+package dev.outpost.edge;
+
+import dev.outpost.config.ConfigException;
+import dev.outpost.config.ConfigProblem;
+import dev.outpost.config.ConfigValidator;
+import dev.outpost.config.DeliveryConfig;
+import dev.outpost.config.HostPort;
+import dev.outpost.config.HttpLimits;
+import dev.outpost.config.NodeConfig;
+import dev.outpost.config.SourceMap;
+import dev.outpost.config.fleet.NodeStats;
+import dev.outpost.config.fleet.Purge;
+import dev.outpost.edge.admin.AdminHandler;
+import dev.outpost.edge.cache.TieredCache;
+import dev.outpost.edge.fleet.FleetHooks;
+import dev.outpost.edge.log.AccessLog;
+import dev.outpost.edge.metrics.EdgeMetrics;
+import dev.outpost.edge.origin.Origins;
+import dev.outpost.edge.origin.Upstream;
+import dev.outpost.edge.proxy.Delivery;
+import dev.outpost.edge.proxy.ProxyHandler;
+import dev.outpost.edge.purge.PurgeExecutor;
+import dev.outpost.edge.rules.RuleSet;
+import dev.outpost.edge.server.PemSsl;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.Options;
+
+/**
+ * A running edge or shield node: client listeners (HTTP/1.1 and h2c, and h2 over TLS when
+ * configured), the admin listener, the two cache tiers and the current delivery config. The
+ * node implements {@link FleetHooks}, so a fleet agent can swap its config and purge it.
+ *
+ * <p>Start it with {@link #start}; {@link #close} shuts down gracefully: stop accepting,
+ * finish requests in flight (within {@code shutdown-grace}), then flush and close the disk
+ * tier.
+ */
+public final class EdgeNode implements FleetHooks, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EdgeNode.class);
+
+    private final NodeConfig config;
+    private final InstantSource clock;
+    private final PrometheusMeterRegistry registry;
+    private final TieredCache cache;
+    private final EdgeMetrics metrics;
+    private final AccessLog accessLog;
+    private final AtomicReference<Delivery> delivery = new AtomicReference<>();
+    private final AtomicBoolean hitsAllowed = new AtomicBoolean(true);
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final OkHttpClient httpClient = Origins.baseClient();
+    private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
+    private final ProxyHandler proxy;
+    private final PurgeExecutor purges;
+    private final GracefulShutdownHandler shutdown;
+    private Undertow server;
+    private Undertow admin;
+
+    private EdgeNode(NodeConfig config, InstantSource clock) throws IOException {
+        this.config = config;
+        this.clock = clock;
+        Files.createDirectories(Path.of(config.dataDir()));
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        registry.config().commonTags(Tags.of("node", config.nodeId(), "region", config.region(),
+                "role", config.role().name().toLowerCase(java.util.Locale.ROOT)));
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        this.cache = TieredCache.open(config.cache(), Path.of(config.dataDir()), clock, registry);
+        this.metrics = new EdgeMetrics(registry);
+        this.accessLog = AccessLog.open(config.accessLog(), registry);
+        this.delivery.set(compile(0, config.delivery()));
+        this.proxy = new ProxyHandler(config, delivery::get, cache, metrics, accessLog, clock, hitsAllowed::get, executor);
+        this.purges = new PurgeExecutor(cache, delivery::get, proxy::clearHitForPass);
+        this.shutdown = new GracefulShutdownHandler(new HttpContinueReadHandler(proxy));
+    }
+
+    /**
+     * Starts a node. Problems that only show when resources are taken (a port in use, an
+     * unreadable certificate) are reported like config errors, at the key that caused them.
+     */
+    public static EdgeNode start(NodeConfig config, SourceMap source, InstantSource clock) throws IOException {
+        EdgeNode node = new EdgeNode(config, clock);
+        try {
+            node.server = node.buildServer(source);
+            node.admin = node.buildAdmin(source);
+        } catch (IOException | RuntimeException e) {
+            node.closeQuietly();
+            throw e;
+        }
+        LOG.info("node {} ({}, region {}) serving on {}, admin on {}", config.nodeId(),
+                config.role().name().toLowerCase(java.util.Locale.ROOT), config.region(), node.port(), node.adminPort());
+        return node;
+    }
+
+    private Delivery compile(long version, DeliveryConfig d) {
+        Upstream upstream = new Origins(d, httpClient);
+        return new Delivery(version, d, new RuleSet(d), upstream);
+    }
+
+    private Undertow buildServer(SourceMap source) throws IOException {
+        HttpLimits limits = config.limits();
+        int cores = Runtime.getRuntime().availableProcessors();
+        Undertow.Builder b = Undertow.builder()
+                .setIoThreads(Math.max(1, cores))
+                .setWorkerThreads(Math.max(2, cores))
+                .setServerOption(UndertowOptions.ENABLE_HTTP2, config.http2())
+                .setServerOption(UndertowOptions.DECODE_URL, false)
+                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, (int) limits.maxHeaderBytes().bytes())
+                .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders())
+                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
+                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
+                .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                .setSocketOption(Options.BACKLOG, 4096)
+                .setHandler(shutdown);
+        HostPort listen = config.listen();
+        b.addHttpListener(listen.port(), listen.host());
+        if (config.tls() != null) {
+            SSLContext ssl;
+            try {
+                ssl = PemSsl.context(Path.of(config.tls().certificate()), Path.of(config.tls().privateKey()),
+                        config.tls().clientCa() == null ? null : Path.of(config.tls().clientCa()));
+            } catch (IOException e) {
+                throw new ConfigException(source.describe("tls") + ": " + e.getMessage());
+            }
+            b.addHttpsListener(config.tls().listen().port(), config.tls().listen().host(), ssl);
+        }
+        Undertow u = b.build();
+        start(u, source, config.tls() != null ? List.of("listen", "tls.listen") : List.of("listen"));
+        return u;
+    }
+
+    private Undertow buildAdmin(SourceMap source) {
+        AdminHandler handler = new AdminHandler(config.nodeId(), registry, this::stats, purges, config.adminToken(),
+                running::get, () -> delivery.get().version());
+        Undertow u = Undertow.builder()
+                .setIoThreads(1)
+                .setWorkerThreads(4)
+                .addHttpListener(config.admin().port(), config.admin().host())
+                .setHandler(handler)
+                .build();
+        start(u, source, List.of("admin"));
+        return u;
+    }
+
+    private static void start(Undertow u, SourceMap source, List<String> keys) {
+        try {
+            u.start();
+        } catch (RuntimeException e) {
+            Throwable c = e;
+            while (c != null && !(c instanceof BindException)) {
+                c = c.getCause();
+            }
+            if (c != null) {
+                throw new ConfigException(source.describe(keys.get(0)) + ": cannot listen: " + c.getMessage()
+                        + " (address in use, or not an address of this host)");
+            }
+            throw e;
+        }
+    }
+
+    /** Port of the plain-HTTP client listener. */
+    public int port() {
+        return listenerPort(server, "http");
+    }
+
+    /** Port of the TLS client listener, or -1. */
+    public int tlsPort() {
+        return listenerPort(server, "https");
+    }
+
+    public int adminPort() {
+        return listenerPort(admin, "http");
+    }
+
+    private static int listenerPort(Undertow u, String protocol) {
+        for (Undertow.ListenerInfo l : u.getListenerInfo()) {
+            if (l.getProtcol().equals(protocol)) {
+                return ((InetSocketAddress) l.getAddress()).getPort();
+            }
+        }
+        return -1;
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** The cache, for tests and tools that inspect what is stored. */
+    public TieredCache cache() {
+        return cache;
+    }
+
+    /** The config version being served. */
+    public long configVersion() {
+        return delivery.get().version();
+    }
+
+    // ---- FleetHooks ----
+
+    @Override
+    public void applyConfig(long version, DeliveryConfig config) {
+        List<ConfigProblem> problems = ConfigValidator.validate(config);
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.stream().map(ConfigProblem::toString).toList());
+        }
+        delivery.set(compile(version, config));
+        proxy.clearHitForPass();
+        LOG.info("applied config version {}", version);
+    }
+
+    @Override
+    public void applyPurge(Purge purge) {
+        purges.apply(purge);
+    }
+
+    @Override
+    public NodeStats stats() {
+        return metrics.stats(cache::memoryBytes, cache::memoryEntries, cache::diskBytes, cache::diskEntries,
+                () -> evictions("memory"), () -> evictions("disk"));
+    }
+
+    private long evictions(String tier) {
+        Counter c = registry.find("outpost.cache.evictions").tag("tier", tier).counter();
+        return c == null ? 0 : (long) c.count();
+    }
+
+    @Override
+    public void hitsAllowed(boolean allowed) {
+        hitsAllowed.set(allowed);
+    }
+
+    /** Applies a purge and returns how many entries it touched (the admin endpoint's answer). */
+    public int purge(Purge purge) {
+        return purges.apply(purge);
+    }
+
+    // ---- shutdown ----
+
+    /** Graceful: stop accepting, let requests in flight finish (bounded), close the tiers. */
+    @Override
+    public void close() {
+        if (!running.compareAndSet(true, false)) {
+            return;
+        }
+        LOG.info("shutting down: finishing requests in flight (up to {})", config.shutdownGrace());
+        shutdown.shutdown();
+        try {
+            if (!shutdown.awaitShutdown(config.shutdownGrace().toMillis())) {
+                LOG.warn("requests still in flight after {}; closing anyway", config.shutdownGrace());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeQuietly();
+        LOG.info("node {} stopped", config.nodeId());
+    }
+
+    private void closeQuietly() {
+        if (server != null) {
+            server.stop();
+        }
+        if (admin != null) {
+            admin.stop();
+        }
+        executor.shutdownNow();
+        cache.close();
+        if (accessLog != null) {
+            accessLog.close();
+        }
+        httpClient.dispatcher().executorService().shutdown();
+        httpClient.connectionPool().evictAll();
+        registry.close();
+    }
+}

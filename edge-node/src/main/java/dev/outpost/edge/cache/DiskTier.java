@@ -1,0 +1,687 @@
+package dev.outpost.edge.cache;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Status;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The disk tier: responses in RocksDB, bounded in bytes with its own eviction.
+ *
+ * <p>Layout, one column family each: {@code meta} (key → {@link CachedResponse}, checksummed),
+ * {@code chunks} (fill id + chunk index → CRC32C + bytes, in blob files), {@code lru} (access
+ * bucket + fill id → key: an approximate LRU order), {@code atime} (key → its lru record),
+ * {@code tags} (tag NUL key → nothing, for purges by surrogate key) and {@code pending} (fills
+ * under way). A fill writes its chunks first and its metadata last, in one batch that also
+ * clears its pending mark; after a crash, pending fills' chunks are deleted at start, so a
+ * partial object is never visible.
+ *
+ * <p>RocksDB never evicts by itself. The tier counts the bytes of committed entries and of
+ * fills under way; past the bound, an evictor thread walks {@code lru} from its oldest bucket
+ * and deletes entries until it is 5% under. Access buckets are minutes, and a hit moves an
+ * entry at most once a minute, so recency costs one small write per object per minute at most.
+ * New objects are admitted when there is room, or when a {@link FrequencySketch} says they are
+ * asked for at least as often as the entry that would be evicted for them.
+ */
+public final class DiskTier implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
+    private static final byte[] FILL_SEQ = "fill-seq".getBytes(StandardCharsets.UTF_8);
+    private static final long BUCKET_MS = 60_000;
+
+    private final Path dir;
+    private final long maxBytes;
+    private final InstantSource clock;
+    private final RocksDB db;
+    private final DBOptions dbOptions;
+    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    private final LRUCache blockCache;
+    private final ColumnFamilyHandle defaultCf;
+    private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle chunks;
+    private final ColumnFamilyHandle lru;
+    private final ColumnFamilyHandle atime;
+    private final ColumnFamilyHandle tags;
+    private final ColumnFamilyHandle pending;
+    private final List<ColumnFamilyHandle> handles;
+    private final WriteOptions writeOptions = new WriteOptions();
+    private final ReadOptions readOptions = new ReadOptions().setVerifyChecksums(true);
+    private final AtomicLong usedBytes = new AtomicLong();
+    private final AtomicLong entries = new AtomicLong();
+    private final AtomicLong nextFillId = new AtomicLong();
+    private volatile long fillIdCeiling;
+    private final FrequencySketch sketch;
+    private final Counter evictions;
+    private final Counter corrupt;
+    private final Counter errors;
+    private final Thread evictor;
+    private volatile boolean closed;
+    private volatile long failingUntil;
+    private final java.util.concurrent.locks.ReentrantLock[] keyLocks = new java.util.concurrent.locks.ReentrantLock[64];
+
+    private DiskTier(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry, RocksDB db, DBOptions dbOptions,
+                     List<ColumnFamilyOptions> cfOptions, LRUCache blockCache, List<ColumnFamilyHandle> handles) {
+        this.dir = dir;
+        this.maxBytes = maxBytes;
+        this.clock = clock;
+        this.db = db;
+        this.dbOptions = dbOptions;
+        this.cfOptions.addAll(cfOptions);
+        this.blockCache = blockCache;
+        this.handles = handles;
+        this.defaultCf = handles.get(0);
+        this.meta = handles.get(1);
+        this.chunks = handles.get(2);
+        this.lru = handles.get(3);
+        this.atime = handles.get(4);
+        this.tags = handles.get(5);
+        this.pending = handles.get(6);
+        this.sketch = new FrequencySketch((int) Math.min(1 << 22, Math.max(1024, maxBytes / 16384)));
+        this.evictions = Counter.builder("outpost.cache.evictions").tag("tier", "disk")
+                .description("Entries evicted to keep a tier within its byte bound").register(registry);
+        this.corrupt = Counter.builder("outpost.cache.corrupt")
+                .description("Stored entries dropped because a checksum or decode failed").register(registry);
+        this.errors = Counter.builder("outpost.cache.disk.errors")
+                .description("Disk tier reads or writes that failed").register(registry);
+        Gauge.builder("outpost.cache.bytes", usedBytes, AtomicLong::get).tag("tier", "disk")
+                .description("Bytes held by a cache tier").register(registry);
+        Gauge.builder("outpost.cache.entries", entries, AtomicLong::get).tag("tier", "disk")
+                .description("Entries held by a cache tier").register(registry);
+        for (int i = 0; i < keyLocks.length; i++) {
+            keyLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+        }
+        this.evictor = Thread.ofPlatform().name("disk-evictor").daemon().unstarted(this::evictLoop);
+    }
+
+    /**
+     * Opens (or creates) the tier in {@code dir}. A database that cannot be opened is moved
+     * aside and the tier starts empty, loudly: a node with an empty cache serves, one that
+     * refuses to start does not.
+     */
+    public static DiskTier open(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry) throws IOException {
+        RocksDB.loadLibrary();
+        Files.createDirectories(dir);
+        try {
+            return openOnce(dir, maxBytes, clock, registry);
+        } catch (RocksDBException e) {
+            if (e.getStatus() == null || e.getStatus().getCode() != Status.Code.Corruption) {
+                throw new IOException("cannot open disk cache at " + dir + ": " + e.getMessage(), e);
+            }
+            Path aside = dir.resolveSibling(dir.getFileName() + ".corrupt-" + clock.millis());
+            LOG.error("disk cache at {} cannot be opened ({}); moved aside to {}, starting with an empty disk tier",
+                    dir, e.getMessage(), aside);
+            Files.move(dir, aside);
+            Files.createDirectories(dir);
+            try {
+                return openOnce(dir, maxBytes, clock, registry);
+            } catch (RocksDBException again) {
+                throw new IOException("cannot open disk cache at " + dir + ": " + again.getMessage(), again);
+            }
+        }
+    }
+
+    private static DiskTier openOnce(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry)
+            throws RocksDBException {
+        LRUCache blockCache = new LRUCache(64L * 1024 * 1024);
+        DBOptions dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(2)
+                .setKeepLogFileNum(3)
+                .setMaxTotalWalSize(256L * 1024 * 1024)
+                .setMaxBgErrorResumeCount(Integer.MAX_VALUE)
+                .setBgerrorResumeRetryInterval(1_000_000);
+        List<ColumnFamilyOptions> opts = new ArrayList<>();
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        String[] names = {"default", "meta", "chunks", "lru", "atime", "tags", "pending"};
+        for (String name : names) {
+            ColumnFamilyOptions o = new ColumnFamilyOptions()
+                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache));
+            if (name.equals("chunks")) {
+                o.setEnableBlobFiles(true)
+                        .setMinBlobSize(4096)
+                        .setBlobFileSize(256L * 1024 * 1024)
+                        .setEnableBlobGarbageCollection(true)
+                        .setBlobGarbageCollectionAgeCutoff(0.5)
+                        .setWriteBufferSize(64L * 1024 * 1024)
+                        .setCompressionType(CompressionType.NO_COMPRESSION);
+            } else {
+                o.setCompressionType(CompressionType.LZ4_COMPRESSION);
+            }
+            opts.add(o);
+            descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), o));
+        }
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        DiskTier tier = new DiskTier(dir, maxBytes, clock, registry, db, dbOptions, opts, blockCache, handles);
+        tier.recover();
+        tier.evictor.start();
+        return tier;
+    }
+
+    /** Deletes chunks of fills that never committed, counts what is stored, reserves fill ids. */
+    private void recover() throws RocksDBException {
+        int dropped = 0;
+        try (RocksIterator it = db.newIterator(pending)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                long fillId = ByteBuffer.wrap(it.key()).getLong();
+                db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
+                db.delete(pending, it.key());
+                dropped++;
+            }
+        }
+        if (dropped > 0) {
+            LOG.warn("dropped {} partial fills left by an interrupted run", dropped);
+        }
+        long bytes = 0;
+        long count = 0;
+        try (RocksIterator it = db.newIterator(meta)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                try {
+                    CachedResponse r = MetaCodec.decode(it.value());
+                    bytes += r.weight();
+                    count++;
+                } catch (CorruptEntryException e) {
+                    corrupt.increment();
+                    db.delete(meta, it.key());
+                }
+            }
+        }
+        usedBytes.set(bytes);
+        entries.set(count);
+        byte[] seq = db.get(defaultCf, FILL_SEQ);
+        long start = seq == null ? 1 : ByteBuffer.wrap(seq).getLong();
+        nextFillId.set(start);
+        reserveFillIds(start);
+        LOG.info("disk cache at {}: {} entries, {} bytes of {} allowed", dir, count, bytes, maxBytes);
+    }
+
+    private synchronized void reserveFillIds(long from) throws RocksDBException {
+        fillIdCeiling = from + 100_000;
+        db.put(defaultCf, writeOptions, FILL_SEQ, ByteBuffer.allocate(8).putLong(fillIdCeiling).array());
+    }
+
+    /** A new fill id, unique across restarts. */
+    long newFillId() throws RocksDBException {
+        long id = nextFillId.getAndIncrement();
+        if (id >= fillIdCeiling) {
+            synchronized (this) {
+                if (id >= fillIdCeiling) {
+                    reserveFillIds(id + 1);
+                }
+            }
+        }
+        return id;
+    }
+
+    /** Records a request for {@code key} in the admission sketch. */
+    void recordAccess(String key) {
+        sketch.increment(FrequencySketch.hash(key));
+    }
+
+    /** Whether the tier takes a new object of about {@code size} bytes now. */
+    boolean admit(String key, long size) {
+        if (isFailing() || size > maxBytes / 4) {
+            return false;
+        }
+        if (usedBytes.get() + size <= maxBytes) {
+            return true;
+        }
+        String victim = oldestKey();
+        if (victim == null) {
+            return true;
+        }
+        return sketch.frequency(FrequencySketch.hash(key)) >= sketch.frequency(FrequencySketch.hash(victim));
+    }
+
+    private String oldestKey() {
+        try (RocksIterator it = db.newIterator(lru)) {
+            it.seekToFirst();
+            return it.isValid() ? new String(it.value(), StandardCharsets.UTF_8) : null;
+        }
+    }
+
+    /** The stored response under {@code key}, or null. */
+    CachedResponse get(String key) throws CorruptEntryException {
+        byte[] value;
+        try {
+            value = db.get(meta, readOptions, key.getBytes(StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+            failed(e);
+            return null;
+        }
+        if (value == null) {
+            return null;
+        }
+        try {
+            return MetaCodec.decode(value);
+        } catch (CorruptEntryException e) {
+            dropCorrupt(key, e);
+            throw e;
+        }
+    }
+
+    /** Reads and verifies one chunk of a body. */
+    ByteBuffer readChunk(CachedResponse r, int index) throws CorruptEntryException {
+        byte[] value;
+        try {
+            value = db.get(chunks, readOptions, chunkKey(r.fillId(), index));
+        } catch (RocksDBException e) {
+            failed(e);
+            throw new CorruptEntryException("chunk unreadable: " + e.getMessage());
+        }
+        long expected = Math.min(r.chunkSize(), r.bodyLength() - (long) index * r.chunkSize());
+        if (value == null || value.length != expected + 4) {
+            CorruptEntryException e = new CorruptEntryException("chunk " + index + " missing or truncated");
+            dropCorrupt(r.key(), e);
+            throw e;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(value, 4, value.length - 4);
+        if ((int) crc.getValue() != ByteBuffer.wrap(value, 0, 4).getInt()) {
+            CorruptEntryException e = new CorruptEntryException("chunk " + index + " checksum mismatch");
+            dropCorrupt(r.key(), e);
+            throw e;
+        }
+        return ByteBuffer.wrap(value, 4, value.length - 4).slice();
+    }
+
+    private void dropCorrupt(String key, CorruptEntryException e) {
+        corrupt.increment();
+        LOG.warn("dropping corrupt disk entry {}: {}", key, e.getMessage());
+        delete(key);
+    }
+
+    /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
+    void beginFill(long fillId, String key, long reserve) throws RocksDBException {
+        makeRoom(reserve);
+        db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
+        usedBytes.addAndGet(reserve);
+        wakeEvictor();
+    }
+
+    /** Evicts now, on the caller's thread, so that {@code bytes} more fit within the bound. */
+    private void makeRoom(long bytes) {
+        if (bytes > 0 && usedBytes.get() + bytes > maxBytes) {
+            evictTo(Math.max(0, Math.min((long) (maxBytes * 0.95), maxBytes - bytes)));
+        }
+    }
+
+    /** Writes one chunk (its checksum is computed here). */
+    void writeChunk(long fillId, int index, ByteBuffer data) throws RocksDBException {
+        byte[] value = new byte[data.remaining() + 4];
+        data.duplicate().get(value, 4, data.remaining());
+        CRC32C crc = new CRC32C();
+        crc.update(value, 4, value.length - 4);
+        ByteBuffer.wrap(value, 0, 4).putInt((int) crc.getValue());
+        try {
+            db.put(chunks, writeOptions, chunkKey(fillId, index), value);
+        } catch (RocksDBException e) {
+            failed(e);
+            throw e;
+        }
+    }
+
+    /**
+     * Makes a fill visible: metadata, tags and recency in one batch with the removal of its
+     * pending mark. A previous entry under the same key is replaced and its chunks deleted.
+     */
+    void commit(CachedResponse r, long reserved) throws RocksDBException {
+        makeRoom(r.weight() - reserved);
+        var lock = lockFor(r.key());
+        lock.lock();
+        try {
+            commitLocked(r, reserved);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private java.util.concurrent.locks.ReentrantLock lockFor(String key) {
+        return keyLocks[(key.hashCode() & 0x7fffffff) % keyLocks.length];
+    }
+
+    private void commitLocked(CachedResponse r, long reserved) throws RocksDBException {
+        byte[] key = r.key().getBytes(StandardCharsets.UTF_8);
+        CachedResponse previous = null;
+        try {
+            previous = get(r.key());
+        } catch (CorruptEntryException ignored) {
+            // already dropped
+        }
+        long bucket = bucket();
+        try (WriteBatch batch = new WriteBatch()) {
+            if (previous != null) {
+                removeInBatch(batch, previous, key);
+            }
+            batch.put(meta, key, MetaCodec.encode(r));
+            for (String tag : r.tags()) {
+                batch.put(tags, tagKey(tag, r.key()), new byte[0]);
+            }
+            byte[] lruKey = lruKey(bucket, r.fillId());
+            batch.put(lru, lruKey, key);
+            batch.put(atime, key, lruKey);
+            batch.delete(pending, longKey(r.fillId()));
+            db.write(writeOptions, batch);
+        } catch (RocksDBException e) {
+            failed(e);
+            throw e;
+        }
+        if (previous != null) {
+            usedBytes.addAndGet(-previous.weight());
+            entries.decrementAndGet();
+            deleteChunks(previous.fillId());
+        }
+        usedBytes.addAndGet(r.weight() - reserved);
+        entries.incrementAndGet();
+        wakeEvictor();
+    }
+
+    /** Abandons a fill: its chunks go, its reservation is released. */
+    void abort(long fillId, long reserved) {
+        usedBytes.addAndGet(-reserved);
+        try {
+            db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
+            db.delete(pending, longKey(fillId));
+        } catch (RocksDBException e) {
+            failed(e);
+        }
+    }
+
+    /** Rewrites an entry's metadata (after a 304, or a soft purge); the body stays. */
+    void update(CachedResponse r) {
+        var lock = lockFor(r.key());
+        lock.lock();
+        try {
+            CachedResponse current = get(r.key());
+            if (current == null || current.fillId() != r.fillId()) {
+                return; // replaced or removed meanwhile
+            }
+            db.put(meta, writeOptions, r.key().getBytes(StandardCharsets.UTF_8), MetaCodec.encode(r));
+        } catch (RocksDBException e) {
+            failed(e);
+        } catch (CorruptEntryException ignored) {
+            // dropped
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Moves an entry to the current recency bucket if it is in an older one. */
+    void touch(CachedResponse r) {
+        if (isFailing()) {
+            return;
+        }
+        byte[] key = r.key().getBytes(StandardCharsets.UTF_8);
+        long bucket = bucket();
+        try {
+            byte[] current = db.get(atime, key);
+            if (current != null && ByteBuffer.wrap(current).getLong() == bucket) {
+                return;
+            }
+            byte[] lruKey = lruKey(bucket, r.fillId());
+            try (WriteBatch batch = new WriteBatch()) {
+                if (current != null) {
+                    batch.delete(lru, current);
+                }
+                batch.put(lru, lruKey, key);
+                batch.put(atime, key, lruKey);
+                db.write(writeOptions, batch);
+            }
+        } catch (RocksDBException e) {
+            failed(e);
+        }
+    }
+
+    /** Deletes the entry under {@code key}, if any. */
+    boolean delete(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        var lock = lockFor(key);
+        lock.lock();
+        try {
+            byte[] value = db.get(meta, k);
+            if (value == null) {
+                return false;
+            }
+            CachedResponse r;
+            try {
+                r = MetaCodec.decode(value);
+            } catch (CorruptEntryException e) {
+                db.delete(meta, k);
+                byte[] at = db.get(atime, k);
+                if (at != null) {
+                    db.delete(lru, at);
+                    db.delete(atime, k);
+                }
+                return true;
+            }
+            try (WriteBatch batch = new WriteBatch()) {
+                removeInBatch(batch, r, k);
+                db.write(writeOptions, batch);
+            }
+            usedBytes.addAndGet(-r.weight());
+            entries.decrementAndGet();
+            deleteChunks(r.fillId());
+            return true;
+        } catch (RocksDBException e) {
+            failed(e);
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void removeInBatch(WriteBatch batch, CachedResponse r, byte[] key) throws RocksDBException {
+        batch.delete(meta, key);
+        for (String tag : r.tags()) {
+            batch.delete(tags, tagKey(tag, r.key()));
+        }
+        byte[] at = db.get(atime, key);
+        if (at != null) {
+            batch.delete(lru, at);
+        }
+        batch.delete(atime, key);
+    }
+
+    private void deleteChunks(long fillId) throws RocksDBException {
+        db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
+    }
+
+    /** Calls {@code action} with every stored key starting with {@code prefix} (empty: all). */
+    void forEachKey(String prefix, Consumer<String> action) {
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = db.newIterator(meta)) {
+            for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
+                action.accept(new String(it.key(), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    /** Every stored key tagged {@code tag}. */
+    List<String> keysWithTag(String tag) {
+        List<String> out = new ArrayList<>();
+        byte[] p = tagKey(tag, "");
+        try (RocksIterator it = db.newIterator(tags)) {
+            for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
+                out.add(new String(it.key(), p.length, it.key().length - p.length, StandardCharsets.UTF_8));
+            }
+        }
+        return out;
+    }
+
+    /** A persisted number under {@code name} in the tier's own state (0 when unset). */
+    long marker(String name) {
+        try {
+            byte[] v = db.get(defaultCf, ("marker:" + name).getBytes(StandardCharsets.UTF_8));
+            return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+        } catch (RocksDBException e) {
+            failed(e);
+            return 0;
+        }
+    }
+
+    void setMarker(String name, long value) {
+        try {
+            db.put(defaultCf, writeOptions, ("marker:" + name).getBytes(StandardCharsets.UTF_8),
+                    ByteBuffer.allocate(8).putLong(value).array());
+        } catch (RocksDBException e) {
+            failed(e);
+        }
+    }
+
+    long usedBytes() {
+        return usedBytes.get();
+    }
+
+    long entries() {
+        return entries.get();
+    }
+
+    long maxBytes() {
+        return maxBytes;
+    }
+
+    /** Whether writes are being skipped after a failure (disk full, I/O error). */
+    boolean isFailing() {
+        return failingUntil > clock.millis();
+    }
+
+    private void failed(RocksDBException e) {
+        errors.increment();
+        LOG.warn("disk tier error: {}; writes to disk paused for 5s", e.getMessage());
+        // RocksDB resumes by itself after retryable errors such as a full disk
+        // (max_bgerror_resume_count); until then new fills skip the disk tier.
+        failingUntil = clock.millis() + 5_000;
+    }
+
+    private void wakeEvictor() {
+        if (usedBytes.get() > maxBytes) {
+            LockSupport.unpark(evictor);
+        }
+    }
+
+    private void evictLoop() {
+        while (!closed) {
+            if (usedBytes.get() > maxBytes) {
+                try {
+                    evictTo((long) (maxBytes * 0.95));
+                } catch (RuntimeException e) {
+                    LOG.warn("eviction failed: {}", e.toString());
+                }
+            }
+            LockSupport.parkNanos(100_000_000L);
+        }
+    }
+
+    /** Evicts the least recently used entries until at most {@code target} bytes are used. */
+    synchronized void evictTo(long target) {
+        try (RocksIterator it = db.newIterator(lru)) {
+            it.seekToFirst();
+            while (it.isValid() && usedBytes.get() > target && !closed) {
+                byte[] lruKey = it.key();
+                String key = new String(it.value(), StandardCharsets.UTF_8);
+                long fillId = ByteBuffer.wrap(lruKey, 8, 8).getLong();
+                CachedResponse r = null;
+                try {
+                    r = get(key);
+                } catch (CorruptEntryException ignored) {
+                    // dropped by get
+                }
+                if (r != null && r.fillId() == fillId) {
+                    if (delete(key)) {
+                        evictions.increment();
+                    }
+                } else {
+                    db.delete(lru, lruKey);
+                }
+                it.next();
+            }
+        } catch (RocksDBException e) {
+            failed(e);
+        }
+    }
+
+    /** Flushes memtables so a restart reads from table files, not only the WAL. */
+    void flush() {
+        try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(f, handles);
+        } catch (RocksDBException e) {
+            LOG.warn("flush failed: {}", e.getMessage());
+        }
+    }
+
+    private long bucket() {
+        return clock.millis() / BUCKET_MS;
+    }
+
+    static byte[] chunkKey(long fillId, int index) {
+        return ByteBuffer.allocate(12).putLong(fillId).putInt(index).array();
+    }
+
+    private static byte[] longKey(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    private static byte[] lruKey(long bucket, long fillId) {
+        return ByteBuffer.allocate(16).putLong(bucket).putLong(fillId).array();
+    }
+
+    private static byte[] tagKey(String tag, String key) {
+        return (tag + "\u0000" + key).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static boolean startsWith(byte[] a, byte[] prefix) {
+        return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LockSupport.unpark(evictor);
+        try {
+            evictor.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        flush();
+        handles.forEach(ColumnFamilyHandle::close);
+        db.close();
+        dbOptions.close();
+        cfOptions.forEach(ColumnFamilyOptions::close);
+        blockCache.close();
+        writeOptions.close();
+        readOptions.close();
+    }
+}

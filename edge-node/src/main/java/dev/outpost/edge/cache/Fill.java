@@ -1,0 +1,301 @@
+package dev.outpost.edge.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A response being stored while clients read it. One writer (the thread copying the upstream
+ * body) appends; any number of readers (the client that caused the fetch and every collapsed
+ * waiter) read at their own pace from any offset, waiting for bytes not yet arrived.
+ *
+ * <p>Bytes pass through a chunk buffer; each full chunk goes to the disk tier. Small objects
+ * (memory-tier candidates) keep every chunk in heap and go to the memory tier when complete;
+ * large ones keep only the last few chunks in heap, so a slow reader reads older bytes back
+ * from disk and heap use per fill stays a few chunks whatever the object's size. A fill that
+ * fails (upstream reset, length mismatch, disk failure) is never committed, and readers that
+ * need bytes it does not have get an {@link IOException}, so their clients see an aborted
+ * response, never a truncated one passed off as whole.
+ */
+public final class Fill {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Fill.class);
+    private static final int RING = 4;
+
+    private final TieredCache cache;
+    private final CachedResponse head;
+    private final long expectedLength;
+    private final int chunkSize;
+    private final boolean keepAll;
+    private final long reserved;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition progress = lock.newCondition();
+    private final Map<Integer, ByteBuffer> chunks = new HashMap<>();
+    private byte[] current;
+    private int chunkIndex;
+    private long length;
+    private boolean toDisk;
+    private boolean storable = true;
+    private volatile boolean invalidated;
+    private State state = State.RUNNING;
+    private Throwable failure;
+    private CachedResponse committed;
+
+    enum State { RUNNING, COMPLETE, FAILED }
+
+    Fill(TieredCache cache, CachedResponse head, long expectedLength, boolean toDisk, boolean keepAll, long reserved) {
+        this.cache = cache;
+        this.head = head;
+        this.expectedLength = expectedLength;
+        this.chunkSize = head.chunkSize();
+        this.toDisk = toDisk;
+        this.keepAll = keepAll;
+        this.reserved = reserved;
+        this.current = new byte[chunkSize];
+    }
+
+    /** The response head (status, headers, freshness) being stored. */
+    public CachedResponse head() {
+        return head;
+    }
+
+    /** The body length announced upstream, or -1. */
+    public long expectedLength() {
+        return expectedLength;
+    }
+
+    /** Marks the fill so it completes for its readers but is not stored (a purge overtook it). */
+    public void invalidate() {
+        invalidated = true;
+    }
+
+    public String key() {
+        return head.key();
+    }
+
+    // ---- writer side ----
+
+    /**
+     * Appends upstream bytes.
+     *
+     * @throws IOException if upstream sent more than it announced (the fill has then failed)
+     */
+    public void append(byte[] buf, int off, int len) throws IOException {
+        if (expectedLength >= 0 && length + len > expectedLength) {
+            IOException e = new IOException("upstream sent more than its Content-Length");
+            fail(e);
+            throw e;
+        }
+        while (len > 0) {
+            int pos = (int) (length - (long) chunkIndex * chunkSize);
+            int n = Math.min(len, chunkSize - pos);
+            System.arraycopy(buf, off, current, pos, n);
+            off += n;
+            len -= n;
+            lock.lock();
+            try {
+                length += n;
+                if (pos + n == chunkSize) {
+                    sealChunk(chunkSize);
+                }
+                progress.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** Called with the lock held: stores the current chunk and starts the next. */
+    private void sealChunk(int size) {
+        ByteBuffer chunk = ByteBuffer.wrap(current, 0, size).asReadOnlyBuffer();
+        if (toDisk && storable) {
+            try {
+                cache.disk().writeChunk(head.fillId(), chunkIndex, chunk);
+            } catch (RocksDBException e) {
+                LOG.warn("fill of {} continues without storing: {}", head.key(), e.getMessage());
+                toDisk = false;
+                if (!keepAll) {
+                    storable = false;
+                }
+            }
+        }
+        chunks.put(chunkIndex, chunk);
+        if (!keepAll) {
+            chunks.remove(chunkIndex - RING);
+        }
+        if (size == chunkSize) {
+            chunkIndex++;
+            current = new byte[chunkSize];
+        }
+    }
+
+    /** The upstream body ended normally: verifies the length and stores the response. */
+    public void complete() {
+        if (expectedLength >= 0 && length != expectedLength) {
+            fail(new IOException("upstream body ended after " + length + " of " + expectedLength + " bytes"));
+            return;
+        }
+        lock.lock();
+        try {
+            if (state != State.RUNNING) {
+                return;
+            }
+            int rest = (int) (length - (long) chunkIndex * chunkSize);
+            if (rest > 0) {
+                sealChunk(rest);
+            }
+        } finally {
+            lock.unlock();
+        }
+        CachedResponse done = new CachedResponse(head.key(), head.status(), head.headerNames(), head.headerValues(),
+                head.requestTime(), head.responseTime(), head.correctedInitialAge(), head.lifetime(),
+                head.staleWhileRevalidate(), head.staleIfError(), head.flags(), length, head.fillId(), chunkSize,
+                head.tags(), head.varyNames(), 0);
+        boolean stored = false;
+        if (storable && !invalidated) {
+            stored = cache.commit(this, done, toDisk, keepAll ? wholeBody() : null, reserved);
+        } else if (toDisk) {
+            cache.disk().abort(head.fillId(), reserved);
+        }
+        lock.lock();
+        try {
+            committed = stored ? done : null;
+            state = State.COMPLETE;
+            progress.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        cache.fillEnded(this);
+    }
+
+    /** The upstream body failed: nothing is stored; readers past the received bytes fail. */
+    public void fail(Throwable cause) {
+        lock.lock();
+        try {
+            if (state != State.RUNNING) {
+                return;
+            }
+            state = State.FAILED;
+            failure = cause;
+            progress.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (toDisk) {
+            cache.disk().abort(head.fillId(), reserved);
+        }
+        cache.fillEnded(this);
+    }
+
+    private ByteBuffer wholeBody() {
+        ByteBuffer all = ByteBuffer.allocateDirect((int) length);
+        for (int i = 0; i <= chunkIndex; i++) {
+            ByteBuffer c = chunks.get(i);
+            if (c != null) {
+                all.put(c.duplicate());
+            }
+        }
+        return all.flip();
+    }
+
+    // ---- reader side ----
+
+    /**
+     * Bytes from {@code pos}: a read-only buffer of at least one byte, waiting for them if
+     * needed; null at the end of the body.
+     *
+     * @throws IOException if the fill failed before reaching {@code pos}, or the bytes are no
+     *     longer available
+     */
+    public ByteBuffer read(long pos, long timeoutMillis) throws IOException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            while (pos >= length && state == State.RUNNING) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new IOException("timed out waiting for upstream bytes");
+                }
+                progress.awaitNanos(left);
+            }
+            if (pos >= length) {
+                if (state == State.FAILED) {
+                    throw new IOException("upstream body failed", failure);
+                }
+                return null;
+            }
+            int index = (int) (pos / chunkSize);
+            int offset = (int) (pos % chunkSize);
+            ByteBuffer chunk = chunks.get(index);
+            if (chunk == null && index == chunkIndex) {
+                int avail = (int) (length - (long) chunkIndex * chunkSize);
+                return ByteBuffer.wrap(current, offset, avail - offset).asReadOnlyBuffer();
+            }
+            if (chunk != null) {
+                ByteBuffer b = chunk.duplicate();
+                b.position(offset);
+                return b.slice();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } finally {
+            lock.unlock();
+        }
+        // an older chunk: read it back from disk
+        if (!toDisk) {
+            throw new IOException("reader fell behind a fill that is not being stored");
+        }
+        int index = (int) (pos / chunkSize);
+        try {
+            long total = Math.max(length, (long) (index + 1) * chunkSize);
+            ByteBuffer b = cache.disk().readChunk(head.withBodyLength(total), index);
+            b.position((int) (pos % chunkSize));
+            return b.slice();
+        } catch (CorruptEntryException e) {
+            throw new IOException(e.getMessage());
+        }
+    }
+
+    /** Whether the body has ended, and its length if so (else -1). */
+    public long finalLength() {
+        lock.lock();
+        try {
+            return state == State.COMPLETE ? length : -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until the fill ends; the committed response, or null if it was not stored. */
+    public CachedResponse awaitEnd(long timeoutMillis) throws InterruptedException {
+        lock.lock();
+        try {
+            long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            while (state == State.RUNNING && nanos > 0) {
+                nanos = progress.awaitNanos(nanos);
+            }
+            return committed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    List<Integer> heldChunks() {
+        lock.lock();
+        try {
+            return new ArrayList<>(chunks.keySet());
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dev.outpost.edge.origin;
+
+import dev.outpost.config.DeliveryConfig;
+import dev.outpost.config.OriginConfig;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.OkHttpClient;
+
+/**
+ * The origin pools of a delivery config, by name, sharing one connection pool. A config change
+ * builds a new {@code Origins}; requests under way finish on the old one.
+ */
+public final class Origins implements Upstream {
+
+    private final Map<String, OriginPool> pools = new HashMap<>();
+
+    public Origins(DeliveryConfig config, OkHttpClient base) {
+        for (OriginConfig o : config.origins()) {
+            pools.put(o.name(), new OriginPool(o, base));
+        }
+    }
+
+    /**
+     * The HTTP client every origin derives from: pooled keep-alive, no redirects or cache of
+     * its own. It retries only what cannot have reached the origin (a pooled connection the
+     * server had closed); retrying on another server is the pool's decision.
+     */
+    public static OkHttpClient baseClient() {
+        okhttp3.Dispatcher dispatcher = new okhttp3.Dispatcher();
+        dispatcher.setMaxRequests(100_000);
+        dispatcher.setMaxRequestsPerHost(100_000);
+        return new OkHttpClient.Builder()
+                .connectionPool(new ConnectionPool(512, 5, TimeUnit.MINUTES))
+                .dispatcher(dispatcher)
+                .retryOnConnectionFailure(true)
+                .followRedirects(false)
+                .followSslRedirects(false)
+                .cache(null)
+                .build();
+    }
+
+    public OriginPool pool(String name) {
+        return pools.get(name);
+    }
+
+    @Override
+    public UpstreamResponse fetch(UpstreamRequest request) throws UpstreamException {
+        OriginPool pool = pools.get(request.originName());
+        if (pool == null) {
+            pool = pools.get("default");
+        }
+        if (pool == null) {
+            throw new UpstreamException(UpstreamException.Kind.NO_SERVER, "no origin named " + request.originName(), null);
+        }
+        return pool.fetch(request);
+    }
+}

@@ -1,0 +1,45 @@
+package dev.outpost.edge.origin;
+
+import java.util.List;
+import okhttp3.RequestBody;
+
+/**
+ * A request to send upstream, already normalised and with its headers chosen by the pipeline.
+ *
+ * @param method request method
+ * @param target normalised path and query
+ * @param headerNames header names, parallel to headerValues
+ * @param headerValues header values
+ * @param body request body for methods that carry one, else null
+ * @param cacheKey the cache key, for consistent hashing and shield choice
+ * @param clientIp the client's address, for hashing on client IP
+ * @param originName which origin pool (from the matching rule)
+ */
+public record UpstreamRequest(
+        String method,
+        String target,
+        List<String> headerNames,
+        List<String> headerValues,
+        RequestBody body,
+        String cacheKey,
+        String clientIp,
+        String originName) {
+
+    /** Safe and idempotent methods may be retried on another server. */
+    public boolean idempotent() {
+        return switch (method) {
+            case "GET", "HEAD", "OPTIONS", "PUT", "DELETE" -> body == null || method.equals("PUT") || method.equals("DELETE");
+            default -> false;
+        };
+    }
+
+    /** The first value of a header set on this request, or null. */
+    public String header(String name) {
+        for (int i = 0; i < headerNames.size(); i++) {
+            if (headerNames.get(i).equalsIgnoreCase(name)) {
+                return headerValues.get(i);
+            }
+        }
+        return null;
+    }
+}

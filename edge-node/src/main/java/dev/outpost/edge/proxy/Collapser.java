@@ -1,0 +1,78 @@
+package dev.outpost.edge.proxy;
+
+import dev.outpost.edge.cache.CachedResponse;
+import dev.outpost.edge.cache.Fill;
+import dev.outpost.edge.origin.UpstreamException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Request collapsing: the first request for a key that must go upstream becomes the leader
+ * and fetches; requests for the same key meanwhile wait for the leader's outcome instead of
+ * fetching too. Waiters get the outcome as soon as the response head is in: a storable
+ * response is a {@link Fill} they read as it streams.
+ */
+final class Collapser {
+
+    /** What a leader's fetch came to. */
+    sealed interface Outcome permits Filled, Revalidated, Released, Failed {
+    }
+
+    /** Storable: read the body from the fill. */
+    record Filled(Fill fill) implements Outcome {
+    }
+
+    /** A 304 freshened the stored response; serve it. */
+    record Revalidated(CachedResponse response) implements Outcome {
+    }
+
+    /** Not storable: fetch on your own (the key is now hit-for-pass). */
+    record Released() implements Outcome {
+    }
+
+    /** Upstream failed: no response ({@code error} set) or an error status that may be hidden by stale-if-error. */
+    record Failed(UpstreamException error, int status) implements Outcome {
+    }
+
+    /** One fetch under way. */
+    static final class Flight {
+        private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+
+        Outcome await(long timeoutMillis) {
+            try {
+                return outcome.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new Released();
+            } catch (ExecutionException | TimeoutException e) {
+                return new Released();
+            }
+        }
+    }
+
+    private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
+
+    /** A new flight if the caller is the leader, else null and the existing one in {@code joined}. */
+    Flight lead(String key, Flight[] joined) {
+        Flight mine = new Flight();
+        Flight existing = flights.putIfAbsent(key, mine);
+        if (existing == null) {
+            return mine;
+        }
+        joined[0] = existing;
+        return null;
+    }
+
+    /** The leader publishes its outcome; later requests start a new flight. */
+    void land(String key, Flight flight, Outcome outcome) {
+        flights.remove(key, flight);
+        flight.outcome.complete(outcome);
+    }
+
+    boolean inFlight(String key) {
+        return flights.containsKey(key);
+    }
+}

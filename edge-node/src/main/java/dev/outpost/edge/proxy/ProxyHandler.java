@@ -1,0 +1,919 @@
+package dev.outpost.edge.proxy;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.outpost.config.Cidr;
+import dev.outpost.config.HttpLimits;
+import dev.outpost.config.NodeConfig;
+import dev.outpost.config.Rule;
+import dev.outpost.edge.cache.CachedResponse;
+import dev.outpost.edge.cache.Fill;
+import dev.outpost.edge.cache.TieredCache;
+import dev.outpost.edge.http.CacheControl;
+import dev.outpost.edge.http.CacheStatus;
+import dev.outpost.edge.http.Conditionals;
+import dev.outpost.edge.http.HttpDates;
+import dev.outpost.edge.http.Ranges;
+import dev.outpost.edge.http.RequestTarget;
+import dev.outpost.edge.http.Statuses;
+import dev.outpost.edge.http.StoreDecision;
+import dev.outpost.edge.http.StoragePolicy;
+import dev.outpost.edge.log.AccessLog;
+import dev.outpost.edge.metrics.EdgeMetrics;
+import dev.outpost.edge.metrics.Outcome;
+import dev.outpost.edge.origin.UpstreamException;
+import dev.outpost.edge.origin.UpstreamRequest;
+import dev.outpost.edge.origin.UpstreamResponse;
+import dev.outpost.edge.rules.CacheKeys;
+import dev.outpost.edge.rules.RuleSet;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import okhttp3.RequestBody;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The request pipeline of a node. On the I/O thread it validates the request, normalises host
+ * and target, picks the rule and answers fresh memory hits directly from their buffers. All
+ * else (disk hits, misses, revalidation, requests passed upstream) runs on a virtual thread:
+ * lookups in both tiers, request collapsing, storage through a {@link Fill} that clients read
+ * while it streams, stale-while-revalidate and stale-if-error.
+ */
+public final class ProxyHandler implements HttpHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+    private static final Set<String> UNSAFE = Set.of("POST", "PUT", "DELETE", "PATCH");
+
+    private final NodeConfig node;
+    private final String cacheId;
+    private final Supplier<Delivery> delivery;
+    private final TieredCache cache;
+    private final StoragePolicy policy;
+    private final EdgeMetrics metrics;
+    private final AccessLog accessLog;
+    private final InstantSource clock;
+    private final BooleanSupplier hitsAllowed;
+    private final ExecutorService executor;
+    private final ResponseWriter writer;
+    private final UpstreamRequests upstreamRequests;
+    private final Collapser collapser = new Collapser();
+    private final Cache<String, Boolean> hitForPass;
+    private final List<Cidr> trusted;
+    private final HttpLimits limits;
+
+    public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
+                        AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
+        this.node = node;
+        this.cacheId = CacheStatus.identifier(node.nodeId());
+        this.delivery = delivery;
+        this.cache = cache;
+        this.policy = new StoragePolicy(node.cache());
+        this.metrics = metrics;
+        this.accessLog = accessLog;
+        this.clock = clock;
+        this.hitsAllowed = hitsAllowed;
+        this.executor = executor;
+        this.limits = node.limits();
+        this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
+        this.upstreamRequests = new UpstreamRequests(node.nodeId());
+        this.hitForPass = Caffeine.newBuilder()
+                .expireAfterWrite(node.cache().hitForPass())
+                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+                .maximumSize(100_000)
+                .build();
+        List<Cidr> cidrs = new ArrayList<>();
+        for (String c : node.trustedProxies()) {
+            cidrs.add(Cidr.parse(c));
+        }
+        this.trusted = List.copyOf(cidrs);
+    }
+
+    // ------------------------------------------------------------------ I/O thread
+
+    @Override
+    public void handleRequest(HttpServerExchange ex) {
+        long start = System.nanoTime();
+        long now = clock.millis();
+        String invalid = framingProblem(ex);
+        if (invalid != null) {
+            reject(ex, start, 400, invalid, true);
+            return;
+        }
+        String method = ex.getRequestMethod().toString();
+        if (ex.isHostIncludedInRequestURI()) {
+            reject(ex, start, 400, "absolute-form request targets are not accepted", true);
+            return;
+        }
+        RequestTarget target;
+        try {
+            String raw = ex.getRequestURI();
+            String query = ex.getQueryString();
+            target = RequestTarget.parse(query == null || query.isEmpty() ? raw
+                    : raw + "?" + query);
+        } catch (RequestTarget.InvalidTargetException e) {
+            reject(ex, start, 400, e.getMessage(), true);
+            return;
+        }
+        HeaderValues hostValues = ex.getRequestHeaders().get(Headers.HOST);
+        if (hostValues == null || hostValues.size() != 1) {
+            reject(ex, start, 400, hostValues == null ? "missing Host" : "more than one Host", true);
+            return;
+        }
+        boolean https = ex.getRequestScheme().equals("https");
+        String host = RequestTarget.normaliseHost(hostValues.getFirst(), https);
+        if (host == null) {
+            reject(ex, start, 400, "invalid Host", true);
+            return;
+        }
+        String hostNoPort = stripPort(host);
+        Delivery d = delivery.get();
+        if (!d.rules().hostAllowed(hostNoPort)) {
+            int status = d.config().unknownHostStatus();
+            reject(ex, start, status, status == 421 ? "this node does not serve " + hostNoPort : "not found", false);
+            return;
+        }
+        if (method.equals("CONNECT") || method.equals("TRACE")) {
+            ex.getResponseHeaders().put(Headers.ALLOW, "GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE");
+            reject(ex, start, 405, method + " is not allowed", false);
+            return;
+        }
+        Rule rule = d.rules().match(hostNoPort, target.path(), method);
+        InetSocketAddress peer = ex.getSourceAddress();
+        String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
+        String clientIp = clientIp(ex, peer);
+        RequestContext ctx = new RequestContext(ex, start, now, method, host, hostNoPort, target, https, d, rule,
+                clientIp, UpstreamRequests.fromFleet(ex.getRequestHeaders()));
+        if (upstreamRequests.isLoop(ctx)) {
+            ctx.outcome = Outcome.ERROR;
+            writer.plain(ctx, ex, 508, CacheStatus.forward(cacheId, "bypass").detail("loop-detected").toString(),
+                    "request loop detected: it already passed through " + node.nodeId());
+            finish(ctx);
+            return;
+        }
+        boolean cacheable = RuleSet.CACHEABLE_METHODS.contains(method) && !rule.bypass();
+        if (cacheable) {
+            if (hasBody(ex)) {
+                reject(ex, start, 400, "a " + method + " request must not carry a body", true);
+                return;
+            }
+            ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
+            ctx.primaryKey = CacheKeys.primaryKey(ctx.urlKey, rule.cacheKey(), https, ctx.headers);
+            if (tryMemoryHit(ctx)) {
+                return;
+            }
+        } else {
+            ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
+            ctx.primaryKey = ctx.urlKey;
+        }
+        ex.dispatch(executor, () -> run(ctx, cacheable, peerIp, peer));
+    }
+
+    /** A fresh memory hit answered without leaving the I/O thread; false when the request needs more. */
+    private boolean tryMemoryHit(RequestContext ctx) {
+        if (!hitsAllowed.getAsBoolean() || ctx.clientWantsValidation() || ctx.requestCc.present() && !simpleDirectives(ctx)) {
+            return false;
+        }
+        TieredCache.Hit hit = cache.memoryHit(ctx.primaryKey, names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+        if (hit == null || hit.memoryBody() == null) {
+            return false;
+        }
+        CachedResponse r = hit.response();
+        if (!r.isFresh(ctx.now)) {
+            return false;
+        }
+        HttpServerExchange ex = ctx.exchange;
+        String range = ex.getRequestHeaders().getFirst(Headers.RANGE);
+        ByteBuffer body = hit.memoryBody().duplicate();
+        long length = body.remaining();
+        Ranges.Range single = null;
+        if (range != null && r.status() == 200) {
+            Ranges.Outcome o = Ranges.evaluate(range, ex.getRequestHeaders().getFirst(Headers.IF_RANGE), r, length);
+            if (o instanceof Ranges.Partial p && p.ranges().size() == 1) {
+                single = p.ranges().get(0);
+            } else if (!(o instanceof Ranges.Full)) {
+                return false;
+            }
+        }
+        ctx.outcome = Outcome.HIT;
+        ctx.tier = EdgeMetrics.MEMORY;
+        String cs = CacheStatus.hit(cacheId).ttl(r.ttl(ctx.now)).toString();
+        if (Conditionals.isConditional(ctx.headers) && r.status() == 200 && Conditionals.notModified(ctx.headers, r)) {
+            ex.setStatusCode(304);
+            writer.storedHeaders(ctx, r, true);
+            writer.cacheHeaders(ctx, r.age(ctx.now), cs);
+            ex.endExchange();
+        } else {
+            writer.storedHeaders(ctx, r, false);
+            writer.cacheHeaders(ctx, r.age(ctx.now), cs);
+            HeaderMap out = ex.getResponseHeaders();
+            if (r.status() == 200) {
+                out.put(Headers.ACCEPT_RANGES, "bytes");
+            }
+            if (single != null) {
+                ex.setStatusCode(206);
+                out.put(Headers.CONTENT_RANGE, "bytes " + single.first() + "-" + single.last() + "/" + length);
+                body.position((int) single.first()).limit((int) single.last() + 1);
+            } else {
+                ex.setStatusCode(r.status());
+            }
+            out.put(Headers.CONTENT_LENGTH, Integer.toString(body.remaining()));
+            if (ctx.isHead() || !ResponseWriter.hasBody(r.status())) {
+                ex.endExchange();
+            } else {
+                ctx.bodyBytes = body.remaining();
+                ex.getResponseSender().send(body);
+            }
+        }
+        cache.touch(hit);
+        finish(ctx);
+        return true;
+    }
+
+    private static boolean simpleDirectives(RequestContext ctx) {
+        CacheControl cc = ctx.requestCc;
+        return cc.maxAge() == CacheControl.ABSENT && cc.minFresh() == CacheControl.ABSENT && !cc.noStore();
+    }
+
+    // ------------------------------------------------------------------ virtual thread
+
+    private void run(RequestContext ctx, boolean cacheable, String peerIp, InetSocketAddress peer) {
+        boolean peerTrusted = peer != null && isTrusted(peer.getAddress());
+        try {
+            if (cacheable) {
+                cacheable(ctx, peerIp, peerTrusted);
+            } else {
+                pass(ctx, peerIp, peerTrusted, ctx.rule.bypass() && RuleSet.CACHEABLE_METHODS.contains(ctx.method)
+                        ? CacheStatus.forward(cacheId, "bypass") : CacheStatus.forward(cacheId, "method"), Outcome.BYPASS);
+            }
+        } catch (ChannelSource.TooLargeException e) {
+            ctx.outcome = Outcome.ERROR;
+            ctx.exchange.setPersistent(false);
+            writer.plain(ctx, ctx.exchange, 413, null, "request body larger than " + limits.maxRequestBody());
+        } catch (IOException e) {
+            ctx.outcome = Outcome.ERROR;
+            if (!ctx.exchange.isResponseStarted()) {
+                writer.plain(ctx, ctx.exchange, 502, CacheStatus.forward(cacheId, "miss").detail("upstream-body-failed").toString(),
+                        "upstream response failed");
+            } else {
+                ResponseWriter.abort(ctx.exchange);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("request {} {} failed", ctx.method, ctx.target.toUri(), e);
+            ctx.outcome = Outcome.ERROR;
+            if (!ctx.exchange.isResponseStarted()) {
+                writer.plain(ctx, ctx.exchange, 500, null, "internal error");
+            } else {
+                ResponseWriter.abort(ctx.exchange);
+            }
+        } finally {
+            finish(ctx);
+        }
+    }
+
+    private void cacheable(RequestContext ctx, String peerIp, boolean peerTrusted) throws IOException {
+        TieredCache.Lookup lookup = cache.lookup(ctx.primaryKey,
+                names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+        long now = clock.millis();
+        if (lookup instanceof TieredCache.Hit hit) {
+            CachedResponse r = hit.response();
+            boolean gated = !hitsAllowed.getAsBoolean();
+            if (ctx.clientWantsValidation() || gated) {
+                fetch(ctx, gated ? "stale" : "request", hit, peerIp, peerTrusted);
+                return;
+            }
+            if (clientAccepts(ctx, r, now)) {
+                ctx.outcome = Outcome.HIT;
+                ctx.tier = tierOf(hit);
+                String cs = CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString();
+                writer.serveStored(ctx, r, body(hit), r.age(now), cs);
+                cache.touch(hit);
+                return;
+            }
+            long staleFor = -r.ttl(now);
+            if (!r.hasFlag(CachedResponse.ALWAYS_REVALIDATE) && !r.hasFlag(CachedResponse.MUST_REVALIDATE)
+                    && staleFor > 0 && staleFor <= r.staleWhileRevalidate() && !ctx.requestCc.onlyIfCached()) {
+                ctx.outcome = Outcome.STALE;
+                ctx.tier = tierOf(hit);
+                UpstreamRequest req = upstreamRequests.build(ctx, "GET", true, r.hasValidators() ? r : null, null,
+                        peerIp, peerTrusted);
+                backgroundRefresh(ctx, req, r);
+                String cs = CacheStatus.hit(cacheId).ttl(r.ttl(now)).detail("stale-while-revalidate").toString();
+                writer.serveStored(ctx, r, body(hit), r.age(now), cs);
+                return;
+            }
+            if (ctx.requestCc.onlyIfCached()) {
+                ctx.outcome = Outcome.ERROR;
+                writer.plain(ctx, ctx.exchange, 504, CacheStatus.forward(cacheId, "stale").detail("only-if-cached").toString(),
+                        "only-if-cached: the stored response is stale");
+                return;
+            }
+            fetch(ctx, "stale", hit, peerIp, peerTrusted);
+            return;
+        }
+        TieredCache.Miss miss = (TieredCache.Miss) lookup;
+        if (ctx.requestCc.onlyIfCached()) {
+            ctx.outcome = Outcome.ERROR;
+            writer.plain(ctx, ctx.exchange, 504, CacheStatus.forward(cacheId, "miss").detail("only-if-cached").toString(),
+                    "only-if-cached: not in cache");
+            return;
+        }
+        if (hitForPass.getIfPresent(ctx.primaryKey) != null) {
+            pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
+            return;
+        }
+        fetch(ctx, miss.varyMiss() ? "vary-miss" : "miss", null, peerIp, peerTrusted);
+    }
+
+    private boolean clientAccepts(RequestContext ctx, CachedResponse r, long now) {
+        CacheControl cc = ctx.requestCc;
+        long age = r.age(now);
+        long ttl = r.ttl(now);
+        if (cc.maxAge() >= 0 && age > cc.maxAge() * 1000) {
+            return false;
+        }
+        if (cc.minFresh() >= 0 && ttl < cc.minFresh() * 1000) {
+            return false;
+        }
+        if (r.isFresh(now)) {
+            return true;
+        }
+        return cc.maxStale() >= 0 && !r.hasFlag(CachedResponse.MUST_REVALIDATE)
+                && !r.hasFlag(CachedResponse.ALWAYS_REVALIDATE) && -ttl <= cc.maxStale() * 1000;
+    }
+
+    private BodySource body(TieredCache.Hit hit) {
+        return hit.memoryBody() != null ? BodySource.memory(hit.memoryBody())
+                : BodySource.disk(hit.response(), cache.bodyReader(hit.response()));
+    }
+
+    private static String tierOf(TieredCache.Hit hit) {
+        return hit.tier() == TieredCache.Tier.MEMORY ? EdgeMetrics.MEMORY : EdgeMetrics.DISK;
+    }
+
+    /** Goes upstream for a key, as the leader of a collapsed fetch or as a waiter. */
+    private void fetch(RequestContext ctx, String fwd, TieredCache.Hit stale, String peerIp, boolean peerTrusted)
+            throws IOException {
+        Collapser.Flight[] joined = new Collapser.Flight[1];
+        Collapser.Flight flight = collapser.lead(ctx.primaryKey, joined);
+        if (flight == null) {
+            waitFor(ctx, joined[0], fwd, stale, peerIp, peerTrusted);
+            return;
+        }
+        lead(ctx, fwd, stale, flight, peerIp, peerTrusted);
+    }
+
+    private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,
+                      boolean peerTrusted) throws IOException {
+        CachedResponse stored = stale == null ? null : stale.response();
+        UpstreamRequest req = upstreamRequests.build(ctx, "GET", true,
+                stored != null && stored.hasValidators() ? stored : null, null, peerIp, peerTrusted);
+        Fetched f = null;
+        boolean landed = flight == null;
+        try {
+            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore());
+            if (flight != null) {
+                collapser.land(ctx.primaryKey, flight, f.outcome());
+                landed = true;
+            }
+            serve(ctx, f, fwd, stale, false);
+        } finally {
+            if (!landed) {
+                collapser.land(ctx.primaryKey, flight, new Collapser.Released());
+            }
+        }
+    }
+
+    private void waitFor(RequestContext ctx, Collapser.Flight flight, String fwd, TieredCache.Hit stale, String peerIp,
+                         boolean peerTrusted) throws IOException {
+        Collapser.Outcome o = flight.await(writer.fillWaitMillis());
+        long now = clock.millis();
+        switch (o) {
+            case Collapser.Filled filled -> {
+                Fill fill = filled.fill();
+                String myKey = fill.head().varyNames().isEmpty() ? ctx.primaryKey
+                        : CacheKeys.variantKey(ctx.primaryKey, fill.head().varyNames(), ctx.headers);
+                if (!myKey.equals(fill.key())) {
+                    lead(ctx, "vary-miss", null, null, peerIp, peerTrusted);
+                    return;
+                }
+                ctx.outcome = Outcome.MISS;
+                CachedResponse h = fill.head();
+                String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(h.status()).stored().collapsed()
+                        .ttl(h.ttl(now)).toString();
+                serveFill(ctx, fill, cs, now);
+            }
+            case Collapser.Revalidated rv -> {
+                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                        names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                if (again instanceof TieredCache.Hit hit && hit.response().fillId() == rv.response().fillId()) {
+                    ctx.outcome = Outcome.REVALIDATED;
+                    ctx.tier = tierOf(hit);
+                    CachedResponse r = hit.response();
+                    String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(304).collapsed().ttl(r.ttl(now))
+                            .detail("revalidated").toString();
+                    writer.serveStored(ctx, r, body(hit), r.age(now), cs);
+                } else {
+                    lead(ctx, fwd, null, null, peerIp, peerTrusted);
+                }
+            }
+            case Collapser.Failed failed -> {
+                if (stale != null && canServeStaleIfError(stale.response(), now)) {
+                    serveStaleIfError(ctx, stale, failed.error() != null ? failed.error().status() : failed.status(), now);
+                } else if (failed.error() != null) {
+                    ctx.outcome = Outcome.ERROR;
+                    writer.plain(ctx, ctx.exchange, failed.error().status(), CacheStatus.forward(cacheId, fwd).collapsed()
+                            .detail(failed.error().detail()).toString(), failed.error().getMessage());
+                } else {
+                    ctx.outcome = Outcome.ERROR;
+                    writer.plain(ctx, ctx.exchange, failed.status(), CacheStatus.forward(cacheId, fwd)
+                            .fwdStatus(failed.status()).collapsed().detail("upstream-error").toString(), "upstream error");
+                }
+            }
+            case Collapser.Released released -> lead(ctx, fwd, stale, null, peerIp, peerTrusted);
+        }
+    }
+
+    /** What one upstream exchange came to, before anything is written to the client. */
+    private record Fetched(UpstreamResponse response, UpstreamException error, Fill fill, CachedResponse revalidated,
+                           StoreDecision decision, CachedResponse stored) {
+        Collapser.Outcome outcome() {
+            if (error != null) {
+                return new Collapser.Failed(error, 0);
+            }
+            if (revalidated != null) {
+                return new Collapser.Revalidated(revalidated);
+            }
+            if (fill != null) {
+                return new Collapser.Filled(fill);
+            }
+            if (stored != null && response != null && Statuses.staleIfErrorApplies(response.status())) {
+                return new Collapser.Failed(null, response.status());
+            }
+            return new Collapser.Released();
+        }
+    }
+
+    /**
+     * Sends the request upstream and stores what can be stored: freshens the stored response on
+     * a 304, starts a fill for a storable response, remembers hit-for-pass for one that is not.
+     */
+    private Fetched fetchAndStore(RequestContext ctx, UpstreamRequest req, CachedResponse stored, boolean requestNoStore) {
+        long t0 = clock.millis();
+        long n0 = System.nanoTime();
+        UpstreamResponse resp;
+        try {
+            resp = ctx.delivery.upstream().fetch(req);
+        } catch (UpstreamException e) {
+            metrics.origin("error", -1);
+            ctx.originNanos = System.nanoTime() - n0;
+            return new Fetched(null, e, null, null, null, stored);
+        }
+        long t1 = clock.millis();
+        ctx.originNanos = System.nanoTime() - n0;
+        metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
+        if (resp.status() == 304 && stored != null) {
+            CachedResponse updated = freshen(ctx, stored, resp, t0, t1);
+            resp.close();
+            return new Fetched(null, null, null, updated, null, stored);
+        }
+        if (stored != null && Statuses.staleIfErrorApplies(resp.status()) && canServeStaleIfError(stored, t1)) {
+            return new Fetched(resp, null, null, null, null, stored);
+        }
+        StoreDecision decision = policy.decide(ctx.headers.contains("authorization"), requestNoStore, resp.status(),
+                resp, ctx.rule, t0, t1);
+        if (decision.store()) {
+            CachedResponse head = head(ctx, resp, decision, t0, t1);
+            Fill fill = cache.beginFill(head, resp.contentLength());
+            if (fill != null) {
+                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill));
+                return new Fetched(resp, null, fill, null, decision, stored);
+            }
+        } else if (!decision.reason().equals("request-no-store")) {
+            hitForPass.put(ctx.primaryKey, Boolean.TRUE);
+        }
+        if (stored != null) {
+            cache.remove(stored.key());
+        }
+        return new Fetched(resp, null, null, null, decision, stored);
+    }
+
+    /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
+    private void pump(UpstreamResponse resp, Fill fill) {
+        byte[] buf = new byte[64 * 1024];
+        try (resp; InputStream in = resp.body()) {
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                fill.append(buf, 0, n);
+                metrics.originBytes(n);
+            }
+            fill.complete();
+        } catch (IOException | RuntimeException e) {
+            fill.fail(e);
+        }
+    }
+
+    /** Writes the outcome of an upstream exchange to the client. */
+    private void serve(RequestContext ctx, Fetched f, String fwd, TieredCache.Hit stale, boolean collapsed) throws IOException {
+        long now = clock.millis();
+        if (f.error() != null) {
+            if (stale != null && canServeStaleIfError(stale.response(), now)) {
+                serveStaleIfError(ctx, stale, f.error().status(), now);
+                return;
+            }
+            ctx.outcome = Outcome.ERROR;
+            writer.plain(ctx, ctx.exchange, f.error().status(), CacheStatus.forward(cacheId, fwd)
+                    .detail(f.error().detail()).toString(), "upstream failed: " + f.error().getMessage());
+            return;
+        }
+        if (f.revalidated() != null) {
+            ctx.outcome = Outcome.REVALIDATED;
+            ctx.tier = tierOf(stale);
+            CachedResponse r = f.revalidated();
+            String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(304).ttl(r.ttl(now)).detail("revalidated").toString();
+            writer.serveStored(ctx, r, body(stale), r.age(now), cs);
+            return;
+        }
+        UpstreamResponse resp = f.response();
+        if (f.fill() == null && stale != null && Statuses.staleIfErrorApplies(resp.status())
+                && canServeStaleIfError(stale.response(), now)) {
+            resp.close();
+            serveStaleIfError(ctx, stale, resp.status(), now);
+            return;
+        }
+        if (f.fill() != null) {
+            ctx.outcome = Outcome.MISS;
+            CachedResponse h = f.fill().head();
+            String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(resp.status()).stored().ttl(h.ttl(now)).toString();
+            serveFill(ctx, f.fill(), cs, now);
+            return;
+        }
+        ctx.outcome = Outcome.MISS;
+        CacheStatus cs = CacheStatus.forward(cacheId, fwd).fwdStatus(resp.status());
+        if (f.decision() != null && f.decision().reason() != null) {
+            cs.detail(f.decision().reason());
+        }
+        try (resp) {
+            writer.relay(ctx, resp, cs.toString(), ctx.isHead());
+        }
+    }
+
+    private void serveFill(RequestContext ctx, Fill fill, String cacheStatus, long now) throws IOException {
+        CachedResponse head = fill.head();
+        writer.serveStored(ctx, head, BodySource.fill(fill, writer.fillWaitMillis()), head.age(now), cacheStatus);
+    }
+
+    private boolean canServeStaleIfError(CachedResponse r, long now) {
+        if (r.hasFlag(CachedResponse.MUST_REVALIDATE)) {
+            return false;
+        }
+        long staleFor = -r.ttl(now);
+        return staleFor <= r.staleIfError() && r.staleIfError() > 0;
+    }
+
+    private void serveStaleIfError(RequestContext ctx, TieredCache.Hit stale, int errorStatus, long now) throws IOException {
+        ctx.outcome = Outcome.STALE;
+        ctx.tier = tierOf(stale);
+        CachedResponse r = stale.response();
+        String cs = CacheStatus.forward(cacheId, "stale").fwdStatus(errorStatus).ttl(r.ttl(now)).detail("stale-if-error")
+                .toString();
+        writer.serveStored(ctx, r, body(stale), r.age(now), cs);
+    }
+
+    /** Refreshes a stale entry in the background (stale-while-revalidate), once per key at a time. */
+    private void backgroundRefresh(RequestContext ctx, UpstreamRequest req, CachedResponse stored) {
+        Collapser.Flight[] joined = new Collapser.Flight[1];
+        Collapser.Flight flight = collapser.lead(ctx.primaryKey, joined);
+        if (flight == null) {
+            return; // a refresh or fetch is already under way
+        }
+        executor.execute(() -> {
+            Collapser.Outcome outcome = new Collapser.Released();
+            try {
+                Fetched f = fetchAndStore(ctx, req, stored, false);
+                outcome = f.outcome();
+                if (f.fill() == null && f.response() != null) {
+                    f.response().close();
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("background refresh of {} failed: {}", ctx.primaryKey, e.toString());
+            } finally {
+                collapser.land(ctx.primaryKey, flight, outcome);
+            }
+        });
+    }
+
+    /** RFC 9111 §4.3.4: the stored response, with the 304's fields and new freshness. */
+    private CachedResponse freshen(RequestContext ctx, CachedResponse stored, UpstreamResponse resp, long t0, long t1) {
+        List<String> names = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        Set<String> hop = Hop.hopByHop(resp);
+        var h = resp.headers();
+        for (int i = 0; i < h.size(); i++) {
+            String lower = h.name(i).toLowerCase(Locale.ROOT);
+            if (!hop.contains(lower) && !lower.equals("age")) {
+                names.add(h.name(i));
+                values.add(h.value(i));
+            }
+        }
+        CachedResponse merged = stored.freshened(names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
+                0, 0, 0, 0, 0);
+        StoreDecision d = policy.decide(ctx.headers.contains("authorization"), false, stored.status(),
+                new MergedHeaders(merged, resp), ctx.rule, t0, t1);
+        if (!d.store()) {
+            cache.remove(stored.key());
+            return merged;
+        }
+        CachedResponse updated = stored.freshened(names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
+                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d));
+        cache.freshen(updated);
+        return updated;
+    }
+
+    /** The merged fields of a freshened response, with the 304's Age and Date for age calculation. */
+    private record MergedHeaders(CachedResponse merged, UpstreamResponse resp) implements dev.outpost.edge.http.HeaderSource {
+        @Override
+        public String first(String name) {
+            if (name.equalsIgnoreCase("age")) {
+                return resp.first("age");
+            }
+            return merged.first(name);
+        }
+
+        @Override
+        public List<String> all(String name) {
+            if (name.equalsIgnoreCase("age")) {
+                return resp.all("age");
+            }
+            return merged.all(name);
+        }
+    }
+
+    private static int flags(StoreDecision d) {
+        return (d.alwaysRevalidate() ? CachedResponse.ALWAYS_REVALIDATE : 0)
+                | (d.mustRevalidate() ? CachedResponse.MUST_REVALIDATE : 0)
+                | (d.heuristic() ? CachedResponse.HEURISTIC : 0);
+    }
+
+    /** The metadata of a response about to be stored. */
+    private CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
+        Set<String> hop = Hop.hopByHop(resp);
+        List<String> names = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        var h = resp.headers();
+        boolean hasDate = false;
+        for (int i = 0; i < h.size(); i++) {
+            String lower = h.name(i).toLowerCase(Locale.ROOT);
+            if (hop.contains(lower) || lower.equals("age") || lower.equals("content-length")
+                    || d.stripFields().contains(lower)) {
+                continue;
+            }
+            hasDate |= lower.equals("date");
+            names.add(h.name(i));
+            values.add(h.value(i));
+        }
+        if (!hasDate) {
+            names.add("Date");
+            values.add(HttpDates.format(t1));
+        }
+        List<String> tags = new ArrayList<>();
+        for (String line : resp.all("surrogate-key")) {
+            for (String t : line.trim().split("\\s+")) {
+                if (!t.isEmpty() && !tags.contains(t)) {
+                    tags.add(t);
+                }
+            }
+        }
+        for (String line : resp.all("cache-tag")) {
+            for (String t : line.split(",")) {
+                String tt = t.trim();
+                if (!tt.isEmpty() && !tags.contains(tt)) {
+                    tags.add(tt);
+                }
+            }
+        }
+        List<String> vary = CacheKeys.varyNames(resp);
+        String key = vary.isEmpty() ? ctx.primaryKey : CacheKeys.variantKey(ctx.primaryKey, vary, ctx.headers);
+        return new CachedResponse(key, resp.status(), names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
+                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d), -1, 0, 0,
+                List.copyOf(tags), vary, 0);
+    }
+
+    /** Sends a request upstream as it is and relays the answer; no lookup, no storage. */
+    private void pass(RequestContext ctx, String peerIp, boolean peerTrusted, CacheStatus cs, Outcome outcome)
+            throws IOException {
+        HttpServerExchange ex = ctx.exchange;
+        RequestBody body = null;
+        if (!RuleSet.CACHEABLE_METHODS.contains(ctx.method) && hasBody(ex)) {
+            long length = ex.getRequestContentLength();
+            if (length > limits.maxRequestBody().bytes()) {
+                throw new ChannelSource.TooLargeException();
+            }
+            body = new ChannelSource(ex, length, limits.maxRequestBody().bytes(), limits.idleTimeout().toMillis(),
+                    ex.getRequestHeaders().getFirst(Headers.CONTENT_TYPE));
+        } else if (requiresBody(ctx.method)) {
+            body = RequestBody.create(new byte[0]);
+        }
+        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted);
+        long n0 = System.nanoTime();
+        UpstreamResponse resp;
+        try {
+            resp = ctx.delivery.upstream().fetch(req);
+        } catch (UpstreamException e) {
+            if (e.getCause() instanceof ChannelSource.TooLargeException tooLarge) {
+                throw tooLarge;
+            }
+            metrics.origin("error", -1);
+            ctx.originNanos = System.nanoTime() - n0;
+            ctx.outcome = Outcome.ERROR;
+            writer.plain(ctx, ex, e.status(), cs.detail(e.detail()).toString(), "upstream failed: " + e.getMessage());
+            return;
+        }
+        ctx.originNanos = System.nanoTime() - n0;
+        metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
+        ctx.outcome = outcome;
+        if (UNSAFE.contains(ctx.method) && resp.status() < 400) {
+            invalidate(ctx, resp);
+        }
+        try (resp) {
+            writer.relay(ctx, resp, cs.fwdStatus(resp.status()).toString(), ctx.isHead());
+        }
+    }
+
+    private static boolean requiresBody(String method) {
+        return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
+    }
+
+    /** RFC 9111 §4.4: a successful unsafe request invalidates its target, Location and Content-Location. */
+    private void invalidate(RequestContext ctx, UpstreamResponse resp) {
+        Set<String> keys = new HashSet<>();
+        keys.add(CacheKeys.urlKey(ctx.host, ctx.target.path(), ctx.target.query(), ctx.rule.cacheKey()));
+        for (String field : new String[] {"location", "content-location"}) {
+            String v = resp.first(field);
+            if (v == null) {
+                continue;
+            }
+            try {
+                URI base = URI.create((ctx.https ? "https://" : "http://") + ctx.host + ctx.target.toUri());
+                URI u = base.resolve(v.trim());
+                String h = u.getRawAuthority() == null ? null : RequestTarget.normaliseHost(u.getRawAuthority(), "https".equals(u.getScheme()));
+                if (h == null || !h.equals(ctx.host)) {
+                    continue; // only same-host URIs may be invalidated
+                }
+                RequestTarget t = RequestTarget.parse(u.getRawPath() == null || u.getRawPath().isEmpty() ? "/"
+                        : u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery()));
+                Rule r = ctx.delivery.rules().match(ctx.hostNoPort, t.path(), "GET");
+                keys.add(CacheKeys.urlKey(ctx.host, t.path(), t.query(), r.cacheKey()));
+            } catch (IllegalArgumentException | RequestTarget.InvalidTargetException ignored) {
+                // not a URI we can invalidate
+            }
+        }
+        cache.purgeUrlKeys(List.copyOf(keys), false);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Request framing that could be read two ways by two servers (smuggling): refused. */
+    private static String framingProblem(HttpServerExchange ex) {
+        HeaderMap h = ex.getRequestHeaders();
+        HeaderValues te = h.get(Headers.TRANSFER_ENCODING);
+        HeaderValues cl = h.get(Headers.CONTENT_LENGTH);
+        if (te != null && cl != null) {
+            return "both Transfer-Encoding and Content-Length";
+        }
+        if (cl != null) {
+            String first = null;
+            for (String v : cl) {
+                for (String part : v.split(",")) {
+                    String p = part.trim();
+                    if (p.isEmpty() || !p.chars().allMatch(Character::isDigit) || p.length() > 18) {
+                        return "invalid Content-Length";
+                    }
+                    if (first != null && !first.equals(p)) {
+                        return "conflicting Content-Length";
+                    }
+                    first = p;
+                }
+            }
+            if (cl.size() > 1) {
+                return "duplicate Content-Length";
+            }
+        }
+        if (te != null) {
+            if (te.size() != 1 || !te.getFirst().trim().equalsIgnoreCase("chunked")) {
+                return "unsupported Transfer-Encoding";
+            }
+        }
+        return null;
+    }
+
+    private static boolean hasBody(HttpServerExchange ex) {
+        long length = ex.getRequestContentLength();
+        return length > 0 || ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING);
+    }
+
+    private void reject(HttpServerExchange ex, long start, int status, String message, boolean close) {
+        if (close) {
+            ex.setPersistent(false);
+            ex.getResponseHeaders().put(Headers.CONNECTION, "close");
+        }
+        RequestContext ctx = null;
+        writer.plain(null, ex, status, null, message);
+        long bytes = message.length() + 1;
+        metrics.request(Outcome.ERROR, EdgeMetrics.NONE, bytes, System.nanoTime() - start);
+        if (accessLog != null) {
+            InetSocketAddress peer = ex.getSourceAddress();
+            accessLog.log(new AccessLog.Entry(clock.millis(), peer == null ? "-" : peer.getAddress().getHostAddress(),
+                    ex.getRequestMethod().toString(), ex.getRequestURI(), ex.getProtocol().toString(), status, bytes,
+                    Outcome.ERROR.label(), EdgeMetrics.NONE, null, (System.nanoTime() - start) / 1e6, -1,
+                    ex.getRequestHeaders().getFirst(Headers.USER_AGENT)));
+        }
+    }
+
+    private void finish(RequestContext ctx) {
+        long duration = System.nanoTime() - ctx.startNanos;
+        metrics.request(ctx.outcome, ctx.tier, ctx.bodyBytes, duration);
+        if (accessLog != null) {
+            HttpServerExchange ex = ctx.exchange;
+            accessLog.log(new AccessLog.Entry(ctx.now, ctx.clientIp, ctx.method, ctx.host + ctx.target.toUri(),
+                    ex.getProtocol().toString(), ex.getStatusCode(), ctx.bodyBytes, ctx.outcome.label(), ctx.tier,
+                    ctx.cacheStatus, duration / 1e6, ctx.originNanos < 0 ? -1 : ctx.originNanos / 1e6,
+                    ex.getRequestHeaders().getFirst(Headers.USER_AGENT)));
+        }
+    }
+
+    private String clientIp(HttpServerExchange ex, InetSocketAddress peer) {
+        if (peer == null) {
+            return "0.0.0.0";
+        }
+        String ip = peer.getAddress().getHostAddress();
+        if (trusted.isEmpty() || !isTrusted(peer.getAddress())) {
+            return ip;
+        }
+        HeaderValues xff = ex.getRequestHeaders().get("X-Forwarded-For");
+        if (xff == null) {
+            return ip;
+        }
+        List<String> chain = new ArrayList<>();
+        for (String line : xff) {
+            for (String p : line.split(",")) {
+                if (!p.isBlank()) {
+                    chain.add(p.trim());
+                }
+            }
+        }
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            String candidate = chain.get(i);
+            try {
+                InetAddress a = InetAddress.ofLiteral(candidate);
+                if (!isTrusted(a)) {
+                    return a.getHostAddress();
+                }
+            } catch (IllegalArgumentException e) {
+                return ip;
+            }
+        }
+        return chain.isEmpty() ? ip : chain.get(0);
+    }
+
+    private boolean isTrusted(InetAddress a) {
+        for (Cidr c : trusted) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String stripPort(String host) {
+        if (host.startsWith("[")) {
+            int end = host.indexOf(']');
+            return host.substring(0, end + 1);
+        }
+        int colon = host.indexOf(':');
+        return colon < 0 ? host : host.substring(0, colon);
+    }
+
+    /** Forgets hit-for-pass marks (after a purge or config change). */
+    public void clearHitForPass() {
+        hitForPass.invalidateAll();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.outpost.edge.proxy;
+
+import dev.outpost.config.Rule;
+import dev.outpost.edge.http.CacheControl;
+import dev.outpost.edge.http.RequestTarget;
+import dev.outpost.edge.metrics.EdgeMetrics;
+import dev.outpost.edge.metrics.Outcome;
+import io.undertow.server.HttpServerExchange;
+
+/** One request's facts as the pipeline works them out, and how it was answered. */
+final class RequestContext {
+
+    final HttpServerExchange exchange;
+    final ExchangeHeaders headers;
+    final long startNanos;
+    final long now;
+    final String method;
+    final String host;
+    final String hostNoPort;
+    final RequestTarget target;
+    final boolean https;
+    final Delivery delivery;
+    final Rule rule;
+    final String clientIp;
+    final boolean internal;
+    final CacheControl requestCc;
+    String urlKey;
+    String primaryKey;
+
+    Outcome outcome = Outcome.MISS;
+    String tier = EdgeMetrics.NONE;
+    String cacheStatus;
+    long bodyBytes;
+    long originNanos = -1;
+
+    RequestContext(HttpServerExchange exchange, long startNanos, long now, String method, String host, String hostNoPort,
+                   RequestTarget target, boolean https, Delivery delivery, Rule rule, String clientIp, boolean internal) {
+        this.exchange = exchange;
+        this.headers = new ExchangeHeaders(exchange.getRequestHeaders());
+        this.startNanos = startNanos;
+        this.now = now;
+        this.method = method;
+        this.host = host;
+        this.hostNoPort = hostNoPort;
+        this.target = target;
+        this.https = https;
+        this.delivery = delivery;
+        this.rule = rule;
+        this.clientIp = clientIp;
+        this.internal = internal;
+        this.requestCc = CacheControl.parse(headers.all("cache-control"));
+    }
+
+    boolean isHead() {
+        return method.equals("HEAD");
+    }
+
+    /** The client asked for an end-to-end check (no-cache, max-age=0, Pragma: no-cache). */
+    boolean clientWantsValidation() {
+        if (rule.ignoreClientNoCache()) {
+            return false;
+        }
+        if (requestCc.noCache() || requestCc.maxAge() == 0) {
+            return true;
+        }
+        if (!requestCc.present()) {
+            for (String p : headers.all("pragma")) {
+                if (p.toLowerCase(java.util.Locale.ROOT).contains("no-cache")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}

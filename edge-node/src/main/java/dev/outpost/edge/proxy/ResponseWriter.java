@@ -1,0 +1,286 @@
+package dev.outpost.edge.proxy;
+
+import dev.outpost.edge.cache.CachedResponse;
+import dev.outpost.edge.http.Conditionals;
+import dev.outpost.edge.http.HeaderSource;
+import dev.outpost.edge.http.Ranges;
+import dev.outpost.edge.origin.UpstreamResponse;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http2.Http2ServerConnection;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.xnio.IoUtils;
+
+/**
+ * Writes responses to clients: stored responses (with Age, Cache-Status, client conditionals,
+ * HEAD and ranges), relayed upstream responses, and the node's own errors.
+ */
+final class ResponseWriter {
+
+    private static final HttpString CACHE_STATUS = new HttpString("Cache-Status");
+    private static final Set<String> NOT_MODIFIED_FIELDS = Set.of("content-location", "date", "etag", "vary",
+            "cache-control", "expires");
+
+    private final long stallMillis;
+    private final long fillWaitMillis;
+
+    ResponseWriter(long stallMillis, long fillWaitMillis) {
+        this.stallMillis = stallMillis;
+        this.fillWaitMillis = fillWaitMillis;
+    }
+
+    long fillWaitMillis() {
+        return fillWaitMillis;
+    }
+
+    /** Copies a stored (or storing) response's fields to the client response. */
+    void storedHeaders(RequestContext ctx, CachedResponse r, boolean notModified) {
+        HeaderMap out = ctx.exchange.getResponseHeaders();
+        String browserCc = ctx.internal ? null : ctx.rule.browserCacheControl();
+        String[] names = r.headerNames();
+        String[] values = r.headerValues();
+        for (int i = 0; i < names.length; i++) {
+            String lower = names[i].toLowerCase(Locale.ROOT);
+            if (lower.equals("content-length") || Hop.HOP_BY_HOP.contains(lower)) {
+                continue;
+            }
+            if (!ctx.internal && Hop.CDN_ONLY.contains(lower)) {
+                continue;
+            }
+            if (browserCc != null && (lower.equals("cache-control") || lower.equals("expires") || lower.equals("pragma"))) {
+                continue;
+            }
+            if (notModified && !NOT_MODIFIED_FIELDS.contains(lower) && !lower.equals("cache-status")) {
+                continue;
+            }
+            out.add(HttpString.tryFromString(names[i]), values[i]);
+        }
+        if (browserCc != null) {
+            out.put(Headers.CACHE_CONTROL, browserCc);
+        }
+    }
+
+    /** Age (whole seconds) and this node's Cache-Status member after the stored ones. */
+    void cacheHeaders(RequestContext ctx, long ageMillis, String cacheStatus) {
+        HeaderMap out = ctx.exchange.getResponseHeaders();
+        if (ageMillis >= 0) {
+            out.put(Headers.AGE, Long.toString(ageMillis / 1000));
+        }
+        out.add(CACHE_STATUS, cacheStatus);
+        ctx.cacheStatus = cacheStatus;
+    }
+
+    /**
+     * Serves a stored response from a body source (blocking on a virtual thread): answers the
+     * client's conditional with 304, HEAD with the head only, Range with 206 or 416.
+     */
+    void serveStored(RequestContext ctx, CachedResponse r, BodySource body, long ageMillis, String cacheStatus)
+            throws IOException {
+        HttpServerExchange ex = ctx.exchange;
+        if (Conditionals.isConditional(ctx.headers) && r.status() == 200 && Conditionals.notModified(ctx.headers, r)) {
+            ex.setStatusCode(304);
+            storedHeaders(ctx, r, true);
+            cacheHeaders(ctx, ageMillis, cacheStatus);
+            ex.endExchange();
+            return;
+        }
+        long length = body.length();
+        Ranges.Outcome range = r.status() == 200 && length >= 0 && !ctx.headers.all("range").isEmpty()
+                ? Ranges.evaluate(ctx.headers.first("range"), ctx.headers.first("if-range"), r, length)
+                : new Ranges.Full();
+        storedHeaders(ctx, r, false);
+        cacheHeaders(ctx, ageMillis, cacheStatus);
+        HeaderMap out = ex.getResponseHeaders();
+        if (r.status() == 200 && length >= 0) {
+            out.put(Headers.ACCEPT_RANGES, "bytes");
+        }
+        switch (range) {
+            case Ranges.Unsatisfiable u -> {
+                ex.setStatusCode(416);
+                out.put(Headers.CONTENT_RANGE, "bytes */" + length);
+                out.put(Headers.CONTENT_LENGTH, "0");
+                out.remove(Headers.CONTENT_TYPE);
+                ex.endExchange();
+            }
+            case Ranges.Partial p when p.ranges().size() == 1 -> {
+                Ranges.Range one = p.ranges().get(0);
+                ex.setStatusCode(206);
+                out.put(Headers.CONTENT_RANGE, "bytes " + one.first() + "-" + one.last() + "/" + length);
+                out.put(Headers.CONTENT_LENGTH, Long.toString(one.length()));
+                if (ctx.isHead()) {
+                    ex.endExchange();
+                    return;
+                }
+                ChannelSink sink = new ChannelSink(ex, stallMillis);
+                copy(body, one.first(), one.last() + 1, sink, ctx);
+                sink.finish();
+            }
+            case Ranges.Partial p -> multipart(ctx, r, body, p.ranges(), length);
+            default -> {
+                ex.setStatusCode(r.status());
+                if (length >= 0) {
+                    out.put(Headers.CONTENT_LENGTH, Long.toString(length));
+                }
+                if (ctx.isHead() || !hasBody(r.status())) {
+                    ex.endExchange();
+                    return;
+                }
+                ChannelSink sink = new ChannelSink(ex, stallMillis);
+                copy(body, 0, Long.MAX_VALUE, sink, ctx);
+                sink.finish();
+            }
+        }
+    }
+
+    private void multipart(RequestContext ctx, CachedResponse r, BodySource body, List<Ranges.Range> ranges, long length)
+            throws IOException {
+        HttpServerExchange ex = ctx.exchange;
+        String boundary = "outpost-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        String type = r.first("content-type");
+        byte[][] heads = new byte[ranges.size()][];
+        long total = 0;
+        for (int i = 0; i < ranges.size(); i++) {
+            Ranges.Range x = ranges.get(i);
+            heads[i] = ((i == 0 ? "" : "\r\n") + "--" + boundary + "\r\n"
+                    + (type == null ? "" : "Content-Type: " + type + "\r\n")
+                    + "Content-Range: bytes " + x.first() + "-" + x.last() + "/" + length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1);
+            total += heads[i].length + x.length();
+        }
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.ISO_8859_1);
+        total += tail.length;
+        ex.setStatusCode(206);
+        ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "multipart/byteranges; boundary=" + boundary);
+        ex.getResponseHeaders().put(Headers.CONTENT_LENGTH, Long.toString(total));
+        if (ctx.isHead()) {
+            ex.endExchange();
+            return;
+        }
+        ChannelSink sink = new ChannelSink(ex, stallMillis);
+        for (int i = 0; i < ranges.size(); i++) {
+            sink.write(ByteBuffer.wrap(heads[i]));
+            copy(body, ranges.get(i).first(), ranges.get(i).last() + 1, sink, ctx);
+        }
+        sink.write(ByteBuffer.wrap(tail));
+        sink.finish();
+    }
+
+    /** Copies body bytes [from, to) to the client. */
+    private static void copy(BodySource body, long from, long to, ChannelSink sink, RequestContext ctx) throws IOException {
+        long pos = from;
+        while (pos < to) {
+            ByteBuffer b = body.read(pos);
+            if (b == null) {
+                break;
+            }
+            if (b.remaining() > to - pos) {
+                b.limit(b.position() + (int) (to - pos));
+            }
+            int n = b.remaining();
+            sink.write(b);
+            pos += n;
+            ctx.bodyBytes += n;
+        }
+    }
+
+    /** Relays an upstream response that is not being stored, streaming its body. */
+    void relay(RequestContext ctx, UpstreamResponse resp, String cacheStatus, boolean head) throws IOException {
+        HttpServerExchange ex = ctx.exchange;
+        ex.setStatusCode(resp.status());
+        HeaderMap out = ex.getResponseHeaders();
+        Set<String> hop = Hop.hopByHop(resp);
+        var headers = resp.headers();
+        for (int i = 0; i < headers.size(); i++) {
+            String name = headers.name(i);
+            String lower = name.toLowerCase(Locale.ROOT);
+            if (hop.contains(lower) || lower.equals("content-length")) {
+                continue;
+            }
+            if (!ctx.internal && Hop.CDN_ONLY.contains(lower)) {
+                continue;
+            }
+            out.add(HttpString.tryFromString(name), headers.value(i));
+        }
+        out.add(CACHE_STATUS, cacheStatus);
+        ctx.cacheStatus = cacheStatus;
+        long length = resp.contentLength();
+        boolean bodyAllowed = !head && hasBody(resp.status());
+        if (length >= 0 && (bodyAllowed || head)) {
+            out.put(Headers.CONTENT_LENGTH, Long.toString(length));
+        }
+        if (!bodyAllowed) {
+            ex.endExchange();
+            return;
+        }
+        ChannelSink sink = new ChannelSink(ex, stallMillis);
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = resp.body()) {
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                sink.write(ByteBuffer.wrap(buf, 0, n));
+                ctx.bodyBytes += n;
+            }
+        }
+        sink.finish();
+    }
+
+    /** The node's own response (an error or a refusal), with a short text body. */
+    void plain(RequestContext ctx, HttpServerExchange ex, int status, String cacheStatus, String message) {
+        if (ex.isResponseStarted()) {
+            abort(ex);
+            return;
+        }
+        ex.setStatusCode(status);
+        HeaderMap out = ex.getResponseHeaders();
+        out.put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        out.put(Headers.CACHE_CONTROL, "no-store");
+        if (cacheStatus != null) {
+            out.add(CACHE_STATUS, cacheStatus);
+            if (ctx != null) {
+                ctx.cacheStatus = cacheStatus;
+            }
+        }
+        byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+        out.put(Headers.CONTENT_LENGTH, Long.toString(body.length));
+        if (ctx != null) {
+            ctx.bodyBytes = body.length;
+        }
+        if (ex.getRequestMethod().equalToString("HEAD")) {
+            ex.endExchange();
+        } else {
+            ex.getResponseSender().send(ByteBuffer.wrap(body));
+        }
+    }
+
+    /**
+     * Cuts a response off mid-body, so the client sees an incomplete response rather than a
+     * short one passed off as whole: the connection is closed (HTTP/1.x) or the stream reset
+     * (HTTP/2).
+     */
+    static void abort(HttpServerExchange ex) {
+        ex.setPersistent(false);
+        if (ex.getConnection() instanceof Http2ServerConnection) {
+            IoUtils.safeClose(ex.getResponseChannel());
+        } else {
+            IoUtils.safeClose(ex.getConnection());
+        }
+    }
+
+    static boolean hasBody(int status) {
+        return status >= 200 && status != 204 && status != 304;
+    }
+
+    /** Fields of the request, as a HeaderSource, for tests of conditionals. */
+    static HeaderSource request(RequestContext ctx) {
+        return ctx.headers;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.outpost.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kill -9 of a node in the middle of a fill: what was fully stored survives, nothing partial is served. */
+class KillNineTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void killDuringFillKeepsCompleteObjectsAndDropsThePartialOne() throws Exception {
+        try (BlobOrigin origin = new BlobOrigin();
+             ChildEdge edge = new ChildEdge(origin.baseUrl(), Files.createDirectories(tmp.resolve("data")), List.of("-Xmx256m"),
+                     "--cache.chunk-size", "64KiB", "--cache.memory-max-object", "256KiB")) {
+            edge.start();
+            assertThat(edge.get("/blob/100000/1").status()).isEqualTo(200);
+            assertThat(edge.get("/blob/3000000/2").status()).isEqualTo(200);
+
+            origin.holdAfter(1_500_000);
+            CompletableFuture<ChildEdge.Checked> partial = CompletableFuture.supplyAsync(() -> edge.get("/blob/5000000/3"));
+            assertThat(origin.awaitHeld(30, TimeUnit.SECONDS)).isTrue();
+            edge.kill();
+            origin.release();
+            assertThat(partial.handle((r, e) -> e != null || r.length() < 5_000_000).get(30, TimeUnit.SECONDS)).isTrue();
+
+            edge.start();
+            assertThat(edge.logText()).contains("dropped 1 partial fills");
+            ChildEdge.Checked small = edge.get("/blob/100000/1");
+            ChildEdge.Checked large = edge.get("/blob/3000000/2");
+            assertThat(small.cacheStatus()).startsWith("edge-child; hit");
+            assertThat(large.cacheStatus()).startsWith("edge-child; hit");
+            assertThat(small.crc()).isEqualTo(BlobOrigin.crcOf(100000, 1));
+            assertThat(large.crc()).isEqualTo(BlobOrigin.crcOf(3000000, 2));
+            assertThat(Long.parseLong(small.age())).isGreaterThanOrEqualTo(0);
+
+            ChildEdge.Checked refetched = edge.get("/blob/5000000/3");
+            assertThat(refetched.cacheStatus()).contains("fwd=miss");
+            assertThat(refetched.length()).isEqualTo(5_000_000);
+            assertThat(refetched.crc()).isEqualTo(BlobOrigin.crcOf(5000000, 3));
+            assertThat(origin.requests("/blob/5000000/3")).isEqualTo(2);
+            assertThat(origin.requests("/blob/100000/1")).isEqualTo(1);
+            assertThat(origin.requests("/blob/3000000/2")).isEqualTo(1);
+        }
+    }
+}
