@@ -77,7 +77,9 @@ final class PemTls {
             JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
             for (Object o = p.readObject(); o != null; o = p.readObject()) {
                 if (o instanceof PEMKeyPair kp) {
-                    return conv.getKeyPair(kp).getPrivate();
+                    // SEC1 keys may come without their public half
+                    return kp.getPublicKeyInfo() == null ? conv.getPrivateKey(kp.getPrivateKeyInfo())
+                            : conv.getKeyPair(kp).getPrivate();
                 }
                 if (o instanceof PrivateKeyInfo info) {
                     return conv.getPrivateKey(info);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.outpost.config.ConfigException;
 import dev.outpost.config.NodeConfig;
 import dev.outpost.config.OutpostJson;
+import dev.outpost.config.TlsSettings;
 import dev.outpost.config.fleet.Ack;
 import dev.outpost.config.fleet.ConfigVersion;
 import dev.outpost.config.fleet.FleetProtocol;
@@ -14,6 +15,7 @@ import dev.outpost.config.fleet.Purge;
 import dev.outpost.config.fleet.PurgeEvent;
 import dev.outpost.config.fleet.RegistrationReply;
 import dev.outpost.config.fleet.SyncMarker;
+import dev.outpost.edge.server.PemSsl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -127,15 +129,31 @@ public final class FleetAgent implements AutoCloseable {
         this.adminUrl = adminUrl;
         String cp = node.controlPlane();
         this.base = cp == null ? null : URI.create(cp.endsWith("/") ? cp.substring(0, cp.length() - 1) : cp);
-        this.http = cp == null ? null : HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
-                .build();
+        this.http = cp == null ? null : client(node, base);
         Duration hb = node.heartbeatInterval();
         this.keepalive = hb.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100)
                 : hb.compareTo(Duration.ofSeconds(15)) > 0 ? Duration.ofSeconds(15) : hb;
         this.timers = Executors.newScheduledThreadPool(2, r -> daemon(r, "fleet-agent-timers"));
         this.acks = Executors.newSingleThreadExecutor(r -> daemon(r, "fleet-agent-acks"));
+    }
+
+    /**
+     * The HTTP client toward the control plane. Over https with the node's {@code tls} set, the
+     * node presents its certificate (mutual TLS) and trusts {@code tls.client-ca}, the fleet's CA;
+     * otherwise the JVM's default trust applies.
+     */
+    private static HttpClient client(NodeConfig node, URI base) {
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+        TlsSettings tls = node.tls();
+        if ("https".equalsIgnoreCase(base.getScheme()) && tls != null && tls.certificate() != null && tls.privateKey() != null) {
+            try {
+                b.sslContext(PemSsl.context(Path.of(tls.certificate()), Path.of(tls.privateKey()),
+                        tls.clientCa() == null ? null : Path.of(tls.clientCa())));
+            } catch (IOException e) {
+                throw new ConfigException("tls: cannot use the node's certificate toward the control plane: " + e.getMessage());
+            }
+        }
+        return b.build();
     }
 
     private static Thread daemon(Runnable r, String name) {
