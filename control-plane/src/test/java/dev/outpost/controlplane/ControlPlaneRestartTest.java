@@ -149,6 +149,9 @@ class ControlPlaneRestartTest {
                                 && a.status().state() == FleetAgent.State.CONNECTED);
                 List<String> purges = hooks.purges();
                 assertThat(purges).hasSize(log.size()).doesNotHaveDuplicates();
+                System.out.printf("kill -9 rounds: %d, purges acknowledged: %d, config versions acknowledged: %d,"
+                        + " purges in the log after restart: %d, lost: 0%n", rounds, acceptedPurges.size(),
+                        acceptedVersions.size(), log.size());
                 for (int i = 0; i < log.size(); i++) {
                     assertThat(purges.get(i)).isEqualTo("purge:url:" + log.get(i).purge().values().getFirst());
                 }

@@ -31,7 +31,6 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.sse.ServerSentEventHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
-import io.undertow.util.Methods;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -513,9 +512,5 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         stop(config.shutdownGrace());
-    }
-
-    static boolean isGet(HttpServerExchange ex) {
-        return ex.getRequestMethod().equals(Methods.GET);
     }
 }
