@@ -293,7 +293,7 @@ public final class ApiServer implements AutoCloseable {
     // ---- purges
 
     private void purge(HttpServerExchange ex) {
-        Purge p = Http.readPurge(ex, bodyLimit);
+        Purge p = Http.read(ex, bodyLimit, Purge.class);
         List<String> problems = PurgeLog.problems(p);
         if (!problems.isEmpty()) {
             throw new ApiException(400, "invalid-purge", problems);

@@ -93,34 +93,6 @@ final class Http {
         }
     }
 
-    /** A {@link dev.outpost.config.fleet.Purge} from JSON, {@code soft} false when left out. */
-    static dev.outpost.config.fleet.Purge readPurge(HttpServerExchange ex, long limit) {
-        byte[] b = body(ex, limit);
-        com.fasterxml.jackson.databind.JsonNode tree;
-        try {
-            tree = b.length == 0 ? null : OutpostJson.json().readTree(b);
-        } catch (IOException e) {
-            throw badRequest("not valid JSON: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
-        }
-        if (!(tree instanceof com.fasterxml.jackson.databind.node.ObjectNode obj)) {
-            throw badRequest("a JSON object is expected: {\"kind\": \"url\", \"values\": [...], \"soft\": false}");
-        }
-        if (!obj.has("soft")) {
-            obj.put("soft", false);
-        }
-        try {
-            return OutpostJson.json().treeToValue(obj, dev.outpost.config.fleet.Purge.class);
-        } catch (ValueInstantiationException e) {
-            throw badRequest(e.getCause() != null ? e.getCause().getMessage() : e.getOriginalMessage());
-        } catch (UnrecognizedPropertyException e) {
-            throw badRequest("unknown key '" + e.getPropertyName() + "'");
-        } catch (InvalidFormatException e) {
-            throw badRequest(path(e) + e.getOriginalMessage());
-        } catch (JsonProcessingException e) {
-            throw badRequest("not a purge: " + e.getOriginalMessage());
-        }
-    }
-
     private static String path(com.fasterxml.jackson.databind.JsonMappingException e) {
         StringBuilder sb = new StringBuilder();
         for (var r : e.getPath()) {

@@ -112,6 +112,7 @@ public final class FleetAgent implements AutoCloseable {
     private volatile InputStream stream;
     private volatile long lastByteNanos;
     private Thread loop;
+    private final Object sleeper = new Object();
 
     /**
      * @param node the node's config: control plane URL, token, identity, heartbeat interval,
@@ -131,7 +132,8 @@ public final class FleetAgent implements AutoCloseable {
         this.base = cp == null ? null : URI.create(cp.endsWith("/") ? cp.substring(0, cp.length() - 1) : cp);
         this.http = cp == null ? null : client(node, base);
         Duration hb = node.heartbeatInterval();
-        this.keepalive = hb.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100)
+        // the stream's keep-alive follows the heartbeat, within 1s..15s; three silent intervals mean a dead link
+        this.keepalive = hb.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
                 : hb.compareTo(Duration.ofSeconds(15)) > 0 ? Duration.ofSeconds(15) : hb;
         this.timers = Executors.newScheduledThreadPool(2, r -> daemon(r, "fleet-agent-timers"));
         this.acks = Executors.newSingleThreadExecutor(r -> daemon(r, "fleet-agent-acks"));
@@ -207,25 +209,32 @@ public final class FleetAgent implements AutoCloseable {
         return new Status(status, s.configVersion(), s.purgeSequence(), hitsAllowed, disconnectedSince, boundExceeded, lastError);
     }
 
+    /**
+     * Stops: the subscription is closed and the loop ends without being interrupted, so a state
+     * file being written is written whole.
+     */
     @Override
     public void close() {
         closed = true;
         status = State.CLOSED;
         closeStream();
+        synchronized (sleeper) {
+            sleeper.notifyAll();
+        }
+        timers.shutdownNow();
+        acks.shutdown();
+        if (http != null) {
+            http.shutdownNow();
+        }
         Thread t = loop;
         if (t != null) {
-            t.interrupt();
             try {
                 t.join(5000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        timers.shutdownNow();
         acks.shutdownNow();
-        if (http != null) {
-            http.shutdownNow();
-        }
     }
 
     // ---- the subscription loop
@@ -257,10 +266,14 @@ public final class FleetAgent implements AutoCloseable {
             }
             backoff = synced ? MIN_BACKOFF : backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             long jitter = (long) (backoff.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
-            try {
-                Thread.sleep(jitter);
-            } catch (InterruptedException e) {
-                break;
+            synchronized (sleeper) {
+                try {
+                    if (!closed) {
+                        sleeper.wait(jitter);
+                    }
+                } catch (InterruptedException e) {
+                    break;
+                }
             }
         }
     }
@@ -331,8 +344,9 @@ public final class FleetAgent implements AutoCloseable {
             sendAck(Ack.configRefused(v.version(), describe(e)));
             return;
         }
-        state = state.withConfig(v.version(), v.config());
-        state.save(stateDir);
+        FleetState next = state.withConfig(v.version(), v.config());
+        next.save(stateDir); // on disk before it counts as applied
+        state = next;
         LOG.info("config v{} applied", v.version());
         sendAck(Ack.config(v.version()));
     }
@@ -342,8 +356,9 @@ public final class FleetAgent implements AutoCloseable {
             return; // already applied (a replay overlapping what we had)
         }
         hooks.applyPurge(e.purge()); // a failure ends the session: the purge is retried, never skipped
-        state = state.withPurge(e.sequence());
-        state.save(stateDir);
+        FleetState next = state.withPurge(e.sequence());
+        next.save(stateDir);
+        state = next;
         ackPurges();
     }
 
@@ -353,8 +368,9 @@ public final class FleetAgent implements AutoCloseable {
             LOG.warn("control plane purge log ends at #{} but this node applied up to #{}: purging everything",
                     m.purgeSequence(), state.purgeSequence());
             hooks.applyPurge(new Purge(Purge.Kind.ALL, List.of(), false));
-            state = state.withPurge(m.purgeSequence());
-            state.save(stateDir);
+            FleetState next = state.withPurge(m.purgeSequence());
+            next.save(stateDir);
+            state = next;
             purgeAckSent.set(-1);
         }
         ackPurges();
