@@ -193,7 +193,7 @@ final class ConfigCommand {
                 return 0;
             }
             ctx().out.println("# config v" + v.get("version").asLong() + " for " + targetText(v.get("target"))
-                    + ", created " + Output.text(v, "created-at")
+                    + ", created " + Output.time(v, "created-at")
                     + (v.hasNonNull("rollback-of") ? ", rollback of v" + v.get("rollback-of").asLong() : "")
                     + (v.hasNonNull("comment") ? ": " + v.get("comment").asText() : ""));
             ctx().out.print(OutpostJson.yaml().writeValueAsString(v.get("config")));
@@ -212,7 +212,7 @@ final class ConfigCommand {
             }
             List<List<String>> rows = new ArrayList<>();
             for (JsonNode v : list) {
-                rows.add(List.of("v" + v.get("version").asLong(), Output.text(v, "created-at"), targetText(v.get("target")),
+                rows.add(List.of("v" + v.get("version").asLong(), Output.time(v, "created-at"), targetText(v.get("target")),
                         v.hasNonNull("rollback-of") ? "v" + v.get("rollback-of").asLong() : "-", Output.text(v, "comment")));
             }
             Output.table(ctx().out, List.of("VERSION", "CREATED", "TARGET", "ROLLBACK-OF", "COMMENT"), rows);

@@ -64,6 +64,19 @@ final class Output {
         return v == null || v.isNull() ? "-" : v.asText();
     }
 
+    /** An instant field to the second, as people read it. */
+    static String time(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) {
+            return "-";
+        }
+        try {
+            return java.time.Instant.parse(v.asText()).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        } catch (java.time.format.DateTimeParseException e) {
+            return v.asText();
+        }
+    }
+
     static String ratio(JsonNode n, String field) {
         JsonNode v = n.get(field);
         return v == null || v.isNull() ? "-" : String.format(java.util.Locale.ROOT, "%.1f%%", v.asDouble() * 100);

@@ -81,7 +81,7 @@ final class PurgeCommand {
 
     static JsonNode waitFor(ApiClient api, long seq, JsonNode status, Duration limit, PrintStream err, boolean bar) {
         long deadline = System.nanoTime() + limit.toNanos();
-        ProgressBar pb = bar ? new ProgressBarBuilder().setTaskName("purge #" + seq + " nodes acked")
+        ProgressBar pb = bar && nodes(status) > 0 ? new ProgressBarBuilder().setTaskName("purge #" + seq + " nodes acked")
                 .setInitialMax(Math.max(1, nodes(status))).setStyle(ProgressBarStyle.ASCII)
                 .setConsumer(new ConsoleProgressBarConsumer(err, 100)).setUpdateIntervalMillis(100)
                 .hideEta().build() : null;
