@@ -130,7 +130,14 @@ public final class NodeRegistry implements EdgeDirectory {
             version.incrementAndGet();
             LOG.info("node healthy again: {}", nodeId);
         }
-        persist(n);
+        boolean dirty;
+        synchronized (n) {
+            dirty = n.dirty;
+            n.dirty = false;
+        }
+        if (progressed || dirty) {
+            persist(n); // purge progress acked since the last write
+        }
         if (becameHealthy || progressed) {
             changed();
         }
@@ -147,7 +154,11 @@ public final class NodeRegistry implements EdgeDirectory {
         boolean progressed = progress(n, ack.configVersion() == null ? 0 : ack.configVersion(),
                 ack.purgeSequence() == null ? 0 : ack.purgeSequence(), ack.configError(), ack.configError() != null);
         if (configChanged) {
-            persist(n); // purge acks are persisted with the next heartbeat; nodes resend them on reconnect
+            persist(n);
+        } else if (progressed) {
+            synchronized (n) {
+                n.dirty = true; // purge acks are written with the next heartbeat; nodes resend them on reconnect
+            }
         }
         if (progressed) {
             changed();
@@ -415,6 +426,7 @@ public final class NodeRegistry implements EdgeDirectory {
         double requestsPerSecond;
         int connections;
         long refusedVersion;
+        boolean dirty;
 
         NodeState(StoredNode stored, long storeVersion) {
             this.stored = stored;
