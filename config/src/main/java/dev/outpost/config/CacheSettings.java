@@ -6,7 +6,8 @@ import java.time.Duration;
  * Sizes and limits of a node's two cache tiers, and the cache-wide policy knobs.
  *
  * @param memorySize bound of the memory tier, in bytes of bodies and headers
- * @param memoryMaxObject larger objects are served from disk only
+ * @param memoryMaxObject larger objects are served from disk only (default 4MiB, at most a
+ *     quarter of the memory tier)
  * @param diskSize bound of the disk tier; least valuable objects are evicted past it
  * @param diskMaxObject larger objects are not stored: they stream through
  * @param chunkSize bodies are stored in chunks of this size, each checksummed
@@ -31,7 +32,8 @@ public record CacheSettings(
 
     public CacheSettings {
         memorySize = memorySize == null ? DataSize.ofMebibytes(256) : memorySize;
-        memoryMaxObject = memoryMaxObject == null ? DataSize.ofMebibytes(4) : memoryMaxObject;
+        memoryMaxObject = memoryMaxObject == null
+                ? DataSize.ofBytes(Math.min(DataSize.ofMebibytes(4).bytes(), memorySize.bytes() / 4)) : memoryMaxObject;
         diskSize = diskSize == null ? DataSize.ofGibibytes(10) : diskSize;
         diskMaxObject = diskMaxObject == null ? DataSize.ofGibibytes(4) : diskMaxObject;
         chunkSize = chunkSize == null ? DataSize.ofKibibytes(256) : chunkSize;

@@ -87,7 +87,7 @@ public final class ConfigReader<T> {
         } catch (JsonProcessingException e) {
             var l = e.getLocation();
             throw new ConfigException(where + (l == null ? "" : l.getLineNr() + ":" + l.getColumnNr() + ":")
-                    + " " + e.getOriginalMessage());
+                    + " syntax error: " + oneLine(e.getOriginalMessage()));
         }
         if (tree == null || tree.isNull() || tree.isMissingNode()) {
             tree = JsonNodeFactory.instance.objectNode();
@@ -116,6 +116,19 @@ public final class ConfigReader<T> {
                     .toList());
         }
         return new Loaded<>(value, source);
+    }
+
+    /** A parser message on one line, without the parser's own excerpt of the input. */
+    static String oneLine(String message) {
+        StringBuilder sb = new StringBuilder();
+        for (String line : message.split("\n")) {
+            String t = line.trim();
+            if (t.isEmpty() || t.startsWith("in 'reader'") || t.startsWith("^") || line.startsWith("    ")) {
+                continue;
+            }
+            sb.append(sb.isEmpty() ? "" : "; ").append(t);
+        }
+        return sb.toString();
     }
 
     private static void overlay(ObjectNode root, String key, Object value) {

@@ -60,7 +60,15 @@ public final class Fill {
         this.toDisk = toDisk;
         this.keepAll = keepAll;
         this.reserved = reserved;
-        this.current = new byte[chunkSize];
+        this.current = new byte[initialCapacity(expectedLength, chunkSize)];
+    }
+
+    /** Small bodies get small buffers: thousands of concurrent fills must not each take a whole chunk. */
+    private static int initialCapacity(long expectedLength, int chunkSize) {
+        if (expectedLength >= 0) {
+            return (int) Math.max(1, Math.min(chunkSize, expectedLength));
+        }
+        return Math.min(chunkSize, 16 * 1024);
     }
 
     /** The response head (status, headers, freshness) being stored. */
@@ -98,6 +106,9 @@ public final class Fill {
         while (len > 0) {
             int pos = (int) (length - (long) chunkIndex * chunkSize);
             int n = Math.min(len, chunkSize - pos);
+            if (pos + n > current.length) {
+                grow(pos + n);
+            }
             System.arraycopy(buf, off, current, pos, n);
             off += n;
             len -= n;
@@ -111,6 +122,18 @@ public final class Fill {
             } finally {
                 lock.unlock();
             }
+        }
+    }
+
+    /** Enlarges the chunk buffer (up to a whole chunk); readers keep the old one, which holds what they were given. */
+    private void grow(int needed) {
+        int size = Math.min(chunkSize, Math.max(needed, current.length * 2));
+        byte[] bigger = java.util.Arrays.copyOf(current, size);
+        lock.lock();
+        try {
+            current = bigger;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -134,7 +157,8 @@ public final class Fill {
         }
         if (size == chunkSize) {
             chunkIndex++;
-            current = new byte[chunkSize];
+            long left = expectedLength >= 0 ? expectedLength - (long) chunkIndex * chunkSize : -1;
+            current = new byte[initialCapacity(left, chunkSize)];
         }
     }
 

@@ -518,7 +518,7 @@ public final class ProxyHandler implements HttpHandler {
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
     private void pump(UpstreamResponse resp, Fill fill) {
-        byte[] buf = new byte[64 * 1024];
+        byte[] buf = new byte[16 * 1024];
         try (resp; InputStream in = resp.body()) {
             int n;
             while ((n = in.read(buf)) != -1) {
@@ -711,6 +711,15 @@ public final class ProxyHandler implements HttpHandler {
             }
         }
         List<String> vary = CacheKeys.varyNames(resp);
+        String encoding = resp.first("content-encoding");
+        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")
+                && !vary.contains("accept-encoding")) {
+            // an encoded body depends on Accept-Encoding even when the origin forgot to say so
+            vary = new ArrayList<>(vary);
+            vary.add("accept-encoding");
+            vary.sort(null);
+            vary = List.copyOf(vary);
+        }
         String key = vary.isEmpty() ? ctx.primaryKey : CacheKeys.variantKey(ctx.primaryKey, vary, ctx.headers);
         return new CachedResponse(key, resp.status(), names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
                 d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d), -1, 0, 0,

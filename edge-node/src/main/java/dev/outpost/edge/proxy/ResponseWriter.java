@@ -222,7 +222,7 @@ final class ResponseWriter {
             return;
         }
         ChannelSink sink = new ChannelSink(ex, stallMillis);
-        byte[] buf = new byte[64 * 1024];
+        byte[] buf = new byte[16 * 1024];
         try (InputStream in = resp.body()) {
             int n;
             while ((n = in.read(buf)) != -1) {

@@ -73,7 +73,9 @@ public final class PemSsl {
             Object o;
             while ((o = parser.readObject()) != null) {
                 if (o instanceof PEMKeyPair pair) {
-                    return converter.getKeyPair(pair).getPrivate();
+                    // SEC1 EC keys may come without their public half
+                    return pair.getPublicKeyInfo() == null ? converter.getPrivateKey(pair.getPrivateKeyInfo())
+                            : converter.getKeyPair(pair).getPrivate();
                 }
                 if (o instanceof PrivateKeyInfo info) {
                     return converter.getPrivateKey(info);
