@@ -374,11 +374,11 @@ public final class FleetAgent implements AutoCloseable {
             purgeAckSent.set(-1);
         }
         ackPurges();
-        status = State.CONNECTED;
         disconnectedSince = null;
         boundExceeded = false;
         lastError = null;
         setHits(true, "caught up: config v" + state.configVersion() + ", purge #" + state.purgeSequence());
+        status = State.CONNECTED; // after the hooks were told
     }
 
     // ---- acks and heartbeats (their own threads; a lost one is made good by the next heartbeat)
@@ -448,7 +448,6 @@ public final class FleetAgent implements AutoCloseable {
                 return;
             }
             if (!boundExceeded && Duration.between(since, clock.instant()).compareTo(node.disconnectedBound()) > 0) {
-                boundExceeded = true;
                 LOG.warn("cut off from the control plane for over {}: policy {}", node.disconnectedBound(),
                         OutpostJson.kebab(node.disconnectedPolicy()));
                 if (node.disconnectedPolicy() == NodeConfig.DisconnectedPolicy.SERVE) {
@@ -456,6 +455,7 @@ public final class FleetAgent implements AutoCloseable {
                 } else {
                     setHits(false, "disconnected-policy revalidate: revalidating every hit while cut off");
                 }
+                boundExceeded = true; // after the hooks were told, so the status never runs ahead of them
             }
         } catch (RuntimeException e) {
             LOG.warn("fleet watchdog failed", e);
