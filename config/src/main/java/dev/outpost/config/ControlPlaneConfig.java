@@ -111,6 +111,7 @@ public record ControlPlaneConfig(
         if (zone != null && zone.isBlank()) {
             out.add(new ConfigProblem("zone", "must not be empty"));
         }
+        out.addAll(dns.problems("dns.", zone));
         if (tls != null) {
             readable(tls.certificate(), "tls.certificate", out, true);
             readable(tls.privateKey(), "tls.private-key", out, true);

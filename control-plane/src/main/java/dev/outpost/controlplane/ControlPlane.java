@@ -5,6 +5,7 @@ import dev.outpost.controlplane.api.ApiServer;
 import dev.outpost.controlplane.configs.ConfigRollout;
 import dev.outpost.controlplane.configs.ConfigVersions;
 import dev.outpost.controlplane.dns.EdgeDirectory;
+import dev.outpost.controlplane.dns.GeoDnsServer;
 import dev.outpost.controlplane.purge.PurgeLog;
 import dev.outpost.controlplane.registry.NodeRegistry;
 import dev.outpost.controlplane.store.Store;
@@ -37,6 +38,7 @@ public final class ControlPlane implements AutoCloseable {
     private final ConfigVersions configs;
     private final PurgeLog purges;
     private final ApiServer api;
+    private final GeoDnsServer dns;
     private final ExecutorService pumps = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "control-plane-sweeper");
@@ -68,16 +70,23 @@ public final class ControlPlane implements AutoCloseable {
             }
             Gauge.builder("outpost.nodes", registry, r -> r.nodes().stream().filter(NodeView::drained).count())
                     .tag("state", "drained").description("registered nodes by state").register(meters);
+            // GeoDNS runs when a zone is configured; it reads the registry through EdgeDirectory
+            this.dns = config.zone() == null || config.zone().isBlank() ? null
+                    : new GeoDnsServer(config, registry, meters, clock);
             this.api = new ApiServer(config, clock, registry, configs, purges, meters,
-                    config.tls() == null ? null : PemTls.context(config.tls()), pumps);
+                    config.tls() == null ? null : PemTls.context(config.tls()), pumps,
+                    dns == null ? null : dns::explain);
         } catch (RuntimeException e) {
             store.close();
             throw e;
         }
     }
 
-    /** Starts the API and the health sweeper. */
+    /** Starts the API, the GeoDNS server (when a zone is set) and the health sweeper. */
     public ControlPlane start() {
+        if (dns != null) {
+            dns.start();
+        }
         api.start();
         long period = Math.max(50, Math.min(1000, config.heartbeatTimeout().toMillis() / 10));
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
@@ -107,6 +116,11 @@ public final class ControlPlane implements AutoCloseable {
             host = "[" + host + "]";
         }
         return URI.create((config.tls() != null ? "https" : "http") + "://" + host + ":" + a.getPort());
+    }
+
+    /** The GeoDNS server, or null when no zone is configured. */
+    public GeoDnsServer dns() {
+        return dns;
     }
 
     /** The edges DNS steering may answer with. */
@@ -143,6 +157,9 @@ public final class ControlPlane implements AutoCloseable {
         }
         closed = true;
         sweeper.shutdownNow();
+        if (dns != null) {
+            dns.close();
+        }
         api.close();
         pumps.shutdown();
         try {

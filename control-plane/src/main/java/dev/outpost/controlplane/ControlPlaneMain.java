@@ -89,12 +89,13 @@ public final class ControlPlaneMain implements Callable<Integer> {
         ControlPlane cp;
         try {
             cp = new ControlPlane(config, InstantSource.system(), meters).start();
+        } catch (IllegalArgumentException e) {
+            System.err.println("control-plane: " + e.getMessage());
+            return 2;
         } catch (RuntimeException e) {
             System.err.println("control-plane: cannot start: " + e.getMessage());
             return 1;
         }
-        // The GeoDNS server (package dev.outpost.controlplane.dns) is started here over
-        // cp.edgeDirectory() with config.dnsListen(), config.zone(), config.geoip() and config.dns().
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             cp.close();

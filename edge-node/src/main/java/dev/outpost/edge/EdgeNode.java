@@ -21,6 +21,7 @@ import dev.outpost.edge.proxy.Delivery;
 import dev.outpost.edge.proxy.ProxyHandler;
 import dev.outpost.edge.purge.PurgeExecutor;
 import dev.outpost.edge.rules.RuleSet;
+import dev.outpost.edge.server.ClientListeners;
 import dev.outpost.edge.server.PemSsl;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
@@ -51,7 +52,7 @@ import javax.net.ssl.SSLContext;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.Options;
+import org.xnio.OptionMap;
 
 /**
  * A running edge or shield node: client listeners (HTTP/1.1 and h2c, and h2 over TLS when
@@ -80,7 +81,9 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final ProxyHandler proxy;
     private final PurgeExecutor purges;
     private final GracefulShutdownHandler shutdown;
-    private Undertow server;
+    private ClientListeners server;
+    private int httpPort = -1;
+    private int tlsPort = -1;
     private Undertow admin;
 
     private EdgeNode(NodeConfig config, InstantSource clock) throws IOException {
@@ -127,38 +130,54 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         return new Delivery(version, d, new RuleSet(d), upstream);
     }
 
-    private Undertow buildServer(SourceMap source) throws IOException {
+    private ClientListeners buildServer(SourceMap source) throws IOException {
         HttpLimits limits = config.limits();
         int cores = Runtime.getRuntime().availableProcessors();
-        Undertow.Builder b = Undertow.builder()
-                .setIoThreads(Math.max(1, cores))
-                .setWorkerThreads(Math.max(2, cores))
-                .setServerOption(UndertowOptions.ENABLE_HTTP2, config.http2())
-                .setServerOption(UndertowOptions.DECODE_URL, false)
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, (int) limits.maxHeaderBytes().bytes())
-                .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders())
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
-                .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
-                .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-                .setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
-                .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
-                .setSocketOption(Options.BACKLOG, 4096)
-                .setHandler(shutdown);
-        HostPort listen = config.listen();
-        b.addHttpListener(listen.port(), listen.host());
-        if (config.tls() != null) {
-            SSLContext ssl;
-            try {
-                ssl = PemSsl.context(Path.of(config.tls().certificate()), Path.of(config.tls().privateKey()),
-                        config.tls().clientCa() == null ? null : Path.of(config.tls().clientCa()));
-            } catch (IOException e) {
-                throw new ConfigException(source.describe("tls") + ": " + e.getMessage());
+        // Undertow's own limits sit well above ours, so that the pipeline answers 414 and 431
+        // itself; only grossly oversized heads are cut off by the parser (400, closed)
+        OptionMap options = OptionMap.builder()
+                .set(UndertowOptions.ENABLE_HTTP2, config.http2())
+                .set(UndertowOptions.DECODE_URL, false)
+                .set(UndertowOptions.MAX_HEADER_SIZE, (int) Math.min(1 << 20,
+                        4 * (limits.maxHeaderBytes().bytes() + limits.maxRequestLine().bytes())))
+                .set(UndertowOptions.MAX_HEADERS, 4 * limits.maxHeaders())
+                .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+                .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
+                .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+                .set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
+                .set(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                .getMap();
+        ClientListeners l = new ClientListeners(Math.max(1, cores), options, limits.maxConnectionsPerClient(), registry);
+        try {
+            httpPort = bind(() -> l.http(config.listen(), shutdown), source, "listen");
+            if (config.tls() != null) {
+                SSLContext ssl;
+                try {
+                    ssl = PemSsl.context(Path.of(config.tls().certificate()), Path.of(config.tls().privateKey()),
+                            config.tls().clientCa() == null ? null : Path.of(config.tls().clientCa()));
+                } catch (IOException e) {
+                    throw new ConfigException(source.describe("tls") + ": " + e.getMessage());
+                }
+                tlsPort = bind(() -> l.https(config.tls().listen(), ssl, shutdown), source, "tls.listen");
             }
-            b.addHttpsListener(config.tls().listen().port(), config.tls().listen().host(), ssl);
+        } catch (IOException | RuntimeException e) {
+            l.close();
+            throw e;
         }
-        Undertow u = b.build();
-        start(u, source, config.tls() != null ? List.of("listen", "tls.listen") : List.of("listen"));
-        return u;
+        return l;
+    }
+
+    private interface Binding {
+        int bind() throws IOException;
+    }
+
+    private static int bind(Binding b, SourceMap source, String key) throws IOException {
+        try {
+            return b.bind();
+        } catch (BindException e) {
+            throw new ConfigException(source.describe(key) + ": cannot listen: " + e.getMessage()
+                    + " (address in use, or not an address of this host)");
+        }
     }
 
     private Undertow buildAdmin(SourceMap source) {
@@ -192,12 +211,12 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
 
     /** Port of the plain-HTTP client listener. */
     public int port() {
-        return listenerPort(server, "http");
+        return httpPort;
     }
 
     /** Port of the TLS client listener, or -1. */
     public int tlsPort() {
-        return listenerPort(server, "https");
+        return tlsPort;
     }
 
     public int adminPort() {
@@ -279,6 +298,9 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
             return;
         }
         LOG.info("shutting down: finishing requests in flight (up to {})", config.shutdownGrace());
+        if (server != null) {
+            server.stopAccepting();
+        }
         shutdown.shutdown();
         try {
             if (!shutdown.awaitShutdown(config.shutdownGrace().toMillis())) {
@@ -293,7 +315,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
 
     private void closeQuietly() {
         if (server != null) {
-            server.stop();
+            server.close();
         }
         if (admin != null) {
             admin.stop();

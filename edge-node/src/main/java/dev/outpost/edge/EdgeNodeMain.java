@@ -111,6 +111,18 @@ public final class EdgeNodeMain {
     @Option(names = "--cache.chunk-size", paramLabel = "SIZE", description = "stored body chunk size (default 256KiB)")
     String chunkSize;
 
+    @Option(names = "--limits.max-connections-per-client", paramLabel = "N", description = "concurrent connections from one address (default 512)")
+    String maxConnectionsPerClient;
+
+    @Option(names = "--limits.max-request-body", paramLabel = "SIZE", description = "larger request bodies get 413 (default 10MiB)")
+    String maxRequestBody;
+
+    @Option(names = "--limits.idle-timeout", paramLabel = "DURATION", description = "idle keep-alive connections close after this (default 60s)")
+    String idleTimeout;
+
+    @Option(names = "--limits.header-timeout", paramLabel = "DURATION", description = "time allowed to send a request head (default 10s)")
+    String headerTimeout;
+
     @Option(names = "--tls.listen", paramLabel = "HOST:PORT", description = "TLS listener (h2 and HTTP/1.1)")
     String tlsListen;
 

@@ -16,6 +16,15 @@ class KillNineTest {
     @TempDir
     Path tmp;
 
+    private static double diskBytes(ChildEdge edge) {
+        for (String line : edge.admin("/metrics").split("\n")) {
+            if (line.startsWith("outpost_cache_bytes{") && line.contains("tier=\"disk\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
     @Test
     void killDuringFillKeepsCompleteObjectsAndDropsThePartialOne() throws Exception {
         try (BlobOrigin origin = new BlobOrigin();
@@ -28,6 +37,9 @@ class KillNineTest {
             origin.holdAfter(1_500_000);
             CompletableFuture<ChildEdge.Checked> partial = CompletableFuture.supplyAsync(() -> edge.get("/blob/5000000/3"));
             assertThat(origin.awaitHeld(30, TimeUnit.SECONDS)).isTrue();
+            // the fill has begun once the disk tier counts its reservation (written after its pending mark)
+            dev.outpost.testing.Await.until("fill under way", java.time.Duration.ofSeconds(30),
+                    () -> diskBytes(edge) > 5_000_000);
             edge.kill();
             origin.release();
             assertThat(partial.handle((r, e) -> e != null || r.length() < 5_000_000).get(30, TimeUnit.SECONDS)).isTrue();

@@ -61,7 +61,7 @@ class SlowOriginTest {
         });
         origin.start();
         String base = "http://127.0.0.1:" + origin.getAddress().getPort();
-        try (ChildEdge edge = new ChildEdge(base, Files.createDirectories(tmp.resolve("data")), List.of("-Xmx512m"))) {
+        try (ChildEdge edge = new ChildEdge(base, Files.createDirectories(tmp.resolve("data")), List.of("-Xmx512m"), "--limits.max-connections-per-client", "10000")) {
             edge.start();
             assertThat(edge.get("/hot").cacheStatus()).contains("fwd=miss");
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)

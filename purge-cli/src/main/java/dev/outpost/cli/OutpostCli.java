@@ -13,12 +13,13 @@ import picocli.CommandLine.Command;
  * own class listed in {@code subcommands}: adding one is one line here.
  */
 @Command(name = "outpost", mixinStandardHelpOptions = true, version = "outpost CLI 0.1",
-        description = "Outpost operator CLI: purge, config, nodes, stats.",
+        description = "Outpost operator CLI: purge, config, nodes, stats, dns.",
         subcommands = {
                 PurgeCommand.class,
                 ConfigCommand.class,
                 NodesCommand.class,
                 StatsCommand.class,
+                DnsCommand.class,
                 CommandLine.HelpCommand.class,
         },
         footer = {"",

@@ -255,6 +255,10 @@ class OutpostCliTest {
         assertThat(unknown.code()).isEqualTo(1);
         assertThat(unknown.err()).isEqualTo("outpost: not-found (404): no node 'edge-9'" + System.lineSeparator());
 
+        Run dns = op("dns", "resolve", "www.cdn.test", "--client", "203.0.113.7");
+        assertThat(dns.code()).as("dns is a subcommand; this control plane has no zone").isEqualTo(1);
+        assertThat(dns.err()).contains("dns-off");
+
         Run stats = op("stats");
         assertThat(stats.out()).contains("region").contains("fleet").contains("90.0%").contains("95.0%");
         Run eu = op("stats", "--region", "eu", "--output", "json");

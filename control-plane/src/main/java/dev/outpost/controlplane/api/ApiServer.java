@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import java.util.function.BiFunction;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -72,21 +73,26 @@ public final class ApiServer implements AutoCloseable {
     private final long bodyLimit;
     private final Object changes = new Object();
     private final SSLContext ssl;
+    private final BiFunction<String, String, Object> explainDns;
     private Undertow server;
     private GracefulShutdownHandler graceful;
 
     /**
      * @param ssl TLS context for the listener, or null for plain HTTP
      * @param executor runs subscription pumps (virtual threads suit it)
+     * @param explainDns GeoDNS's answer and reasons for a name and client address, or null
+     *     when DNS is off
      */
     public ApiServer(ControlPlaneConfig config, InstantSource clock, NodeRegistry registry, ConfigVersions configs,
-                     PurgeLog purges, PrometheusMeterRegistry meters, SSLContext ssl, ExecutorService executor) {
+                     PurgeLog purges, PrometheusMeterRegistry meters, SSLContext ssl, ExecutorService executor,
+                     BiFunction<String, String, Object> explainDns) {
         this.config = config;
         this.registry = registry;
         this.configs = configs;
         this.purges = purges;
         this.meters = meters;
         this.ssl = ssl;
+        this.explainDns = explainDns;
         this.auth = new TokenAuth(config);
         this.purgeLimiter = new RateLimiter(config.purgeRateLimit(), clock);
         this.streams = new NodeStreams(purges, configs, registry, executor);
@@ -163,6 +169,7 @@ public final class ApiServer implements AutoCloseable {
         r.get(FleetProtocol.CONFIGS + "/{from}/diff/{to}", api(Scope.READ, this::diff));
         r.post(FleetProtocol.CONFIGS + "/{version}/rollback", api(Scope.WRITE, this::rollback));
 
+        r.get(FleetProtocol.API + "/dns/resolve", api(Scope.READ, this::dnsResolve));
         r.get(FleetProtocol.STATS, api(Scope.READ, ex -> Http.json(ex, 200, FleetStatsView.of(registry, Http.query(ex, "region")))));
 
         r.setFallbackHandler(ex -> Http.error(ex, 404, "not-found", "no such endpoint: " + ex.getRequestMethod() + " " + ex.getRequestPath()));
@@ -435,6 +442,24 @@ public final class ApiServer implements AutoCloseable {
         ConfigVersion v = configs.rollback(old.version(), t, Http.query(ex, "comment")).orElseThrow();
         ex.getResponseHeaders().put(Headers.LOCATION, FleetProtocol.CONFIGS + "/" + v.version());
         Http.json(ex, 201, v.summary());
+    }
+
+    // ---- GeoDNS
+
+    private void dnsResolve(HttpServerExchange ex) {
+        if (explainDns == null) {
+            throw new ApiException(404, "dns-off", "GeoDNS is not running: the control plane has no zone (--zone)");
+        }
+        String name = Http.query(ex, "name");
+        String client = Http.query(ex, "client");
+        if (name == null || name.isBlank() || client == null || client.isBlank()) {
+            throw Http.badRequest("give name and client, e.g. ?name=www.cdn.example.test&client=203.0.113.7");
+        }
+        try {
+            Http.json(ex, 200, explainDns.apply(name, client));
+        } catch (IllegalArgumentException e) {
+            throw Http.badRequest(e.getMessage());
+        }
     }
 
     // ---- plumbing

@@ -79,6 +79,7 @@ public final class ProxyHandler implements HttpHandler {
     private final Cache<String, Boolean> hitForPass;
     private final List<Cidr> trusted;
     private final HttpLimits limits;
+    private final RateLimiter rateLimiter;
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -95,6 +96,7 @@ public final class ProxyHandler implements HttpHandler {
         this.limits = node.limits();
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
+        this.rateLimiter = new RateLimiter(clock);
         this.hitForPass = Caffeine.newBuilder()
                 .expireAfterWrite(node.cache().hitForPass())
                 .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
@@ -119,6 +121,21 @@ public final class ProxyHandler implements HttpHandler {
             return;
         }
         String method = ex.getRequestMethod().toString();
+        String protocol = ex.getProtocol().toString();
+        if (!protocol.equals("HTTP/1.1") && !protocol.equals("HTTP/2.0") && !protocol.equals("HTTP/1.0")) {
+            reject(ex, start, 505, "HTTP version not supported: " + protocol, true);
+            return;
+        }
+        int lineLength = method.length() + ex.getRequestURI().length() + ex.getQueryString().length() + protocol.length() + 3;
+        if (lineLength > limits.maxRequestLine().bytes()) {
+            reject(ex, start, 414, "request line longer than " + limits.maxRequestLine(), true);
+            return;
+        }
+        String tooLarge = headersTooLarge(ex);
+        if (tooLarge != null) {
+            reject(ex, start, 431, tooLarge, true);
+            return;
+        }
         if (ex.isHostIncludedInRequestURI()) {
             reject(ex, start, 400, "absolute-form request targets are not accepted", true);
             return;
@@ -160,6 +177,19 @@ public final class ProxyHandler implements HttpHandler {
         InetSocketAddress peer = ex.getSourceAddress();
         String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
         String clientIp = clientIp(ex, peer);
+        if (rule.rateLimit() != null) {
+            String key = clientIp;
+            if (rule.rateLimit().key().startsWith("header:")) {
+                String v = ex.getRequestHeaders().getFirst(rule.rateLimit().key().substring(7));
+                key = v == null ? clientIp : "h:" + v;
+            }
+            long wait = rateLimiter.acquire(rule.name(), rule.rateLimit(), key);
+            if (wait > 0) {
+                ex.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
+                reject(ex, start, 429, "rate limit exceeded", false);
+                return;
+            }
+        }
         RequestContext ctx = new RequestContext(ex, start, now, method, host, hostNoPort, target, https, d, rule,
                 clientIp, UpstreamRequests.fromFleet(ex.getRequestHeaders()));
         if (upstreamRequests.isLoop(ctx)) {
@@ -830,6 +860,26 @@ public final class ProxyHandler implements HttpHandler {
             if (te.size() != 1 || !te.getFirst().trim().equalsIgnoreCase("chunked")) {
                 return "unsupported Transfer-Encoding";
             }
+        }
+        return null;
+    }
+
+    /** 431 when the request has too many header fields or too many header bytes. */
+    private String headersTooLarge(HttpServerExchange ex) {
+        int count = 0;
+        long bytes = 0;
+        for (HeaderValues hv : ex.getRequestHeaders()) {
+            int nameLength = hv.getHeaderName().length();
+            for (String v : hv) {
+                count++;
+                bytes += nameLength + v.length() + 4;
+            }
+        }
+        if (count > limits.maxHeaders()) {
+            return "more than " + limits.maxHeaders() + " header fields";
+        }
+        if (bytes > limits.maxHeaderBytes().bytes()) {
+            return "header fields larger than " + limits.maxHeaderBytes();
         }
         return null;
     }

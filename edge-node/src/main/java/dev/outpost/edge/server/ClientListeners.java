@@ -1,0 +1,202 @@
+package dev.outpost.edge.server;
+
+import dev.outpost.config.HostPort;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
+import io.undertow.server.protocol.http2.Http2UpgradeHandler;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import org.xnio.ChannelListener;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
+
+/**
+ * The node's client-facing listeners, assembled from Undertow's protocol parts rather than its
+ * builder, so that every accepted connection passes two checks first: a per-address
+ * connection limit (connections past it get a 429 and are closed), and the
+ * {@link RequestHeadGuard} on HTTP/1.x bytes. Plain listeners speak HTTP/1.1 and h2c (prior
+ * knowledge and upgrade); TLS listeners negotiate h2 or HTTP/1.1 by ALPN.
+ */
+public final class ClientListeners implements AutoCloseable {
+
+    private static final byte[] TOO_MANY = ("HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n"
+            + "Content-Length: 32\r\nRetry-After: 1\r\nConnection: close\r\n\r\ntoo many connections from you\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
+
+    private final XnioWorker worker;
+    private final ByteBufferPool buffers;
+    private final OptionMap undertowOptions;
+    private final OptionMap socketOptions;
+    private final int maxPerClient;
+    private final boolean http2;
+    private final List<AcceptingChannel<? extends StreamConnection>> channels = new ArrayList<>();
+    private final ConcurrentHashMap<InetAddress, java.util.Set<StreamConnection>> perClient = new ConcurrentHashMap<>();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private final Counter refused;
+
+    /**
+     * @param undertowOptions Undertow server options (limits, timeouts, HTTP/2)
+     * @param maxPerClient concurrent connections allowed from one address
+     */
+    public ClientListeners(int ioThreads, OptionMap undertowOptions, int maxPerClient, MeterRegistry registry)
+            throws IOException {
+        Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
+        this.worker = xnio.createWorker(OptionMap.builder()
+                .set(Options.WORKER_IO_THREADS, ioThreads)
+                .set(Options.WORKER_TASK_CORE_THREADS, 2)
+                .set(Options.WORKER_TASK_MAX_THREADS, 8)
+                .set(Options.TCP_NODELAY, true)
+                .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+                .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+                .set(Options.WORKER_NAME, "edge")
+                .getMap());
+        this.buffers = new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4);
+        this.undertowOptions = OptionMap.builder().set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
+                .addAll(undertowOptions).getMap();
+        this.http2 = undertowOptions.get(UndertowOptions.ENABLE_HTTP2, false);
+        this.socketOptions = OptionMap.builder()
+                .set(Options.WORKER_IO_THREADS, ioThreads)
+                .set(Options.TCP_NODELAY, true)
+                .set(Options.REUSE_ADDRESSES, true)
+                .set(Options.BALANCING_TOKENS, 1)
+                .set(Options.BALANCING_CONNECTIONS, 2)
+                .set(Options.BACKLOG, 4096)
+                .getMap();
+        this.maxPerClient = maxPerClient;
+        this.refused = Counter.builder("outpost.connections.refused")
+                .description("Connections closed at once because their address had too many open").register(registry);
+        Gauge.builder("outpost.connections.open", perClient, m -> m.values().stream()
+                        .mapToLong(s -> s.stream().filter(StreamConnection::isOpen).count()).sum())
+                .description("Client connections open").register(registry);
+    }
+
+    /** Starts a plain listener (HTTP/1.1, and h2c when HTTP/2 is on); returns its port. */
+    public int http(HostPort address, HttpHandler handler) throws IOException {
+        HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
+        open.setRootHandler(http2 ? new Http2UpgradeHandler(handler) : handler);
+        AcceptingChannel<StreamConnection> server = worker.createStreamConnectionServer(
+                new InetSocketAddress(address.host(), address.port()), accepting(open::handleEvent), socketOptions);
+        server.resumeAccepts();
+        channels.add(server);
+        return ((InetSocketAddress) server.getLocalAddress()).getPort();
+    }
+
+    /** Starts a TLS listener (h2 and HTTP/1.1 by ALPN); returns its port. */
+    public int https(HostPort address, SSLContext ssl, HttpHandler handler) throws IOException {
+        HttpOpenListener h1 = new HttpOpenListener(buffers, undertowOptions);
+        h1.setRootHandler(handler);
+        ChannelListener<StreamConnection> open = h1;
+        if (http2) {
+            AlpnOpenListener alpn = new AlpnOpenListener(buffers, undertowOptions, h1);
+            Http2OpenListener h2 = new Http2OpenListener(buffers, undertowOptions);
+            h2.setRootHandler(handler);
+            alpn.addProtocol(Http2OpenListener.HTTP2, h2, 10);
+            open = alpn;
+        }
+        UndertowXnioSsl xnioSsl = new UndertowXnioSsl(worker.getXnio(), OptionMap.create(Options.USE_DIRECT_BUFFERS, true), ssl);
+        ChannelListener<StreamConnection> target = open;
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        AcceptingChannel<? extends StreamConnection> server = xnioSsl.createSslConnectionServer(worker,
+                new InetSocketAddress(address.host(), address.port()), (ChannelListener) accepting(target::handleEvent),
+                socketOptions);
+        server.resumeAccepts();
+        channels.add(server);
+        return ((InetSocketAddress) server.getLocalAddress()).getPort();
+    }
+
+    private <C extends StreamConnection> ChannelListener<AcceptingChannel<C>> accepting(
+            java.util.function.Consumer<StreamConnection> next) {
+        return channel -> {
+            C connection;
+            try {
+                while ((connection = channel.accept()) != null) {
+                    admit(connection, next);
+                }
+            } catch (IOException e) {
+                // a failed accept leaves the listener as it was
+            }
+        };
+    }
+
+    private void admit(StreamConnection connection, java.util.function.Consumer<StreamConnection> next) {
+        InetAddress client = connection.getPeerAddress(InetSocketAddress.class).getAddress();
+        if (accepted.incrementAndGet() % 4096 == 0) {
+            sweep();
+        }
+        boolean admitted;
+        while (true) {
+            java.util.Set<StreamConnection> mine = perClient.computeIfAbsent(client, a -> ConcurrentHashMap.newKeySet());
+            synchronized (mine) {
+                if (perClient.get(client) != mine) {
+                    continue; // swept meanwhile
+                }
+                mine.removeIf(c -> !c.isOpen());
+                admitted = mine.size() < maxPerClient;
+                if (admitted) {
+                    mine.add(connection);
+                }
+            }
+            break;
+        }
+        if (!admitted) {
+            refused.increment();
+            try {
+                connection.getSinkChannel().write(ByteBuffer.wrap(TOO_MANY));
+                connection.getSinkChannel().flush();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+            IoUtils.safeClose(connection);
+            return;
+        }
+        connection.getSourceChannel().setConduit(new RequestHeadGuard(connection.getSourceChannel().getConduit()));
+        next.accept(connection);
+    }
+
+    /** Forgets addresses whose connections have all closed. */
+    private void sweep() {
+        perClient.forEach((address, set) -> {
+            synchronized (set) {
+                set.removeIf(c -> !c.isOpen());
+                if (set.isEmpty()) {
+                    perClient.remove(address, set);
+                }
+            }
+        });
+    }
+
+    /** Stops accepting; open connections stay until the caller has let requests finish. */
+    public void stopAccepting() {
+        for (AcceptingChannel<? extends StreamConnection> c : channels) {
+            IoUtils.safeClose(c);
+        }
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        worker.shutdownNow();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.outpost.edge.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.conduits.AbstractStreamSourceConduit;
+import org.xnio.conduits.Conduits;
+import org.xnio.conduits.StreamSourceConduit;
+
+/**
+ * Watches the bytes of HTTP/1.x requests on a connection before Undertow parses them, and
+ * makes Undertow refuse (400, connection closed) what it would otherwise accept leniently:
+ * a header line folded onto the next line (obs-fold), which Undertow unfolds into a space as
+ * RFC 9112 allows, but which we refuse because two servers may read it differently.
+ *
+ * <p>It follows message framing (Content-Length, chunked bodies and trailers) so that on a
+ * keep-alive connection every request head is checked and no body byte is ever touched. A
+ * refused head is marked by replacing the offending byte with NUL, which Undertow's parser
+ * rejects. Anything it cannot follow (an HTTP/2 preface, an upgrade, framing it does not
+ * understand) makes it step aside: Undertow and the request pipeline refuse such framing
+ * themselves.
+ */
+final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
+
+    private final HeadFramingScanner scanner = new HeadFramingScanner();
+
+    RequestHeadGuard(StreamSourceConduit next) {
+        super(next);
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        int start = dst.position();
+        int n = super.read(dst);
+        if (n > 0 && scanner.following()) {
+            scanner.scan(dst, start, start + n);
+            failIfBroken();
+        }
+        return n;
+    }
+
+    @Override
+    public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+        int[] starts = new int[len];
+        for (int i = 0; i < len; i++) {
+            starts[i] = dsts[offs + i].position();
+        }
+        long n = super.read(dsts, offs, len);
+        if (n > 0 && scanner.following()) {
+            for (int i = 0; i < len; i++) {
+                ByteBuffer b = dsts[offs + i];
+                if (b.position() > starts[i]) {
+                    scanner.scan(b, starts[i], b.position());
+                }
+            }
+            failIfBroken();
+        }
+        return n;
+    }
+
+    @Override
+    public long transferTo(long position, long count, FileChannel target) throws IOException {
+        return target.transferFrom(new org.xnio.conduits.ConduitReadableByteChannel(this), position, count);
+    }
+
+    @Override
+    public long transferTo(long count, ByteBuffer throughBuffer, StreamSinkChannel target) throws IOException {
+        return Conduits.transfer(this, count, throughBuffer, target);
+    }
+
+    private void failIfBroken() throws IOException {
+        if (scanner.broken()) {
+            throw new IOException("malformed chunked request body");
+        }
+    }
+}
