@@ -23,6 +23,7 @@ import dev.outpost.edge.purge.PurgeExecutor;
 import dev.outpost.edge.rules.RuleSet;
 import dev.outpost.edge.server.ClientListeners;
 import dev.outpost.edge.server.PemSsl;
+import dev.outpost.edge.shield.Upstreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -78,6 +79,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final OkHttpClient httpClient = Origins.baseClient();
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
+    private final Upstreams upstreams;
     private final ProxyHandler proxy;
     private final PurgeExecutor purges;
     private final GracefulShutdownHandler shutdown;
@@ -101,6 +103,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         this.cache = TieredCache.open(config.cache(), Path.of(config.dataDir()), clock, registry);
         this.metrics = new EdgeMetrics(registry);
         this.accessLog = AccessLog.open(config.accessLog(), registry);
+        this.upstreams = new Upstreams(config, httpClient, clock, registry);
         this.delivery.set(compile(0, config.delivery()));
         this.proxy = new ProxyHandler(config, delivery::get, cache, metrics, accessLog, clock, hitsAllowed::get, executor);
         this.purges = new PurgeExecutor(cache, delivery::get, proxy::clearHitForPass);
@@ -116,6 +119,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         try {
             node.server = node.buildServer(source);
             node.admin = node.buildAdmin(source);
+            node.upstreams.start();
         } catch (IOException | RuntimeException e) {
             node.closeQuietly();
             throw e;
@@ -126,7 +130,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     }
 
     private Delivery compile(long version, DeliveryConfig d) {
-        Upstream upstream = new Origins(d, httpClient);
+        Upstream upstream = upstreams.compile(d);
         return new Delivery(version, d, new RuleSet(d), upstream);
     }
 
@@ -320,6 +324,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         if (admin != null) {
             admin.stop();
         }
+        upstreams.close();
         executor.shutdownNow();
         cache.close();
         if (accessLog != null) {
