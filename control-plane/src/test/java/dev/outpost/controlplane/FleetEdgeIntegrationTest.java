@@ -80,9 +80,7 @@ class FleetEdgeIntegrationTest {
             flags.put("heartbeat-interval", "100ms");
             ConfigReader.Loaded<NodeConfig> loaded = ConfigReader.node().read(null, flags);
             node = EdgeNode.start(loaded.value(), loaded.source(), InstantSource.system());
-            agent = new FleetAgent(node.config(), node, InstantSource.system(), dir.resolve(id).resolve("fleet"),
-                    "http://127.0.0.1:" + node.adminPort());
-            agent.start();
+            agent = node.fleet();
             Await.until(id + " caught up", Duration.ofSeconds(10), () -> agent.status().state() == FleetAgent.State.CONNECTED);
             return this;
         }
@@ -98,9 +96,6 @@ class FleetEdgeIntegrationTest {
 
         @Override
         public void close() {
-            if (agent != null) {
-                agent.close();
-            }
             if (node != null) {
                 node.close();
             }
