@@ -12,6 +12,7 @@ import dev.outpost.config.fleet.NodeStats;
 import dev.outpost.config.fleet.Purge;
 import dev.outpost.edge.admin.AdminHandler;
 import dev.outpost.edge.cache.TieredCache;
+import dev.outpost.edge.fleet.FleetAgent;
 import dev.outpost.edge.fleet.FleetHooks;
 import dev.outpost.edge.log.AccessLog;
 import dev.outpost.edge.metrics.EdgeMetrics;
@@ -75,7 +76,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final EdgeMetrics metrics;
     private final AccessLog accessLog;
     private final AtomicReference<Delivery> delivery = new AtomicReference<>();
-    private final AtomicBoolean hitsAllowed = new AtomicBoolean(true);
+    private final AtomicBoolean hitsAllowed;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final OkHttpClient httpClient = Origins.baseClient();
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
@@ -84,6 +85,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final PurgeExecutor purges;
     private final GracefulShutdownHandler shutdown;
     private ClientListeners server;
+    private FleetAgent fleet;
     private int httpPort = -1;
     private int tlsPort = -1;
     private Undertow admin;
@@ -91,6 +93,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private EdgeNode(NodeConfig config, InstantSource clock) throws IOException {
         this.config = config;
         this.clock = clock;
+        this.hitsAllowed = new AtomicBoolean(config.controlPlane() == null);
         Files.createDirectories(Path.of(config.dataDir()));
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags(Tags.of("node", config.nodeId(), "region", config.region(),
@@ -117,8 +120,15 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     public static EdgeNode start(NodeConfig config, SourceMap source, InstantSource clock) throws IOException {
         EdgeNode node = new EdgeNode(config, clock);
         try {
-            node.server = node.buildServer(source);
             node.admin = node.buildAdmin(source);
+            if (config.controlPlane() != null) {
+                // before the client listeners open: the agent applies the last config it had and
+                // holds hits until missed purges are replayed
+                node.fleet = new FleetAgent(config, node, clock, Path.of(config.dataDir()).resolve("fleet"),
+                        node.adminUrl());
+                node.fleet.start();
+            }
+            node.server = node.buildServer(source);
             node.upstreams.start();
         } catch (IOException | RuntimeException e) {
             node.closeQuietly();
@@ -240,6 +250,20 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         return config;
     }
 
+    /** The fleet agent, when the node runs with a control plane; else null. */
+    public FleetAgent fleet() {
+        return fleet;
+    }
+
+    /** The admin listener's URL as the control plane should reach it. */
+    private String adminUrl() {
+        String host = config.admin().host();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = config.publicAddress() != null ? config.publicAddress() : "127.0.0.1";
+        }
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + adminPort();
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }
@@ -318,6 +342,9 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     }
 
     private void closeQuietly() {
+        if (fleet != null) {
+            fleet.close();
+        }
         if (server != null) {
             server.close();
         }
