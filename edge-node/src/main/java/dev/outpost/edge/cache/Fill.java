@@ -294,6 +294,11 @@ public final class Fill {
         }
     }
 
+    /** Whether a purge overtook the fill: it completes for its readers but is not stored. */
+    public boolean invalidated() {
+        return invalidated;
+    }
+
     /** Whether the fill has ended, stored or not. */
     public boolean ended() {
         return state != State.RUNNING;

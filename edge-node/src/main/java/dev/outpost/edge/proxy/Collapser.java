@@ -46,9 +46,10 @@ final class Collapser {
     static final class Flight {
         private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
 
-        /** Whether the flight published a fill that has since ended. */
+        /** Whether the flight published a fill that has since ended, or that a purge overtook. */
         boolean fillEnded() {
-            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled && filled.fill().ended();
+            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled
+                    && (filled.fill().ended() || filled.fill().invalidated());
         }
 
         Outcome await(long timeoutMillis) {
@@ -74,7 +75,7 @@ final class Collapser {
                 return mine;
             }
             if (existing.fillEnded()) {
-                // its fill is stored (or failed): look-ups see the result, so this is a new fetch
+                // its fill is stored, failed or purged: look-ups see the result, so this is a new fetch
                 flights.remove(key, existing);
                 continue;
             }

@@ -4,6 +4,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -169,6 +170,28 @@ class CollapsingTest {
             assertThat(in.readAllBytes()).hasSize(1000);
         }
         assertThat(originCount("/still-streaming")).isEqualTo(1);
+    }
+
+    @Test
+    void requestsAfterAPurgeDoNotJoinTheFillItOvertook() throws Exception {
+        origin.stubFor(get("/purged-while-streaming").willReturn(aResponse().withHeader("Cache-Control", "max-age=60")
+                .withBody("old".repeat(300)).withChunkedDribbleDelay(10, 2000)));
+        origin.stubFor(post("/purged-while-streaming")
+                .willReturn(aResponse().withStatus(204)));
+        HttpResponse<InputStream> first = client.send(HttpRequest.newBuilder(edge.uri("/purged-while-streaming")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        // the resource changes while the old version still streams in
+        assertThat(edge.send("POST", "/purged-while-streaming", "new").statusCode()).isEqualTo(204);
+        origin.stubFor(get("/purged-while-streaming").willReturn(aResponse().withHeader("Cache-Control", "max-age=60")
+                .withBody("new")));
+        Timed after = send("/purged-while-streaming").get();
+        assertThat(after.body()).isEqualTo("new");
+        assertThat(after.cacheStatus()).isEqualTo("edge-test; fwd=miss; fwd-status=200; stored; ttl=60");
+        try (InputStream in = first.body()) {
+            assertThat(in.readAllBytes()).hasSize(900);
+        }
+        assertThat(originCount("/purged-while-streaming")).isEqualTo(2);
+        assertThat(send("/purged-while-streaming").get().body()).isEqualTo("new");
     }
 
     @Test
