@@ -1,6 +1,7 @@
 package dev.outpost.controlplane;
 
 import dev.outpost.config.ControlPlaneConfig;
+import dev.outpost.config.PemTls;
 import dev.outpost.controlplane.api.ApiServer;
 import dev.outpost.controlplane.configs.ConfigRollout;
 import dev.outpost.controlplane.configs.ConfigVersions;
@@ -74,7 +75,7 @@ public final class ControlPlane implements AutoCloseable {
             this.dns = config.zone() == null || config.zone().isBlank() ? null
                     : new GeoDnsServer(config, registry, meters, clock);
             this.api = new ApiServer(config, clock, registry, configs, purges, meters,
-                    config.tls() == null ? null : PemTls.context(config.tls()), pumps,
+                    config.tls() == null ? null : tlsContext(config.tls()), pumps,
                     dns == null ? null : dns::explain);
         } catch (RuntimeException e) {
             store.close();
@@ -169,5 +170,13 @@ public final class ControlPlane implements AutoCloseable {
         }
         store.close();
         LOG.info("control plane stopped");
+    }
+
+    private static javax.net.ssl.SSLContext tlsContext(dev.outpost.config.TlsSettings tls) {
+        try {
+            return PemTls.context(tls);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("tls: cannot load the PEM files: " + e.getMessage(), e);
+        }
     }
 }

@@ -253,4 +253,54 @@ class FleetEdgeIntegrationTest {
         assertThat(back.cacheStatus("/p/2")).contains("; hit");
         assertThat(cp.get("/v1/purges/1?wait=5s", TestControlPlane.READ).as(PurgeStatus.class).complete()).isTrue();
     }
+
+    @Test
+    void theControlPlaneRestartsWhileEdgesServeAndNoPurgeIsLost() throws Exception {
+        warm("/p/1", "/p/2", "/q/1");
+        AtomicBoolean go = new AtomicBoolean(true);
+        AtomicInteger ok = new AtomicInteger();
+        Map<String, Integer> failures = new ConcurrentHashMap<>();
+        ExecutorService load = Executors.newFixedThreadPool(2);
+        for (Edge e : edges.values()) {
+            load.execute(() -> {
+                while (go.get()) {
+                    try {
+                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.node.port() + "/q/1"))
+                                .header("Host", HOST).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                        if (r.statusCode() == 200 && r.body().equals("body of /q/1")) {
+                            ok.incrementAndGet();
+                        } else {
+                            failures.merge("status " + r.statusCode(), 1, Integer::sum);
+                        }
+                    } catch (Exception ex) {
+                        failures.merge(ex.getClass().getSimpleName(), 1, Integer::sum);
+                    }
+                }
+            });
+        }
+        purge("{\"kind\":\"url\",\"values\":[\"http://" + HOST + "/p/1\"]}");
+        cp.stop();
+        for (Edge e : edges.values()) {
+            Await.until(e.id + " notices the control plane is gone", Duration.ofSeconds(10),
+                    () -> e.agent.status().state() != FleetAgent.State.CONNECTED);
+        }
+        int whileDown = ok.get();
+        Await.until("edges keep serving without the control plane", Duration.ofSeconds(10), () -> ok.get() > whileDown + 200);
+        cp.start();
+        for (Edge e : edges.values()) {
+            Await.until(e.id + " reconnected", Duration.ofSeconds(15), () -> e.agent.status().state() == FleetAgent.State.CONNECTED);
+        }
+        PurgeStatus second = purge("{\"kind\":\"url\",\"values\":[\"http://" + HOST + "/p/2\"]}");
+        assertThat(second.sequence()).as("the log continues where it was").isEqualTo(2);
+        go.set(false);
+        load.shutdown();
+        assertThat(load.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(failures).as("failed requests while the control plane was away").isEmpty();
+        assertEverywhere("/p/1", "fwd=miss");
+        assertEverywhere("/p/2", "fwd=miss");
+        assertEverywhere("/q/1", "; hit");
+        for (Edge e : edges.values()) {
+            assertThat(e.agent.status().purgeSequence()).isEqualTo(2);
+        }
+    }
 }

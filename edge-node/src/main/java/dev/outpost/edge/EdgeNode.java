@@ -7,6 +7,7 @@ import dev.outpost.config.DeliveryConfig;
 import dev.outpost.config.HostPort;
 import dev.outpost.config.HttpLimits;
 import dev.outpost.config.NodeConfig;
+import dev.outpost.config.PemTls;
 import dev.outpost.config.SourceMap;
 import dev.outpost.config.fleet.NodeStats;
 import dev.outpost.config.fleet.Purge;
@@ -23,7 +24,6 @@ import dev.outpost.edge.proxy.ProxyHandler;
 import dev.outpost.edge.purge.PurgeExecutor;
 import dev.outpost.edge.rules.RuleSet;
 import dev.outpost.edge.server.ClientListeners;
-import dev.outpost.edge.server.PemSsl;
 import dev.outpost.edge.shield.Upstreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
@@ -167,8 +167,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
             if (config.tls() != null) {
                 SSLContext ssl;
                 try {
-                    ssl = PemSsl.context(Path.of(config.tls().certificate()), Path.of(config.tls().privateKey()),
-                            config.tls().clientCa() == null ? null : Path.of(config.tls().clientCa()));
+                    ssl = PemTls.context(config.tls());
                 } catch (IOException e) {
                     throw new ConfigException(source.describe("tls") + ": " + e.getMessage());
                 }

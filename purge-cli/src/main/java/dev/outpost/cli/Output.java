@@ -41,6 +41,14 @@ final class Output {
 
     /** A plain text table: a header row, then rows, columns padded to their widest cell. */
     static void table(PrintStream out, List<String> header, List<List<String>> rows) {
+        tableLines(header, rows).forEach(out::println);
+    }
+
+    static void table(java.io.PrintWriter out, List<String> header, List<List<String>> rows) {
+        tableLines(header, rows).forEach(out::println);
+    }
+
+    private static List<String> tableLines(List<String> header, List<List<String>> rows) {
         List<List<String>> all = new ArrayList<>();
         all.add(header);
         all.addAll(rows);
@@ -50,13 +58,15 @@ final class Output {
                 w[i] = Math.max(w[i], r.get(i).length());
             }
         }
+        List<String> lines = new ArrayList<>();
         for (List<String> r : all) {
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < r.size(); i++) {
                 sb.append(i == r.size() - 1 ? r.get(i) : String.format("%-" + w[i] + "s  ", r.get(i)));
             }
-            out.println(sb.toString().stripTrailing());
+            lines.add(sb.toString().stripTrailing());
         }
+        return lines;
     }
 
     static String text(JsonNode n, String field) {

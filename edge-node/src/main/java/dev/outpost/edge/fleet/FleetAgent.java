@@ -3,6 +3,7 @@ package dev.outpost.edge.fleet;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.outpost.config.ConfigException;
 import dev.outpost.config.NodeConfig;
+import dev.outpost.config.PemTls;
 import dev.outpost.config.OutpostJson;
 import dev.outpost.config.TlsSettings;
 import dev.outpost.config.fleet.Ack;
@@ -15,7 +16,6 @@ import dev.outpost.config.fleet.Purge;
 import dev.outpost.config.fleet.PurgeEvent;
 import dev.outpost.config.fleet.RegistrationReply;
 import dev.outpost.config.fleet.SyncMarker;
-import dev.outpost.edge.server.PemSsl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -149,7 +149,7 @@ public final class FleetAgent implements AutoCloseable {
         TlsSettings tls = node.tls();
         if ("https".equalsIgnoreCase(base.getScheme()) && tls != null && tls.certificate() != null && tls.privateKey() != null) {
             try {
-                b.sslContext(PemSsl.context(Path.of(tls.certificate()), Path.of(tls.privateKey()),
+                b.sslContext(PemTls.context(Path.of(tls.certificate()), Path.of(tls.privateKey()),
                         tls.clientCa() == null ? null : Path.of(tls.clientCa())));
             } catch (IOException e) {
                 throw new ConfigException("tls: cannot use the node's certificate toward the control plane: " + e.getMessage());
