@@ -48,10 +48,10 @@ public final class CacheControl {
 
     /** Parses every line of a Cache-Control field; null or empty means no directives. */
     public static CacheControl parse(Iterable<String> lines) {
-        CacheControl cc = new CacheControl();
-        if (lines == null) {
-            return cc;
+        if (lines == null || (lines instanceof java.util.Collection<?> c && c.isEmpty())) {
+            return EMPTY; // the common case on the hit path: no allocation
         }
+        CacheControl cc = new CacheControl();
         for (String line : lines) {
             if (line != null) {
                 cc.parseLine(line);
