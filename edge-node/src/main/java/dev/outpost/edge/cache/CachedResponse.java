@@ -131,6 +131,12 @@ public record CachedResponse(
                 lifetime, staleWhileRevalidate, staleIfError, flags, length, fillId, chunkSize, tags, varyNames, purgedAt);
     }
 
+    /** This entry with other header fields (same key, times and body). */
+    public CachedResponse withHeaders(String[] names, String[] values) {
+        return new CachedResponse(key, status, names, values, requestTime, responseTime, correctedInitialAge,
+                lifetime, staleWhileRevalidate, staleIfError, flags, bodyLength, fillId, chunkSize, tags, varyNames, purgedAt);
+    }
+
     /** Whether this is a variant index: the record under a URL's key naming the fields it varies on. */
     public boolean isVariantIndex() {
         return status == 0;

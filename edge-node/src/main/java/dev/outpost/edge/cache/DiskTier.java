@@ -85,6 +85,7 @@ public final class DiskTier implements AutoCloseable {
     private final Counter errors;
     private final Thread evictor;
     private volatile boolean closed;
+    private final java.util.concurrent.locks.ReentrantReadWriteLock life = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile long failingUntil;
     private final java.util.concurrent.locks.ReentrantLock[] keyLocks = new java.util.concurrent.locks.ReentrantLock[64];
 
@@ -230,8 +231,43 @@ public final class DiskTier implements AutoCloseable {
         db.put(defaultCf, writeOptions, FILL_SEQ, ByteBuffer.allocate(8).putLong(fillIdCeiling).array());
     }
 
+    /**
+     * Enters a database operation; false once the tier is closing. Operations hold the read
+     * side of {@link #life}, {@link #close} its write side, so the database is never closed
+     * under an operation nor used after it is closed.
+     */
+    private boolean enter() {
+        if (!life.readLock().tryLock()) {
+            return false;
+        }
+        if (closed) {
+            life.readLock().unlock();
+            return false;
+        }
+        return true;
+    }
+
+    private void exit() {
+        life.readLock().unlock();
+    }
+
+    private static RocksDBException closedException() {
+        return new RocksDBException("disk tier closed");
+    }
+
     /** A new fill id, unique across restarts. */
     long newFillId() throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            return newFillIdOpen();
+        } finally {
+            exit();
+        }
+    }
+
+    private long newFillIdOpen() throws RocksDBException {
         long id = nextFillId.getAndIncrement();
         if (id >= fillIdCeiling) {
             synchronized (this) {
@@ -250,6 +286,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Whether the tier takes a new object of about {@code size} bytes now. */
     boolean admit(String key, long size) {
+        if (!enter()) {
+            return false;
+        }
+        try {
+            return admitOpen(key, size);
+        } finally {
+            exit();
+        }
+    }
+
+    private boolean admitOpen(String key, long size) {
         if (isFailing() || size > maxBytes / 4) {
             return false;
         }
@@ -272,6 +319,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** The stored response under {@code key}, or null. */
     CachedResponse get(String key) throws CorruptEntryException {
+        if (!enter()) {
+            return null;
+        }
+        try {
+            return getOpen(key);
+        } finally {
+            exit();
+        }
+    }
+
+    private CachedResponse getOpen(String key) throws CorruptEntryException {
         byte[] value;
         try {
             value = db.get(meta, readOptions, key.getBytes(StandardCharsets.UTF_8));
@@ -292,6 +350,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Reads and verifies one chunk of a body. */
     ByteBuffer readChunk(CachedResponse r, int index) throws CorruptEntryException {
+        if (!enter()) {
+            throw new CorruptEntryException("disk tier closed");
+        }
+        try {
+            return readChunkOpen(r, index);
+        } finally {
+            exit();
+        }
+    }
+
+    private ByteBuffer readChunkOpen(CachedResponse r, int index) throws CorruptEntryException {
         byte[] value;
         try {
             value = db.get(chunks, readOptions, chunkKey(r.fillId(), index));
@@ -323,6 +392,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
     void beginFill(long fillId, String key, long reserve) throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            beginFillOpen(fillId, key, reserve);
+        } finally {
+            exit();
+        }
+    }
+
+    private void beginFillOpen(long fillId, String key, long reserve) throws RocksDBException {
         makeRoom(reserve);
         db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
         usedBytes.addAndGet(reserve);
@@ -338,6 +418,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Writes one chunk (its checksum is computed here). */
     void writeChunk(long fillId, int index, ByteBuffer data) throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            writeChunkOpen(fillId, index, data);
+        } finally {
+            exit();
+        }
+    }
+
+    private void writeChunkOpen(long fillId, int index, ByteBuffer data) throws RocksDBException {
         byte[] value = new byte[data.remaining() + 4];
         data.duplicate().get(value, 4, data.remaining());
         CRC32C crc = new CRC32C();
@@ -356,6 +447,17 @@ public final class DiskTier implements AutoCloseable {
      * pending mark. A previous entry under the same key is replaced and its chunks deleted.
      */
     void commit(CachedResponse r, long reserved) throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            commitOpen(r, reserved);
+        } finally {
+            exit();
+        }
+    }
+
+    private void commitOpen(CachedResponse r, long reserved) throws RocksDBException {
         makeRoom(r.weight() - reserved);
         var lock = lockFor(r.key());
         lock.lock();
@@ -408,6 +510,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Abandons a fill: its chunks go, its reservation is released. */
     void abort(long fillId, long reserved) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            abortOpen(fillId, reserved);
+        } finally {
+            exit();
+        }
+    }
+
+    private void abortOpen(long fillId, long reserved) {
         usedBytes.addAndGet(-reserved);
         try {
             db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
@@ -419,6 +532,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Rewrites an entry's metadata (after a 304, or a soft purge); the body stays. */
     void update(CachedResponse r) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            updateOpen(r);
+        } finally {
+            exit();
+        }
+    }
+
+    private void updateOpen(CachedResponse r) {
         var lock = lockFor(r.key());
         lock.lock();
         try {
@@ -438,6 +562,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Moves an entry to the current recency bucket if it is in an older one. */
     void touch(CachedResponse r) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            touchOpen(r);
+        } finally {
+            exit();
+        }
+    }
+
+    private void touchOpen(CachedResponse r) {
         if (isFailing()) {
             return;
         }
@@ -464,6 +599,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Deletes the entry under {@code key}, if any. */
     boolean delete(String key) {
+        if (!enter()) {
+            return false;
+        }
+        try {
+            return deleteOpen(key);
+        } finally {
+            exit();
+        }
+    }
+
+    private boolean deleteOpen(String key) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         var lock = lockFor(key);
         lock.lock();
@@ -518,6 +664,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Calls {@code action} with every stored key starting with {@code prefix} (empty: all). */
     void forEachKey(String prefix, Consumer<String> action) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            forEachKeyOpen(prefix, action);
+        } finally {
+            exit();
+        }
+    }
+
+    private void forEachKeyOpen(String prefix, Consumer<String> action) {
         byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
         try (RocksIterator it = db.newIterator(meta)) {
             for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
@@ -528,6 +685,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Every stored key tagged {@code tag}. */
     List<String> keysWithTag(String tag) {
+        if (!enter()) {
+            return List.of();
+        }
+        try {
+            return keysWithTagOpen(tag);
+        } finally {
+            exit();
+        }
+    }
+
+    private List<String> keysWithTagOpen(String tag) {
         List<String> out = new ArrayList<>();
         byte[] p = tagKey(tag, "");
         try (RocksIterator it = db.newIterator(tags)) {
@@ -540,6 +708,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** A persisted number under {@code name} in the tier's own state (0 when unset). */
     long marker(String name) {
+        if (!enter()) {
+            return 0;
+        }
+        try {
+            return markerOpen(name);
+        } finally {
+            exit();
+        }
+    }
+
+    private long markerOpen(String name) {
         try {
             byte[] v = db.get(defaultCf, ("marker:" + name).getBytes(StandardCharsets.UTF_8));
             return v == null ? 0 : ByteBuffer.wrap(v).getLong();
@@ -550,6 +729,17 @@ public final class DiskTier implements AutoCloseable {
     }
 
     void setMarker(String name, long value) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            setMarkerOpen(name, value);
+        } finally {
+            exit();
+        }
+    }
+
+    private void setMarkerOpen(String name, long value) {
         try {
             db.put(defaultCf, writeOptions, ("marker:" + name).getBytes(StandardCharsets.UTF_8),
                     ByteBuffer.allocate(8).putLong(value).array());
@@ -604,6 +794,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Evicts the least recently used entries until at most {@code target} bytes are used. */
     synchronized void evictTo(long target) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            evictToOpen(target);
+        } finally {
+            exit();
+        }
+    }
+
+    private synchronized void evictToOpen(long target) {
         try (RocksIterator it = db.newIterator(lru)) {
             it.seekToFirst();
             while (it.isValid() && usedBytes.get() > target && !closed) {
@@ -664,12 +865,20 @@ public final class DiskTier implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         if (closed) {
             return;
         }
-        closed = true;
         LockSupport.unpark(evictor);
+        life.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            life.writeLock().unlock();
+        }
         try {
             evictor.join(5_000);
         } catch (InterruptedException e) {

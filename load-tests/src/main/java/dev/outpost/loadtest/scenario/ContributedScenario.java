@@ -32,26 +32,33 @@ public final class ContributedScenario implements Scenario {
     private final String what;
     /** A script other engineers keep beside the suite (relative to the repository), run when present. */
     private final Optional<String> script;
+    private final List<String> fullArgs;
+    private final List<String> quickArgs;
 
-    private ContributedScenario(String id, String title, String pkg, String what, Optional<String> script) {
+    private ContributedScenario(String id, String title, String pkg, String what, Optional<String> script,
+                                List<String> fullArgs, List<String> quickArgs) {
         this.id = id;
         this.title = title;
         this.pkg = pkg;
         this.what = what;
         this.script = script;
+        this.fullArgs = fullArgs;
+        this.quickArgs = quickArgs;
     }
 
     public static ContributedScenario purge() {
         return new ContributedScenario("purge", "Purge propagation", "dev.outpost.loadtest.purge",
                 "Purge propagation from the control plane to 50 nodes, p50 and p99 (issue 7, scenario 6), measured by "
-                        + "`dev.outpost.loadtest.purge.PurgePropagationBench`.", Optional.empty());
+                        + "`dev.outpost.loadtest.purge.PurgePropagationBench` (a real control plane in process, 50 simulated nodes "
+                        + "speaking the node protocol over loopback).", Optional.empty(),
+                List.of("--nodes", "50", "--purges", "500", "--warmup", "50"), List.of("--nodes", "50", "--purges", "100", "--warmup", "20"));
     }
 
     public static ContributedScenario dns() {
         return new ContributedScenario("dns", "DNS queries/s", "dev.outpost.loadtest.dns",
                 "GeoDNS queries/s with dnsperf, Outpost's GeoDNS beside gdnsd with the same database and edges "
                         + "(issue 7, scenario 6), measured by `load-tests/dns/run` (and any `*Bench` in `dev.outpost.loadtest.dns`).",
-                Optional.of("load-tests/dns/run"));
+                Optional.of("load-tests/dns/run"), List.of(), List.of());
     }
 
     @Override
@@ -74,15 +81,20 @@ public final class ContributedScenario implements Scenario {
         List<Table> tables = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         scriptPath.ifPresent(p -> runScript(ctx, p, tables, notes));
+        runBenches(ctx, id, classes, ctx.options().mode().equals("quick") ? quickArgs : fullArgs, tables, notes);
+        notes.add("Figures as printed by the benchmark itself; ratios against peers appear where it measures them.");
+        return new Section(id, title, what, List.of(), tables, notes, List.of(), List.of());
+    }
+
+    /** Runs each {@code *Bench} main class in its own JVM and turns the JSON it prints into a table. */
+    static void runBenches(BenchContext ctx, String id, List<String> classes, List<String> args, List<Table> tables, List<String> notes) {
         String cp = classPath();
         for (String cls : classes) {
             ctx.progress(id + ": " + cls);
             List<String> cmd = new ArrayList<>(List.of(ctx.env().java().toString(), "--enable-native-access=ALL-UNNAMED",
                     "-Doutpost.repo.root=" + ctx.env().repoRoot(), "-Doutpost.bench.mode=" + ctx.options().mode(),
-                    "-cp", cp, cls));
-            if (ctx.options().mode().equals("quick")) {
-                cmd.add("--quick");
-            }
+                    "-Dlogback.configurationFile=bench-logback.xml", "-cp", cp, cls));
+            cmd.addAll(args);
             Duration bound = ctx.options().budget(Duration.ofMinutes(4));
             Proc.Result r = Proc.run(ctx.env().clientCpus(), bound, cmd);
             if (r.timedOut()) {
@@ -94,10 +106,9 @@ public final class ContributedScenario implements Scenario {
                 notes.add(cls + " failed (exit " + r.exitCode() + "): " + r.lastLine());
                 continue;
             }
-            tables.add(new Table(cls.substring(cls.lastIndexOf('.') + 1), List.of("Figure", "Value"), flatten(json.get())));
+            tables.add(new Table(cls.substring(cls.lastIndexOf('.') + 1) + (args.isEmpty() ? "" : " " + String.join(" ", args)),
+                    List.of("Figure", "Value"), flatten(json.get())));
         }
-        notes.add("Figures as printed by the benchmark itself; ratios against peers appear where it measures them.");
-        return new Section(id, title, what, List.of(), tables, notes, List.of(), List.of());
     }
 
     /**
@@ -180,15 +191,22 @@ public final class ContributedScenario implements Scenario {
 
     /** The last line of output that is a JSON object. */
     static Optional<JsonNode> lastJsonObject(String out) {
-        List<String> lines = out.lines().map(String::strip).filter(l -> l.startsWith("{")).toList();
+        List<String> lines = out.lines().toList();
         for (int i = lines.size() - 1; i >= 0; i--) {
-            try {
-                JsonNode n = OutpostJson.json().readTree(lines.get(i));
-                if (n != null && n.isObject()) {
-                    return Optional.of(n);
+            if (!lines.get(i).strip().startsWith("{")) {
+                continue;
+            }
+            // a one-line object, or a pretty-printed one that runs from here to its closing brace
+            for (String candidate : List.of(lines.get(i), String.join("\n", lines.subList(i, lines.size())))) {
+                try {
+                    var parser = OutpostJson.json().createParser(candidate);
+                    JsonNode n = OutpostJson.json().readTree(parser);
+                    if (n != null && n.isObject()) {
+                        return Optional.of(n);
+                    }
+                } catch (IOException e) {
+                    // not JSON: keep looking
                 }
-            } catch (IOException e) {
-                // not JSON: keep looking
             }
         }
         return Optional.empty();

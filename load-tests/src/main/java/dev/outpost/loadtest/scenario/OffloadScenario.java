@@ -19,7 +19,8 @@ import java.util.Locale;
  * spread over three Outpost edges, first standalone (each edge fetches its own misses), then
  * with one shield node in front of the origin ({@code --shield URL} on every edge,
  * {@code --role shield} on the shield). Outpost only: nginx and Varnish have no shield tier
- * of their own to compare with.
+ * of their own to compare with. When the shield feature's own in-process benchmark
+ * ({@code dev.outpost.loadtest.offload.*Bench}) is present, its figures join the section.
  */
 public final class OffloadScenario implements Scenario {
 
@@ -146,8 +147,15 @@ public final class OffloadScenario implements Scenario {
             notes.add("The shield " + (shieldHeld == 0 ? "stored nothing" : "did not reduce origin requests")
                     + ": the edges did not send their misses to it (shield routing looks inactive in this edge-node build).");
         }
-        Table t = new Table("Origin offload", List.of("Configuration", "Client requests", "Origin requests", "Offload",
-                "Fleet hit ratio"), rows);
-        return new Section(id(), title(), description(o), List.of(), List.of(t), notes, List.of(), List.of());
+        Table t = new Table("Origin offload, edge-node.jar processes", List.of("Configuration", "Client requests", "Origin requests",
+                "Offload", "Fleet hit ratio"), rows);
+        List<Table> tables = new ArrayList<>(List.of(t));
+        // the shield feature's own benchmark (in-process edges), when present
+        List<String> inProcess = ContributedScenario.benchClasses("dev.outpost.loadtest.offload");
+        if (!inProcess.isEmpty()) {
+            ContributedScenario.runBenches(ctx, id(), inProcess, o.mode().equals("quick")
+                    ? List.of("--requests-per-edge", "5000") : List.of(), tables, notes);
+        }
+        return new Section(id(), title(), description(o), List.of(), tables, notes, List.of(), List.of());
     }
 }

@@ -95,6 +95,8 @@ class ScenarioPartsTest {
         assertThat(ContributedScenario.flatten(json.get()))
                 .containsExactly(List.of("p50-ms", "12.5"), List.of("p99-ms", "40"), List.of("nodes.n", "50"));
         assertThat(ContributedScenario.lastJsonObject("no json {here")).isEmpty();
+        var pretty = ContributedScenario.lastJsonObject("log line\n{\n  \"offload-gain\" : 2.3,\n  \"runs\" : {\"a\": 1}\n}\n");
+        assertThat(ContributedScenario.flatten(pretty.orElseThrow())).containsExactly(List.of("offload-gain", "2.3"), List.of("runs.a", "1"));
         assertThat(ContributedScenario.isBench("PurgePropagationBench.class")).isTrue();
         assertThat(ContributedScenario.isBench("PurgePropagationBench$1.class")).isFalse();
         assertThat(ContributedScenario.isBench("Helper.class")).isFalse();
