@@ -54,7 +54,7 @@ public final class OffloadScenario implements Scenario {
         int[] trace = new ZipfTrace(o.zipfObjects(), o.zipfExponent()).generate(o.zipfSeed(), o.zipfRequests());
         String prefix = "/obj/" + o.zipfObjectSize() + "/z-";
         Sizing sizing = new Sizing((long) (o.zipfObjects() * (long) o.zipfObjectSize() * o.zipfCapacity()), o.zipfObjectSize(), false);
-        var deadline = ctx.deadline(Duration.ofMinutes(4));
+        var deadline = ctx.deadline(Duration.ofMinutes(6));
         List<List<String>> rows = new ArrayList<>();
         long[] originByConfig = new long[2];
         long shieldHeld = -1;
