@@ -143,9 +143,13 @@ public final class OffloadScenario implements Scenario {
                 }
             }
         }
-        if (rows.size() == 2 && (shieldHeld == 0 || originByConfig[1] >= originByConfig[0])) {
-            notes.add("The shield " + (shieldHeld == 0 ? "stored nothing" : "did not reduce origin requests")
-                    + ": the edges did not send their misses to it (shield routing looks inactive in this edge-node build).");
+        if (rows.size() == 2 && shieldHeld == 0) {
+            notes.add("The shield stored nothing: the edges did not send their misses to it (shield routing looks inactive "
+                    + "in this edge-node build).");
+        } else if (rows.size() == 2 && originByConfig[0] > 0) {
+            notes.add(String.format(Locale.ROOT, "The shield stored %d objects and changed origin requests by %+.1f%%: sized like an "
+                    + "edge, it sees only the edges' misses, the tail of the distribution, whose reuse is beyond its capacity.",
+                    shieldHeld, 100.0 * (originByConfig[1] - originByConfig[0]) / originByConfig[0]));
         }
         Table t = new Table("Origin offload, edge-node.jar processes", List.of("Configuration", "Client requests", "Origin requests",
                 "Offload", "Fleet hit ratio"), rows);
