@@ -441,7 +441,7 @@ public final class ProxyHandler implements HttpHandler {
      * before going upstream, and send waiters to the cache if it is there now.
      */
     private boolean servedIfStoredMeanwhile(RequestContext ctx, Collapser.Flight flight) throws IOException {
-        TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+        TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                 names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
         long now = clock.millis();
         if (!(again instanceof TieredCache.Hit hit) || !clientAccepts(ctx, hit.response(), now) || !hitsAllowed.getAsBoolean()) {
@@ -475,7 +475,7 @@ public final class ProxyHandler implements HttpHandler {
                 serveFill(ctx, fill, cs, now);
             }
             case Collapser.Revalidated rv -> {
-                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                         names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
                 if (again instanceof TieredCache.Hit hit && hit.response().fillId() == rv.response().fillId()) {
                     ctx.outcome = Outcome.REVALIDATED;
@@ -502,7 +502,7 @@ public final class ProxyHandler implements HttpHandler {
                 }
             }
             case Collapser.Stored s -> {
-                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                         names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
                 if (again instanceof TieredCache.Hit hit && clientAccepts(ctx, hit.response(), now)) {
                     ctx.outcome = Outcome.HIT;
