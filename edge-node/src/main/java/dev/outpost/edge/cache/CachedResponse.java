@@ -119,9 +119,9 @@ public record CachedResponse(
 
     /** Bytes this entry accounts for in a tier: body plus an estimate of its metadata. */
     public long weight() {
-        long w = bodyLength + 200 + key.length() * 2L;
+        long w = bodyLength + 64 + key.length();
         for (int i = 0; i < headerNames.length; i++) {
-            w += headerNames[i].length() + headerValues[i].length() + 32;
+            w += headerNames[i].length() + headerValues[i].length() + 8;
         }
         return w;
     }

@@ -46,11 +46,13 @@ import org.slf4j.LoggerFactory;
  * partial object is never visible.
  *
  * <p>RocksDB never evicts by itself. The tier counts the bytes of committed entries and of
- * fills under way; past the bound, an evictor thread walks {@code lru} from its oldest bucket
- * and deletes entries until it is 5% under. Access buckets are minutes, and a hit moves an
+ * fills under way; a fill makes room before it starts and before it commits, and an evictor
+ * thread keeps the tier 1% under its bound. The victim is the least popular (by a
+ * {@link FrequencySketch} that every request feeds) of the 16 oldest entries in {@code lru}:
+ * sampled LFU over an approximate LRU order. Access buckets are minutes, and a hit moves an
  * entry at most once a minute, so recency costs one small write per object per minute at most.
- * New objects are admitted when there is room, or when a {@link FrequencySketch} says they are
- * asked for at least as often as the entry that would be evicted for them.
+ * When the tier is full, a new object is admitted unless the entry it would push out is asked
+ * for more often (TinyLFU admission, with ties going to the newcomer so recency still counts).
  */
 public final class DiskTier implements AutoCloseable {
 
@@ -300,21 +302,39 @@ public final class DiskTier implements AutoCloseable {
         if (isFailing() || size > maxBytes / 4) {
             return false;
         }
-        if (usedBytes.get() + size <= maxBytes) {
+        long count = entries.get();
+        long expected = size > 0 ? size : count == 0 ? 0 : usedBytes.get() / count; // unknown length: a typical entry
+        if (usedBytes.get() + expected <= maxBytes) {
             return true;
         }
-        String victim = oldestKey();
+        Victim victim = victim();
         if (victim == null) {
             return true;
         }
-        return sketch.frequency(FrequencySketch.hash(key)) >= sketch.frequency(FrequencySketch.hash(victim));
+        // a newcomer takes the place of the least popular old entry unless that one is asked for
+        // more often: one-hit wonders don't push out popular objects, and recency still counts
+        return sketch.frequency(FrequencySketch.hash(key)) >= victim.frequency;
     }
 
-    private String oldestKey() {
+    /** The entry eviction would take next: the least popular of the oldest few. */
+    private record Victim(byte[] lruKey, String key, int frequency) {
+    }
+
+    private static final int EVICTION_SAMPLE = 16;
+
+    private Victim victim() {
+        Victim best = null;
         try (RocksIterator it = db.newIterator(lru)) {
             it.seekToFirst();
-            return it.isValid() ? new String(it.value(), StandardCharsets.UTF_8) : null;
+            for (int i = 0; i < EVICTION_SAMPLE && it.isValid(); i++, it.next()) {
+                String k = new String(it.value(), StandardCharsets.UTF_8);
+                int f = sketch.frequency(FrequencySketch.hash(k));
+                if (best == null || f < best.frequency) {
+                    best = new Victim(it.key(), k, f);
+                }
+            }
         }
+        return best;
     }
 
     /** The stored response under {@code key}, or null. */
@@ -412,7 +432,7 @@ public final class DiskTier implements AutoCloseable {
     /** Evicts now, on the caller's thread, so that {@code bytes} more fit within the bound. */
     private void makeRoom(long bytes) {
         if (bytes > 0 && usedBytes.get() + bytes > maxBytes) {
-            evictTo(Math.max(0, Math.min((long) (maxBytes * 0.95), maxBytes - bytes)));
+            evictTo(Math.max(0, maxBytes - bytes));
         }
     }
 
@@ -783,7 +803,7 @@ public final class DiskTier implements AutoCloseable {
         while (!closed) {
             if (usedBytes.get() > maxBytes) {
                 try {
-                    evictTo((long) (maxBytes * 0.95));
+                    evictTo((long) (maxBytes * 0.99));
                 } catch (RuntimeException e) {
                     LOG.warn("eviction failed: {}", e.toString());
                 }
@@ -805,29 +825,32 @@ public final class DiskTier implements AutoCloseable {
     }
 
     private synchronized void evictToOpen(long target) {
-        try (RocksIterator it = db.newIterator(lru)) {
-            it.seekToFirst();
-            while (it.isValid() && usedBytes.get() > target && !closed) {
-                byte[] lruKey = it.key();
-                String key = new String(it.value(), StandardCharsets.UTF_8);
-                long fillId = ByteBuffer.wrap(lruKey, 8, 8).getLong();
-                CachedResponse r = null;
-                try {
-                    r = get(key);
-                } catch (CorruptEntryException ignored) {
-                    // dropped by get
-                }
+        while (usedBytes.get() > target && !closed) {
+            Victim v = victim();
+            if (v == null) {
+                return;
+            }
+            long fillId = ByteBuffer.wrap(v.lruKey(), 8, 8).getLong();
+            CachedResponse r = null;
+            try {
+                r = get(v.key());
+            } catch (CorruptEntryException ignored) {
+                // dropped by get
+            }
+            try {
                 if (r != null && r.fillId() == fillId) {
-                    if (delete(key)) {
+                    if (delete(v.key())) {
                         evictions.increment();
+                    } else {
+                        db.delete(lru, v.lruKey());
                     }
                 } else {
-                    db.delete(lru, lruKey);
+                    db.delete(lru, v.lruKey()); // a stale recency record
                 }
-                it.next();
+            } catch (RocksDBException e) {
+                failed(e);
+                return;
             }
-        } catch (RocksDBException e) {
-            failed(e);
         }
     }
 

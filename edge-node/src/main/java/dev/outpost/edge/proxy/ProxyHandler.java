@@ -62,6 +62,8 @@ public final class ProxyHandler implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     private static final Set<String> UNSAFE = Set.of("POST", "PUT", "DELETE", "PATCH");
+    /** Bodies up to this size (with a Content-Length) are read by the leader before waiters are released. */
+    private static final long INLINE_FILL = 64 * 1024;
 
     private final NodeConfig node;
     private final String cacheId;
@@ -441,7 +443,7 @@ public final class ProxyHandler implements HttpHandler {
      * before going upstream, and send waiters to the cache if it is there now.
      */
     private boolean servedIfStoredMeanwhile(RequestContext ctx, Collapser.Flight flight) throws IOException {
-        TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+        TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                 names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
         long now = clock.millis();
         if (!(again instanceof TieredCache.Hit hit) || !clientAccepts(ctx, hit.response(), now) || !hitsAllowed.getAsBoolean()) {
@@ -475,7 +477,7 @@ public final class ProxyHandler implements HttpHandler {
                 serveFill(ctx, fill, cs, now);
             }
             case Collapser.Revalidated rv -> {
-                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                         names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
                 if (again instanceof TieredCache.Hit hit && hit.response().fillId() == rv.response().fillId()) {
                     ctx.outcome = Outcome.REVALIDATED;
@@ -502,7 +504,7 @@ public final class ProxyHandler implements HttpHandler {
                 }
             }
             case Collapser.Stored s -> {
-                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                         names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
                 if (again instanceof TieredCache.Hit hit && clientAccepts(ctx, hit.response(), now)) {
                     ctx.outcome = Outcome.HIT;
@@ -576,7 +578,14 @@ public final class ProxyHandler implements HttpHandler {
             Fill fill = cache.beginFill(head, resp.contentLength());
             if (fill != null) {
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
-                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
+                long length = resp.contentLength();
+                if (length >= 0 && length <= INLINE_FILL) {
+                    // a small body comes with its head: store it before releasing waiters, so each
+                    // is answered in one write without waiting on the fill a second time
+                    pump(resp, fill, ended);
+                } else {
+                    Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
+                }
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
         } else if (!StoreDecision.aboutRequest(decision.reason())) {
