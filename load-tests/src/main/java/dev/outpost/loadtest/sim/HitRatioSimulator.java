@@ -9,8 +9,9 @@ import java.util.Map;
  * Trace-driven hit-ratio simulation, in the manner of Caffeine's simulator: a trace of object
  * ids is replayed against a cache policy bounded in bytes, each miss inserting the object. The
  * policies are Caffeine's W-TinyLFU configured as the edge's memory tier is (bounded by weight
- * in bytes, a weigher per entry) with a same-thread executor so eviction is deterministic, and
- * LRU as the reference most proxy caches approximate.
+ * in bytes, a weigher per entry) with a same-thread executor so eviction happens in line (replays then
+ * agree to within Caffeine's small random admission jitter), and LRU as the reference most
+ * proxy caches approximate.
  */
 public final class HitRatioSimulator {
 

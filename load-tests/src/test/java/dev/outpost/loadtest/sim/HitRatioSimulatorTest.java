@@ -37,9 +37,13 @@ class HitRatioSimulatorTest {
     }
 
     @Test
-    void deterministic() {
+    void repeatableWithinCaffeinesAdmissionJitter() {
+        // W-TinyLFU admits a few candidates at random (hash-flooding protection): replays agree closely, not exactly
         int[] trace = new ZipfTrace(10_000, 0.9).generate(42, 30_000);
-        assertThat(HitRatioSimulator.simulate(Policy.CAFFEINE_W_TINYLFU, trace, 400L * 4096, 4096))
-                .isEqualTo(HitRatioSimulator.simulate(Policy.CAFFEINE_W_TINYLFU, trace, 400L * 4096, 4096));
+        double a = HitRatioSimulator.simulate(Policy.CAFFEINE_W_TINYLFU, trace, 400L * 4096, 4096).hitRatio();
+        double b = HitRatioSimulator.simulate(Policy.CAFFEINE_W_TINYLFU, trace, 400L * 4096, 4096).hitRatio();
+        assertThat(Math.abs(a - b)).isLessThan(0.01);
+        assertThat(HitRatioSimulator.simulate(Policy.LRU, trace, 400L * 4096, 4096))
+                .isEqualTo(HitRatioSimulator.simulate(Policy.LRU, trace, 400L * 4096, 4096));
     }
 }
