@@ -70,16 +70,17 @@ final class OutpostSystem extends ProcessSystem {
         return "outpost edge-node " + v + (git.ok() ? " (commit " + git.stdout().strip() + ")" : "");
     }
 
-    /** Memory and disk tier sizes for a sizing: the budget split so that the two tiers together never exceed it. */
+    /**
+     * Memory and disk tier sizes for a sizing. The disk tier gets the budget: it bounds how many
+     * distinct objects Outpost keeps, as nginx's cache directory does for nginx. The memory tier
+     * (a quarter of the budget) only ever holds copies of objects the disk tier admitted, so it
+     * adds speed, not capacity, as the page cache does for nginx.
+     */
     static long[] tiers(Sizing sizing) {
-        if (sizing.largeObjects()) {
+        if (sizing.largeObjects() || sizing.capacityBytes() >= (1L << 30)) {
             return new long[] {64L << 20, sizing.capacityBytes()};
         }
-        if (sizing.capacityBytes() >= (1L << 30)) {
-            return new long[] {64L << 20, sizing.capacityBytes()};
-        }
-        long memory = sizing.capacityBytes() / 4;
-        return new long[] {memory, sizing.capacityBytes() - memory};
+        return new long[] {sizing.capacityBytes() / 4, sizing.capacityBytes()};
     }
 
     static List<String> command(BenchEnv env, Path dir, String originUrl, int port, int adminPort, long memory, long disk) {

@@ -32,9 +32,9 @@ class SystemsTest {
     }
 
     @Test
-    void outpostTiersNeverExceedTheBudgetTogether() {
+    void outpostDiskTierGetsTheBudgetAndMemoryAQuarterInFront() {
         long[] t = OutpostSystem.tiers(new Sizing(1000L * 4096, 4096, false));
-        assertThat(t[0] + t[1]).isEqualTo(1000L * 4096);
+        assertThat(t[1]).isEqualTo(1000L * 4096);
         assertThat(t[0]).isEqualTo(1000L * 4096 / 4);
         assertThat(OutpostSystem.tiers(Sizing.roomy())).containsExactly(64L << 20, 1L << 30);
     }
