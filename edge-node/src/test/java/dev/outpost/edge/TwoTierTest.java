@@ -68,6 +68,9 @@ class TwoTierTest {
         try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl())
                 .yaml("cache: {memory-size: 8MiB, memory-max-object: 1MiB, disk-size: 64MiB, chunk-size: 64KiB}").start()) {
             assertThat(edge.getBytes("/big").statusCode()).isEqualTo(200);
+            // the client has every byte before the fill finishes storing them
+            dev.outpost.testing.Await.until("stored on disk", java.time.Duration.ofSeconds(10),
+                    () -> edge.node().cache().diskEntries() == 1);
             HttpResponse<byte[]> hit = edge.getBytes("/big");
             assertThat(hit.body()).isEqualTo(body(3 * 1024 * 1024, 7));
             assertThat(hit.headers().firstValue("Cache-Status").orElseThrow()).startsWith("edge-test; hit");

@@ -49,6 +49,8 @@ public final class Fill {
     private volatile State state = State.RUNNING;
     private volatile Throwable failure;
     private CachedResponse committed;
+    private ByteBuffer completeBody;
+    private boolean bodyDone;
 
     enum State { RUNNING, COMPLETE, FAILED }
 
@@ -166,31 +168,51 @@ public final class Fill {
         }
     }
 
-    /** The upstream body ended normally: verifies the length and stores the response. */
-    public void complete() {
+    /**
+     * The upstream body ended: verifies its length and lets readers finish at once, before the
+     * (slower) store into the tiers. Returns false when the fill failed.
+     */
+    public boolean finishBody() {
         if (expectedLength >= 0 && length != expectedLength) {
             fail(new IOException("upstream body ended after " + length + " of " + expectedLength + " bytes"));
-            return;
+            return false;
         }
         lock.lock();
         try {
             if (state != State.RUNNING) {
-                return;
+                return false;
+            }
+            if (bodyDone) {
+                return true;
             }
             int rest = (int) (length - (long) chunkIndex * chunkSize);
             if (rest > 0) {
                 sealChunk(rest);
             }
+            bodyDone = true;
+            if (keepAll) {
+                completeBody = wholeBody().asReadOnlyBuffer();
+            }
+            progress.signalAll();
+            return true;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** The upstream body ended normally: verifies the length and stores the response. */
+    public void complete() {
+        if (!finishBody()) {
+            return;
         }
         CachedResponse done = new CachedResponse(head.key(), head.status(), head.headerNames(), head.headerValues(),
                 head.requestTime(), head.responseTime(), head.correctedInitialAge(), head.lifetime(),
                 head.staleWhileRevalidate(), head.staleIfError(), head.flags(), length, head.fillId(), chunkSize,
                 head.tags(), head.varyNames(), 0);
         boolean stored = false;
+        ByteBuffer whole = completeBody == null ? null : completeBody.duplicate();
         if (storable && !invalidated) {
-            stored = cache.commit(this, done, toDisk, keepAll ? wholeBody() : null, reserved);
+            stored = cache.commit(this, done, toDisk, whole, reserved);
         } else if (toDisk) {
             cache.disk().abort(head.fillId(), reserved);
         }
@@ -248,7 +270,7 @@ public final class Fill {
         lock.lock();
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            while (pos >= length && state == State.RUNNING) {
+            while (pos >= length && state == State.RUNNING && !bodyDone) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw new IOException("timed out waiting for upstream bytes");
@@ -304,11 +326,21 @@ public final class Fill {
         return state != State.RUNNING;
     }
 
+    /** The whole body once the fill has completed, when it was kept in memory; else null. */
+    public ByteBuffer completeBody() {
+        lock.lock();
+        try {
+            return bodyDone && state != State.FAILED ? completeBody : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether the body has ended, and its length if so (else -1). */
     public long finalLength() {
         lock.lock();
         try {
-            return state == State.COMPLETE ? length : -1;
+            return bodyDone && state != State.FAILED ? length : -1;
         } finally {
             lock.unlock();
         }

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * Request collapsing: the first request for a key that must go upstream becomes the leader
@@ -45,6 +46,23 @@ final class Collapser {
     /** One fetch under way. */
     static final class Flight {
         private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+        /** The leader found nothing stored (a miss, not a revalidation). */
+        volatile boolean miss;
+
+        /** Calls {@code action} with the outcome when it lands (at once if it has), on the landing thread. */
+        void onOutcome(Consumer<Outcome> action) {
+            outcome.thenAccept(action);
+        }
+
+        /**
+         * The fill this flight published once its body is whole, while it may still be storing
+         * it; null before that. A request arriving then came after the response, so it is
+         * answered from the cache once the store is done, not as a collapsed waiter.
+         */
+        Fill finishedFill() {
+            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled
+                    && filled.fill().finalLength() >= 0 ? filled.fill() : null;
+        }
 
         /** Whether the flight published a fill that has since ended, or that a purge overtook. */
         boolean fillEnded() {
@@ -99,6 +117,15 @@ final class Collapser {
     /** The fill a flight published has ended: later requests look the key up again. */
     void fillEnded(String key, Flight flight) {
         flights.remove(key, flight);
+    }
+
+    /**
+     * The flight a request for {@code key} can join without looking in the cache first: a miss
+     * being fetched whose body is not yet whole. Null otherwise.
+     */
+    Flight joinableMiss(String key) {
+        Flight f = flights.get(key);
+        return f != null && f.miss && !f.fillEnded() && f.finishedFill() == null ? f : null;
     }
 
     boolean inFlight(String key) {

@@ -26,13 +26,16 @@ import dev.outpost.edge.origin.UpstreamRequest;
 import dev.outpost.edge.origin.UpstreamResponse;
 import dev.outpost.edge.rules.CacheKeys;
 import dev.outpost.edge.rules.RuleSet;
+import io.undertow.server.Connectors;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
+import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -209,7 +212,7 @@ public final class ProxyHandler implements HttpHandler {
             }
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = CacheKeys.primaryKey(ctx.urlKey, rule.cacheKey(), https, ctx.headers);
-            if (tryMemoryHit(ctx)) {
+            if (tryMemoryHit(ctx) || joinMissInFlight(ctx, peerIp, peer)) {
                 return;
             }
         } else {
@@ -232,48 +235,13 @@ public final class ProxyHandler implements HttpHandler {
         if (!r.isFresh(ctx.now)) {
             return false;
         }
-        HttpServerExchange ex = ctx.exchange;
-        String range = ex.getRequestHeaders().getFirst(Headers.RANGE);
-        ByteBuffer body = hit.memoryBody().duplicate();
-        long length = body.remaining();
-        Ranges.Range single = null;
-        if (range != null && r.status() == 200) {
-            Ranges.Outcome o = Ranges.evaluate(range, ex.getRequestHeaders().getFirst(Headers.IF_RANGE), r, length);
-            if (o instanceof Ranges.Partial p && p.ranges().size() == 1) {
-                single = p.ranges().get(0);
-            } else if (!(o instanceof Ranges.Full)) {
-                return false;
-            }
-        }
+        String cs = CacheStatus.hit(cacheId).ttl(r.ttl(ctx.now)).toString();
         ctx.outcome = Outcome.HIT;
         ctx.tier = EdgeMetrics.MEMORY;
-        String cs = CacheStatus.hit(cacheId).ttl(r.ttl(ctx.now)).toString();
-        if (Conditionals.isConditional(ctx.headers) && r.status() == 200 && Conditionals.notModified(ctx.headers, r)) {
-            ex.setStatusCode(304);
-            writer.storedHeaders(ctx, r, true);
-            writer.cacheHeaders(ctx, r.age(ctx.now), cs);
-            ex.endExchange();
-        } else {
-            writer.storedHeaders(ctx, r, false);
-            writer.cacheHeaders(ctx, r.age(ctx.now), cs);
-            HeaderMap out = ex.getResponseHeaders();
-            if (r.status() == 200) {
-                out.put(Headers.ACCEPT_RANGES, "bytes");
-            }
-            if (single != null) {
-                ex.setStatusCode(206);
-                out.put(Headers.CONTENT_RANGE, "bytes " + single.first() + "-" + single.last() + "/" + length);
-                body.position((int) single.first()).limit((int) single.last() + 1);
-            } else {
-                ex.setStatusCode(r.status());
-            }
-            out.put(Headers.CONTENT_LENGTH, Integer.toString(body.remaining()));
-            if (ctx.isHead() || !ResponseWriter.hasBody(r.status())) {
-                ex.endExchange();
-            } else {
-                ctx.bodyBytes = body.remaining();
-                ex.getResponseSender().send(body);
-            }
+        if (!writer.serveMemory(ctx, r, hit.memoryBody(), r.age(ctx.now), cs)) {
+            ctx.outcome = Outcome.MISS;
+            ctx.tier = EdgeMetrics.NONE;
+            return false;
         }
         cache.touch(hit);
         finish(ctx);
@@ -289,13 +257,24 @@ public final class ProxyHandler implements HttpHandler {
 
     private void run(RequestContext ctx, boolean cacheable, String peerIp, InetSocketAddress peer) {
         boolean peerTrusted = peer != null && isTrusted(peer.getAddress());
-        try {
+        guarded(ctx, () -> {
             if (cacheable) {
                 cacheable(ctx, peerIp, peerTrusted);
             } else {
                 pass(ctx, peerIp, peerTrusted, ctx.rule.bypass() && RuleSet.CACHEABLE_METHODS.contains(ctx.method)
                         ? CacheStatus.forward(cacheId, "bypass") : CacheStatus.forward(cacheId, "method"), Outcome.BYPASS);
             }
+        });
+    }
+
+    /** Work on a request that may fail: answered with the right status or cut off, and always counted. */
+    private interface RequestWork {
+        void run() throws IOException;
+    }
+
+    private void guarded(RequestContext ctx, RequestWork work) {
+        try {
+            work.run();
         } catch (ChannelSource.TooLargeException e) {
             ctx.outcome = Outcome.ERROR;
             ctx.exchange.setPersistent(false);
@@ -336,7 +315,7 @@ public final class ProxyHandler implements HttpHandler {
                 ctx.outcome = Outcome.HIT;
                 ctx.tier = tierOf(hit);
                 String cs = CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString();
-                writer.serveStored(ctx, r, body(hit), r.age(now), cs);
+                serveHit(ctx, hit, r, r.age(now), cs);
                 cache.touch(hit);
                 return;
             }
@@ -349,7 +328,7 @@ public final class ProxyHandler implements HttpHandler {
                         peerIp, peerTrusted);
                 backgroundRefresh(ctx, req, r);
                 String cs = CacheStatus.hit(cacheId).ttl(r.ttl(now)).detail("stale-while-revalidate").toString();
-                writer.serveStored(ctx, r, body(hit), r.age(now), cs);
+                serveHit(ctx, hit, r, r.age(now), cs);
                 return;
             }
             if (ctx.requestCc.onlyIfCached()) {
@@ -408,10 +387,61 @@ public final class ProxyHandler implements HttpHandler {
         Collapser.Flight[] joined = new Collapser.Flight[1];
         Collapser.Flight flight = collapser.lead(ctx.primaryKey, joined);
         if (flight == null) {
+            Fill finished = joined[0].finishedFill();
+            if (finished != null) {
+                // the response was whole before this request came: answer it as stored, once it is
+                awaitStore(finished);
+                handleOutcome(ctx, new Collapser.Stored(), fwd, stale, peerIp, peerTrusted);
+                return;
+            }
             waitFor(ctx, joined[0], fwd, stale, peerIp, peerTrusted);
             return;
         }
+        flight.miss = stale == null;
         lead(ctx, fwd, stale, flight, peerIp, peerTrusted);
+    }
+
+    /**
+     * A request for a key whose miss is already being fetched waits without a thread: when the
+     * fetch lands with a small body complete in memory, the request is answered on its I/O
+     * thread like a memory hit; any other outcome sends it down the ordinary path. A crowd of
+     * collapsed requests is then answered at the pace of memory hits.
+     */
+    private boolean joinMissInFlight(RequestContext ctx, String peerIp, InetSocketAddress peer) {
+        if (!hitsAllowed.getAsBoolean() || ctx.clientWantsValidation() || ctx.requestCc.present()) {
+            return false;
+        }
+        Collapser.Flight flight = collapser.joinableMiss(ctx.primaryKey);
+        if (flight == null) {
+            return false;
+        }
+        HttpServerExchange ex = ctx.exchange;
+        ex.dispatch(SameThreadExecutor.INSTANCE, () -> flight.onOutcome(o -> {
+            ByteBuffer whole = o instanceof Collapser.Filled f && f.fill().head().varyNames().isEmpty()
+                    ? f.fill().completeBody() : null;
+            if (whole != null) {
+                Fill fill = ((Collapser.Filled) o).fill();
+                ex.getIoThread().execute(() -> Connectors.executeRootHandler(x -> {
+                    long now = clock.millis();
+                    CachedResponse h = fill.head().withBodyLength(whole.remaining());
+                    ctx.outcome = Outcome.MISS;
+                    String cs = CacheStatus.forward(cacheId, "miss").fwdStatus(h.status()).stored().collapsed()
+                            .ttl(h.ttl(now)).toString();
+                    if (writer.serveMemory(ctx, h, whole, h.age(now), cs)) {
+                        finish(ctx);
+                    } else {
+                        x.dispatch(executor, () -> run(ctx, true, peerIp, peer));
+                    }
+                }, ex));
+            } else {
+                executor.execute(() -> Connectors.executeRootHandler(
+                        x -> guarded(ctx, () -> {
+                            boolean trusted = peer != null && isTrusted(peer.getAddress());
+                            handleOutcome(ctx, o, "miss", null, peerIp, trusted);
+                        }), ex));
+            }
+        }));
+        return true;
     }
 
     private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,
@@ -430,6 +460,7 @@ public final class ProxyHandler implements HttpHandler {
                 collapser.land(ctx.primaryKey, flight, f.outcome());
                 landed = true;
             }
+            f.storeInline();
             serve(ctx, f, fwd, stale, false);
         } finally {
             if (!landed) {
@@ -453,13 +484,27 @@ public final class ProxyHandler implements HttpHandler {
         CachedResponse r = hit.response();
         ctx.outcome = Outcome.HIT;
         ctx.tier = tierOf(hit);
-        writer.serveStored(ctx, r, body(hit), r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
+        serveHit(ctx, hit, r, r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
         return true;
+    }
+
+    private void awaitStore(Fill fill) throws IOException {
+        try {
+            fill.awaitEnd(writer.fillWaitMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted waiting for a fill to be stored");
+        }
     }
 
     private void waitFor(RequestContext ctx, Collapser.Flight flight, String fwd, TieredCache.Hit stale, String peerIp,
                          boolean peerTrusted) throws IOException {
-        Collapser.Outcome o = flight.await(writer.fillWaitMillis());
+        handleOutcome(ctx, flight.await(writer.fillWaitMillis()), fwd, stale, peerIp, peerTrusted);
+    }
+
+    /** Answers a request that waited on another's fetch, by what that fetch came to. */
+    private void handleOutcome(RequestContext ctx, Collapser.Outcome o, String fwd, TieredCache.Hit stale, String peerIp,
+                               boolean peerTrusted) throws IOException {
         long now = clock.millis();
         switch (o) {
             case Collapser.Filled filled -> {
@@ -485,7 +530,7 @@ public final class ProxyHandler implements HttpHandler {
                     CachedResponse r = hit.response();
                     String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(304).collapsed().ttl(r.ttl(now))
                             .detail("revalidated").toString();
-                    writer.serveStored(ctx, r, body(hit), r.age(now), cs);
+                    serveHit(ctx, hit, r, r.age(now), cs);
                 } else {
                     lead(ctx, fwd, null, null, peerIp, peerTrusted);
                 }
@@ -510,7 +555,7 @@ public final class ProxyHandler implements HttpHandler {
                     ctx.outcome = Outcome.HIT;
                     ctx.tier = tierOf(hit);
                     CachedResponse r = hit.response();
-                    writer.serveStored(ctx, r, body(hit), r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
+                    serveHit(ctx, hit, r, r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
                 } else {
                     lead(ctx, fwd, stale, null, peerIp, peerTrusted);
                 }
@@ -521,7 +566,19 @@ public final class ProxyHandler implements HttpHandler {
 
     /** What one upstream exchange came to, before anything is written to the client. */
     private record Fetched(UpstreamResponse response, UpstreamException error, Fill fill, CachedResponse revalidated,
-                           StoreDecision decision, CachedResponse stored) {
+                           StoreDecision decision, CachedResponse stored, Runnable store) {
+        Fetched(UpstreamResponse response, UpstreamException error, Fill fill, CachedResponse revalidated,
+                StoreDecision decision, CachedResponse stored) {
+            this(response, error, fill, revalidated, decision, stored, null);
+        }
+
+        /** Stores a fill whose body was read inline; called once waiters have been released. */
+        void storeInline() {
+            if (store != null) {
+                store.run();
+            }
+        }
+
         Collapser.Outcome outcome() {
             if (error != null) {
                 return new Collapser.Failed(error, 0);
@@ -580,9 +637,15 @@ public final class ProxyHandler implements HttpHandler {
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
                 long length = resp.contentLength();
                 if (length >= 0 && length <= INLINE_FILL) {
-                    // a small body comes with its head: store it before releasing waiters, so each
-                    // is answered in one write without waiting on the fill a second time
-                    pump(resp, fill, ended);
+                    // a small body comes with its head: read it before releasing waiters, so each is
+                    // answered from memory in one write; the leader stores it once they are released
+                    if (readBody(resp, fill)) {
+                        return new Fetched(resp, null, fill, null, decision, stored, () -> {
+                            fill.complete();
+                            ended.run();
+                        });
+                    }
+                    ended.run();
                 } else {
                     Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
                 }
@@ -595,6 +658,22 @@ public final class ProxyHandler implements HttpHandler {
             cache.remove(stored.key());
         }
         return new Fetched(resp, null, null, null, decision, stored);
+    }
+
+    /** Reads a whole (small) upstream body into a fill and ends its body; false when it failed. */
+    private boolean readBody(UpstreamResponse resp, Fill fill) {
+        byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
+        try (resp; InputStream in = resp.body()) {
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                fill.append(buf, 0, n);
+                metrics.originBytes(n);
+            }
+            return fill.finishBody();
+        } catch (IOException | RuntimeException e) {
+            fill.fail(e);
+            return false;
+        }
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
@@ -632,7 +711,7 @@ public final class ProxyHandler implements HttpHandler {
             ctx.tier = tierOf(stale);
             CachedResponse r = f.revalidated();
             String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(304).ttl(r.ttl(now)).detail("revalidated").toString();
-            writer.serveStored(ctx, r, body(stale), r.age(now), cs);
+            serveHit(ctx, stale, r, r.age(now), cs);
             return;
         }
         UpstreamResponse resp = f.response();
@@ -646,6 +725,10 @@ public final class ProxyHandler implements HttpHandler {
             ctx.outcome = Outcome.MISS;
             CachedResponse h = withStrippedFields(f.fill().head(), resp, f.decision());
             String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(resp.status()).stored().ttl(h.ttl(now)).toString();
+            ByteBuffer whole = f.fill().completeBody();
+            if (whole != null && writer.serveMemory(ctx, h.withBodyLength(whole.remaining()), whole, h.age(now), cs)) {
+                return;
+            }
             writer.serveStored(ctx, h, BodySource.fill(f.fill(), writer.fillWaitMillis()), h.age(now), cs);
             return;
         }
@@ -680,8 +763,21 @@ public final class ProxyHandler implements HttpHandler {
         return head.withHeaders(names.toArray(String[]::new), values.toArray(String[]::new));
     }
 
+    /** A stored response: from its memory buffer without blocking when it has one, else read from disk. */
+    private void serveHit(RequestContext ctx, TieredCache.Hit hit, CachedResponse r, long ageMillis, String cacheStatus)
+            throws IOException {
+        if (hit.memoryBody() != null && writer.serveMemory(ctx, r, hit.memoryBody(), ageMillis, cacheStatus)) {
+            return;
+        }
+        writer.serveStored(ctx, r, body(hit), ageMillis, cacheStatus);
+    }
+
     private void serveFill(RequestContext ctx, Fill fill, String cacheStatus, long now) throws IOException {
         CachedResponse head = fill.head();
+        ByteBuffer whole = fill.completeBody();
+        if (whole != null && writer.serveMemory(ctx, head.withBodyLength(whole.remaining()), whole, head.age(now), cacheStatus)) {
+            return; // a small fill already complete: answered like a memory hit
+        }
         writer.serveStored(ctx, head, BodySource.fill(fill, writer.fillWaitMillis()), head.age(now), cacheStatus);
     }
 
@@ -713,7 +809,7 @@ public final class ProxyHandler implements HttpHandler {
         CachedResponse r = stale.response();
         String cs = CacheStatus.forward(cacheId, "stale").fwdStatus(errorStatus).ttl(r.ttl(now)).detail("stale-if-error")
                 .toString();
-        writer.serveStored(ctx, r, body(stale), r.age(now), cs);
+        serveHit(ctx, stale, r, r.age(now), cs);
     }
 
     /** Refreshes a stale entry in the background (stale-while-revalidate), once per key at a time. */
@@ -727,6 +823,7 @@ public final class ProxyHandler implements HttpHandler {
             Collapser.Outcome outcome = new Collapser.Released();
             try {
                 Fetched f = fetchAndStore(ctx, req, stored, false, flight);
+                f.storeInline();
                 outcome = f.outcome();
                 if (f.fill() == null && f.response() != null) {
                     f.response().close();

@@ -80,6 +80,75 @@ final class ResponseWriter {
     }
 
     /**
+     * Serves a response whose whole body is in memory without blocking: 304 for the client's
+     * conditional, the head for HEAD, one range or the whole body otherwise. From a virtual
+     * thread, the write is handed to the exchange's I/O thread in one step, so a crowd of
+     * collapsed waiters is answered at the pace of memory hits. Returns false (having written
+     * nothing) when the request needs more, e.g. several ranges.
+     */
+    boolean serveMemory(RequestContext ctx, CachedResponse r, ByteBuffer memoryBody, long ageMillis, String cacheStatus) {
+        HttpServerExchange ex = ctx.exchange;
+        ByteBuffer body = memoryBody.duplicate();
+        long length = body.remaining();
+        Ranges.Range single = null;
+        String range = ex.getRequestHeaders().getFirst(Headers.RANGE);
+        if (range != null && r.status() == 200) {
+            Ranges.Outcome o = Ranges.evaluate(range, ex.getRequestHeaders().getFirst(Headers.IF_RANGE), r, length);
+            if (o instanceof Ranges.Partial p && p.ranges().size() == 1) {
+                single = p.ranges().get(0);
+            } else if (!(o instanceof Ranges.Full)) {
+                return false;
+            }
+        }
+        if (Conditionals.isConditional(ctx.headers) && r.status() == 200 && Conditionals.notModified(ctx.headers, r)) {
+            ex.setStatusCode(304);
+            storedHeaders(ctx, r, true);
+            cacheHeaders(ctx, ageMillis, cacheStatus);
+            end(ex, null);
+            return true;
+        }
+        storedHeaders(ctx, r, false);
+        cacheHeaders(ctx, ageMillis, cacheStatus);
+        HeaderMap out = ex.getResponseHeaders();
+        if (r.status() == 200) {
+            out.put(Headers.ACCEPT_RANGES, "bytes");
+        }
+        if (single != null) {
+            ex.setStatusCode(206);
+            out.put(Headers.CONTENT_RANGE, "bytes " + single.first() + "-" + single.last() + "/" + length);
+            body.position((int) single.first()).limit((int) single.last() + 1);
+        } else {
+            ex.setStatusCode(r.status());
+        }
+        out.put(Headers.CONTENT_LENGTH, Integer.toString(body.remaining()));
+        if (ctx.isHead() || !hasBody(r.status())) {
+            end(ex, null);
+        } else {
+            ctx.bodyBytes = body.remaining();
+            end(ex, body);
+        }
+        return true;
+    }
+
+    /** Sends {@code body} (or nothing) and ends the exchange, on its I/O thread. */
+    private static void end(HttpServerExchange ex, ByteBuffer body) {
+        if (ex.isInIoThread()) {
+            send(ex, body);
+        } else {
+            // runs on the I/O thread as soon as the dispatched task returns
+            ex.dispatch(ex.getIoThread(), () -> send(ex, body));
+        }
+    }
+
+    private static void send(HttpServerExchange ex, ByteBuffer body) {
+        if (body == null) {
+            ex.endExchange();
+        } else {
+            ex.getResponseSender().send(body);
+        }
+    }
+
+    /**
      * Serves a stored response from a body source (blocking on a virtual thread): answers the
      * client's conditional with 304, HEAD with the head only, Range with 206 or 416.
      */

