@@ -84,7 +84,12 @@ final class OutpostSystem extends ProcessSystem {
     }
 
     static List<String> command(BenchEnv env, Path dir, String originUrl, int port, int adminPort, long memory, long disk) {
-        List<String> cmd = new ArrayList<>(List.of(env.java().toString(), "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(env.java().toString(), "--enable-native-access=ALL-UNNAMED"));
+        String extra = System.getenv("OUTPOST_BENCH_JAVA_OPTS"); // e.g. a JFR recording, for profiling a scenario
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of(
                 "-Xlog:gc:file=" + dir.resolve("gc.log").toAbsolutePath() + ":uptime",
                 "-jar", env.edgeJar().toString(),
                 "--origin", originUrl,
