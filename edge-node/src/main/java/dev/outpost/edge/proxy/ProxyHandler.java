@@ -173,6 +173,7 @@ public final class ProxyHandler implements HttpHandler {
             reject(ex, start, 405, method + " is not allowed", false);
             return;
         }
+        Hop.dropConnectionOptions(ex.getRequestHeaders());
         Rule rule = d.rules().match(hostNoPort, target.path(), method);
         InetSocketAddress peer = ex.getSourceAddress();
         String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
@@ -199,12 +200,14 @@ public final class ProxyHandler implements HttpHandler {
             finish(ctx);
             return;
         }
+        if (RuleSet.CACHEABLE_METHODS.contains(method) && hasBody(ex)) {
+            // never forwarded, whatever the rule: a body on GET or HEAD has no meaning (RFC 9110
+            // §9.3.1), and one left unread would sit on the connection in front of the next request
+            reject(ex, start, 400, "a " + method + " request must not carry a body", true);
+            return;
+        }
         boolean cacheable = RuleSet.CACHEABLE_METHODS.contains(method) && !rule.bypass();
         if (cacheable) {
-            if (hasBody(ex)) {
-                reject(ex, start, 400, "a " + method + " request must not carry a body", true);
-                return;
-            }
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = CacheKeys.primaryKey(ctx.urlKey, rule.cacheKey(), https, ctx.headers);
             if (tryMemoryHit(ctx)) {

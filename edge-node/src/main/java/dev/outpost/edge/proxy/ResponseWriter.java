@@ -254,11 +254,9 @@ final class ResponseWriter {
         if (ctx != null) {
             ctx.bodyBytes = body.length;
         }
-        if (ex.getRequestMethod().equalToString("HEAD")) {
-            ex.endExchange();
-        } else {
-            ex.getResponseSender().send(ByteBuffer.wrap(body));
-        }
+        // HEAD too goes through the sender: Undertow leaves the body out, and the head is
+        // written even when an unread request body (a HEAD with chunked framing) is still queued
+        ex.getResponseSender().send(ByteBuffer.wrap(body));
     }
 
     /**
