@@ -514,7 +514,7 @@ public final class ProxyHandler implements HttpHandler {
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
-            resp = ctx.delivery.upstream().fetch(req);
+            resp = fetchUpstream(ctx, req);
         } catch (UpstreamException e) {
             metrics.origin("error", -1);
             ctx.originNanos = System.nanoTime() - n0;
@@ -778,7 +778,7 @@ public final class ProxyHandler implements HttpHandler {
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
-            resp = ctx.delivery.upstream().fetch(req);
+            resp = fetchUpstream(ctx, req);
         } catch (UpstreamException e) {
             if (e.getCause() instanceof ChannelSource.TooLargeException tooLarge) {
                 throw tooLarge;
@@ -832,6 +832,26 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * Fetches from upstream; a response whose length can't be known for sure (an invalid or
+     * conflicting Content-Length) is refused like a garbled status line, since its body could
+     * be stored or relayed short as if whole.
+     */
+    private static UpstreamResponse fetchUpstream(RequestContext ctx, UpstreamRequest req) throws UpstreamException {
+        UpstreamResponse resp = ctx.delivery.upstream().fetch(req);
+        String problem = resp.framingProblem();
+        if (problem != null) {
+            try {
+                resp.close();
+            } catch (RuntimeException e) {
+                // OkHttp fails discarding a body of negative length; the connection is dropped anyway
+            }
+            throw new UpstreamException(UpstreamException.Kind.PROTOCOL, "invalid response from " + resp.server() + ": "
+                    + problem, null);
+        }
+        return resp;
+    }
 
     /** Request framing that could be read two ways by two servers (smuggling): refused. */
     private static String framingProblem(HttpServerExchange ex) {
