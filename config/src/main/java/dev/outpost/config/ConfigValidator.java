@@ -40,6 +40,9 @@ public final class ConfigValidator {
         }
         for (int i = 0; i < n.shield().size(); i++) {
             url(n.shield().get(i), "shield[" + i + "]", out);
+            if (n.shield().indexOf(n.shield().get(i)) < i) {
+                out.add(new ConfigProblem("shield[" + i + "]", "shield '" + n.shield().get(i) + "' is listed twice"));
+            }
         }
         if (n.controlPlane() != null) {
             url(n.controlPlane(), "control-plane", out);
@@ -120,6 +123,7 @@ public final class ConfigValidator {
         if (o.servers().isEmpty()) {
             out.add(new ConfigProblem(p + ".servers", "an origin needs at least one server"));
         }
+        Set<String> serverUrls = new HashSet<>();
         for (int j = 0; j < o.servers().size(); j++) {
             OriginConfig.Server s = o.servers().get(j);
             String sp = p + ".servers[" + j + "]";
@@ -127,6 +131,10 @@ public final class ConfigValidator {
                 out.add(new ConfigProblem(sp + ".url", "missing"));
             } else {
                 url(s.url(), sp + ".url", out);
+                String id = serverId(s.url());
+                if (id != null && !serverUrls.add(id)) {
+                    out.add(new ConfigProblem(sp + ".url", "server '" + s.url() + "' is listed twice in this origin"));
+                }
             }
             if (s.weight() < 1) {
                 out.add(new ConfigProblem(sp + ".weight", "must be at least 1"));
@@ -137,6 +145,13 @@ public final class ConfigValidator {
         }
         positive(o.connectTimeout(), p + ".connect-timeout", out);
         positive(o.readTimeout(), p + ".read-timeout", out);
+        if (o.hostHeader() != null && (o.hostHeader().isBlank()
+                || o.hostHeader().chars().anyMatch(ch -> ch <= 0x20 || ch == 0x7f || ch == ',' || ch == '/'))) {
+            out.add(new ConfigProblem(p + ".host-header", "not a host (with optional :port): '" + o.hostHeader() + "'"));
+        }
+        if (o.sni() != null && (o.sni().startsWith("*") || !HOST.matcher(o.sni()).matches())) {
+            out.add(new ConfigProblem(p + ".sni", "not a host name: '" + o.sni() + "'"));
+        }
         if (o.healthCheck() != null) {
             OriginConfig.HealthCheck h = o.healthCheck();
             if (!h.path().startsWith("/")) {
@@ -161,6 +176,10 @@ public final class ConfigValidator {
         if (e.errorRate() <= 0 || e.errorRate() > 1) {
             out.add(new ConfigProblem(p + ".ejection.error-rate", "must be above 0 and at most 1"));
         }
+        if (e.minRequests() < 1) {
+            out.add(new ConfigProblem(p + ".ejection.min-requests", "must be at least 1"));
+        }
+        positive(e.baseTime(), p + ".ejection.base-time", out);
         if (e.maxTime().compareTo(e.baseTime()) < 0) {
             out.add(new ConfigProblem(p + ".ejection.max-time", "shorter than ejection.base-time"));
         }
@@ -249,6 +268,21 @@ public final class ConfigValidator {
             }
         } catch (java.net.URISyntaxException e) {
             out.add(new ConfigProblem(path, "not a URL: '" + text + "' (" + e.getReason() + ")"));
+        }
+    }
+
+    /** scheme://host:port of a server URL, lower case with the default port filled in; null when not a URL. */
+    private static String serverId(String text) {
+        try {
+            URI u = new URI(text);
+            if (u.getScheme() == null || u.getHost() == null) {
+                return null;
+            }
+            String scheme = u.getScheme().toLowerCase(java.util.Locale.ROOT);
+            int port = u.getPort() >= 0 ? u.getPort() : scheme.equals("https") ? 443 : 80;
+            return scheme + "://" + u.getHost().toLowerCase(java.util.Locale.ROOT) + ":" + port;
+        } catch (java.net.URISyntaxException e) {
+            return null;
         }
     }
 

@@ -343,7 +343,7 @@ class LocalFleetEndToEndTest {
     /** A port base whose fleet ports are all free on the addresses the fleet binds. */
     private static int freeBase() {
         for (int attempt = 0; attempt < 50; attempt++) {
-            int base = 20_000 + ThreadLocalRandom.current().nextInt(300) * 100;
+            int base = 20_000 + ThreadLocalRandom.current().nextInt(120) * 100; // below the ephemeral range (32768+)
             if (free("127.0.0.1", base) && free("127.0.0.1", base + 90) && udpFree(base + 53) && free("127.0.0.1", base + 53)
                     && List.of("127.0.1.1", "127.0.1.2", "127.0.1.3", "127.0.1.10").stream()
                     .allMatch(a -> free(a, base + 80) && free(a, base + 81))) {

@@ -7,11 +7,13 @@ import dev.outpost.config.DeliveryConfig;
 import dev.outpost.config.HostPort;
 import dev.outpost.config.HttpLimits;
 import dev.outpost.config.NodeConfig;
+import dev.outpost.config.PemTls;
 import dev.outpost.config.SourceMap;
 import dev.outpost.config.fleet.NodeStats;
 import dev.outpost.config.fleet.Purge;
 import dev.outpost.edge.admin.AdminHandler;
 import dev.outpost.edge.cache.TieredCache;
+import dev.outpost.edge.fleet.FleetAgent;
 import dev.outpost.edge.fleet.FleetHooks;
 import dev.outpost.edge.log.AccessLog;
 import dev.outpost.edge.metrics.EdgeMetrics;
@@ -22,7 +24,7 @@ import dev.outpost.edge.proxy.ProxyHandler;
 import dev.outpost.edge.purge.PurgeExecutor;
 import dev.outpost.edge.rules.RuleSet;
 import dev.outpost.edge.server.ClientListeners;
-import dev.outpost.edge.server.PemSsl;
+import dev.outpost.edge.shield.Upstreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -74,14 +76,16 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final EdgeMetrics metrics;
     private final AccessLog accessLog;
     private final AtomicReference<Delivery> delivery = new AtomicReference<>();
-    private final AtomicBoolean hitsAllowed = new AtomicBoolean(true);
+    private final AtomicBoolean hitsAllowed;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final OkHttpClient httpClient = Origins.baseClient();
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
+    private final Upstreams upstreams;
     private final ProxyHandler proxy;
     private final PurgeExecutor purges;
     private final GracefulShutdownHandler shutdown;
     private ClientListeners server;
+    private FleetAgent fleet;
     private int httpPort = -1;
     private int tlsPort = -1;
     private Undertow admin;
@@ -89,6 +93,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private EdgeNode(NodeConfig config, InstantSource clock) throws IOException {
         this.config = config;
         this.clock = clock;
+        this.hitsAllowed = new AtomicBoolean(config.controlPlane() == null);
         Files.createDirectories(Path.of(config.dataDir()));
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags(Tags.of("node", config.nodeId(), "region", config.region(),
@@ -101,6 +106,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         this.cache = TieredCache.open(config.cache(), Path.of(config.dataDir()), clock, registry);
         this.metrics = new EdgeMetrics(registry);
         this.accessLog = AccessLog.open(config.accessLog(), registry);
+        this.upstreams = new Upstreams(config, httpClient, clock, registry);
         this.delivery.set(compile(0, config.delivery()));
         this.proxy = new ProxyHandler(config, delivery::get, cache, metrics, accessLog, clock, hitsAllowed::get, executor);
         this.purges = new PurgeExecutor(cache, delivery::get, proxy::clearHitForPass);
@@ -114,8 +120,16 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     public static EdgeNode start(NodeConfig config, SourceMap source, InstantSource clock) throws IOException {
         EdgeNode node = new EdgeNode(config, clock);
         try {
-            node.server = node.buildServer(source);
             node.admin = node.buildAdmin(source);
+            if (config.controlPlane() != null) {
+                // before the client listeners open: the agent applies the last config it had and
+                // holds hits until missed purges are replayed
+                node.fleet = new FleetAgent(config, node, clock, Path.of(config.dataDir()).resolve("fleet"),
+                        node.adminUrl());
+                node.fleet.start();
+            }
+            node.server = node.buildServer(source);
+            node.upstreams.start();
         } catch (IOException | RuntimeException e) {
             node.closeQuietly();
             throw e;
@@ -126,7 +140,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     }
 
     private Delivery compile(long version, DeliveryConfig d) {
-        Upstream upstream = new Origins(d, httpClient);
+        Upstream upstream = upstreams.compile(d);
         return new Delivery(version, d, new RuleSet(d), upstream);
     }
 
@@ -153,8 +167,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
             if (config.tls() != null) {
                 SSLContext ssl;
                 try {
-                    ssl = PemSsl.context(Path.of(config.tls().certificate()), Path.of(config.tls().privateKey()),
-                            config.tls().clientCa() == null ? null : Path.of(config.tls().clientCa()));
+                    ssl = PemTls.context(config.tls());
                 } catch (IOException e) {
                     throw new ConfigException(source.describe("tls") + ": " + e.getMessage());
                 }
@@ -236,6 +249,20 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         return config;
     }
 
+    /** The fleet agent, when the node runs with a control plane; else null. */
+    public FleetAgent fleet() {
+        return fleet;
+    }
+
+    /** The admin listener's URL as the control plane should reach it. */
+    private String adminUrl() {
+        String host = config.admin().host();
+        if (host.equals("0.0.0.0") || host.equals("::")) {
+            host = config.publicAddress() != null ? config.publicAddress() : "127.0.0.1";
+        }
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + adminPort();
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }
@@ -314,12 +341,16 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     }
 
     private void closeQuietly() {
+        if (fleet != null) {
+            fleet.close();
+        }
         if (server != null) {
             server.close();
         }
         if (admin != null) {
             admin.stop();
         }
+        upstreams.close();
         executor.shutdownNow();
         cache.close();
         if (accessLog != null) {

@@ -162,58 +162,38 @@ public final class TestEdge implements AutoCloseable {
     }
 
     public HttpResponse<byte[]> getBytes(String path, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60)).GET();
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        try {
-            return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return call(request(uri(path), "GET", null, headers), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     public HttpResponse<String> send(String method, String path, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(60))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        for (int i = 0; i < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        try {
-            return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return call(request(uri(path), method, body, headers), HttpResponse.BodyHandlers.ofString());
     }
 
     /** GET on the admin listener. */
     public HttpResponse<String> admin(String path) {
-        try {
-            return client.send(HttpRequest.newBuilder(URI.create(adminUrl(path))).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return call(request(URI.create(adminUrl(path)), "GET", null), HttpResponse.BodyHandlers.ofString());
     }
 
     /** POST a JSON document to the admin listener. */
     public HttpResponse<String> adminPost(String path, String json, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(adminUrl(path)))
-                .POST(HttpRequest.BodyPublishers.ofString(json)).header("Content-Type", "application/json");
+        String[] all = java.util.Arrays.copyOf(headers, headers.length + 2);
+        all[headers.length] = "Content-Type";
+        all[headers.length + 1] = "application/json";
+        return call(request(URI.create(adminUrl(path)), "POST", json, all), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest request(URI uri, String method, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         for (int i = 0; i < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
         }
+        return b.build();
+    }
+
+    private <T> HttpResponse<T> call(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
         try {
-            return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return client.send(request, handler);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -152,31 +152,18 @@ public final class DnsCommand implements Runnable {
                 list(x.path("ipv6-answers")), text(x, "ttl"), x.path("degraded").asBoolean() ? " (degraded)" : "",
                 text(x, "ecs-scope"));
         List<List<String>> rows = new ArrayList<>();
-        rows.add(List.of("NODE", "REGION", "DISTANCE-KM", "HEALTHY", "DRAINED", "WEIGHT", "IN-POOL", "CHOSEN", "ADDRESSES"));
         for (JsonNode e : x.path("candidates")) {
             rows.add(List.of(text(e, "node-id"), text(e, "region"),
                     e.hasNonNull("distance-km") ? String.format(Locale.ROOT, "%.0f", e.get("distance-km").asDouble()) : "-",
                     yes(e, "healthy"), yes(e, "drained"), text(e, "weight"), yes(e, "in-pool"),
                     e.path("chosen").asBoolean() ? "*" : "", list(e.path("addresses"))));
         }
-        int[] w = new int[rows.getFirst().size()];
-        for (List<String> r : rows) {
-            for (int i = 0; i < r.size(); i++) {
-                w[i] = Math.max(w[i], r.get(i).length());
-            }
-        }
-        for (List<String> r : rows) {
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < r.size(); i++) {
-                sb.append(i == r.size() - 1 ? r.get(i) : String.format("%-" + w[i] + "s  ", r.get(i)));
-            }
-            out.println(sb.toString().stripTrailing());
-        }
+        Output.table(out, List.of("NODE", "REGION", "DISTANCE-KM", "HEALTHY", "DRAINED", "WEIGHT", "IN-POOL", "CHOSEN",
+                "ADDRESSES"), rows);
     }
 
     private static String text(JsonNode n, String field) {
-        JsonNode v = n.get(field);
-        return v == null || v.isNull() ? "-" : v.asText();
+        return Output.text(n, field);
     }
 
     private static String yes(JsonNode n, String field) {

@@ -56,7 +56,7 @@ public final class CacheStatus {
 
     /** Remaining freshness in seconds; negative when stale. */
     public CacheStatus ttl(long millis) {
-        sb.append("; ttl=").append(Math.floorDiv(millis, 1000));
+        sb.append("; ttl=").append(millis / 1000);
         return this;
     }
 

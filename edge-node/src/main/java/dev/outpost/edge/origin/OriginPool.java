@@ -9,78 +9,318 @@ import java.net.ProtocolException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One origin: a pool of servers behind a name. Chooses a server per fetch (round robin) and
- * retries idempotent fetches that got no response on the next server, at most
- * {@code retry.attempts} times.
+ * One origin (or the shield tier): a pool of servers behind a name. Per fetch it chooses a
+ * server with the configured algorithm among those that are up (active health checks, passive
+ * ejection) and below their connection limit, and sends failed idempotent fetches to another
+ * server within the retry budget. What counts as a failure and what is retried depends on the
+ * {@link PoolKind}.
+ *
+ * <p>Built by {@link Pools} for one config version; the servers' state (health, ejection,
+ * connections in flight, meters) outlives it and carries over to the next version.
  */
 public final class OriginPool implements Upstream {
 
-    private final OriginConfig config;
-    private final OkHttpClient client;
-    private final List<HttpUrl> servers;
-    private final AtomicInteger next = new AtomicInteger();
+    private static final Logger LOG = LoggerFactory.getLogger(OriginPool.class);
+    private static final String CHECK_USER_AGENT = "outpost-health-check";
+    /** Host of a shield health check: a name no site has (RFC 2606). */
+    static final String SHIELD_CHECK_HOST = "health.outpost.invalid";
 
-    public OriginPool(OriginConfig config, OkHttpClient base) {
+    private final OriginConfig config;
+    private final PoolKind kind;
+    private final InstantSource clock;
+    private final Member[] members;
+    private final Balancer balancer;
+    private final RetryBudget budget;
+
+    /** One server as this config version sees it: its state, URL, client, weight and limit. */
+    record Member(int index, Server server, HttpUrl url, OkHttpClient client, OkHttpClient checkClient, int weight,
+                  int maxConnections) {
+    }
+
+    OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers) {
         this.config = config;
-        this.client = base.newBuilder()
+        this.kind = kind;
+        this.clock = clock;
+        OkHttpClient client = base.newBuilder()
                 .connectTimeout(config.connectTimeout())
                 .readTimeout(config.readTimeout())
                 .writeTimeout(config.readTimeout())
                 .callTimeout(config.totalTimeout().isZero() ? Duration.ZERO : config.totalTimeout())
+                .eventListenerFactory(CallPhase.FACTORY)
                 .build();
-        List<HttpUrl> list = new ArrayList<>();
-        for (OriginConfig.Server s : config.servers()) {
-            list.add(HttpUrl.get(s.url()));
+        OriginConfig.HealthCheck hc = config.healthCheck();
+        OkHttpClient.Builder cb = hc == null ? null : client.newBuilder()
+                .connectTimeout(min(config.connectTimeout(), hc.timeout()))
+                .readTimeout(hc.timeout())
+                .callTimeout(hc.timeout());
+        if (cb != null && kind == PoolKind.SHIELD) {
+            // only-if-cached keeps the check off the origin; set at the network level, because
+            // OkHttp answers only-if-cached itself (a 504) before any connection is made
+            cb.addNetworkInterceptor(chain -> chain.proceed(chain.request().newBuilder()
+                    .header("Host", SHIELD_CHECK_HOST).header("Cache-Control", "only-if-cached").build()));
         }
-        this.servers = List.copyOf(list);
+        OkHttpClient checks = cb == null ? null : cb.build();
+        List<Member> list = new ArrayList<>();
+        int[] weights = new int[config.servers().size()];
+        String[] labels = new String[weights.length];
+        Server[] states = new Server[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            OriginConfig.Server s = config.servers().get(i);
+            HttpUrl url = HttpUrl.get(s.url());
+            String label = label(url);
+            Server state = servers.get(label);
+            HttpUrl target = url;
+            OkHttpClient c = client;
+            OkHttpClient cc = checks;
+            if (config.sni() != null && url.isHttps() && !config.sni().equalsIgnoreCase(url.host())) {
+                SniDns dns = new SniDns(config.sni(), url.host());
+                target = url.newBuilder().host(config.sni()).build();
+                c = client.newBuilder().dns(dns).build();
+                cc = checks == null ? null : checks.newBuilder().dns(dns).build();
+            }
+            list.add(new Member(i, state, target, c, cc, s.weight(), s.maxConnections()));
+            weights[i] = s.weight();
+            labels[i] = label;
+            states[i] = state;
+        }
+        this.members = list.toArray(Member[]::new);
+        this.balancer = Balancer.of(config.algorithm(), config.hashOn(), weights, labels, states);
+        this.budget = new RetryBudget(config.retry().budget());
+    }
+
+    /** {@code scheme://host:port}: how a server is named in meters, logs and rankings. */
+    static String label(HttpUrl url) {
+        String host = url.host().contains(":") ? "[" + url.host() + "]" : url.host();
+        return url.scheme() + "://" + host + ":" + url.port();
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     public OriginConfig config() {
         return config;
     }
 
+    public PoolKind kind() {
+        return kind;
+    }
+
+    /** The servers' labels, in config order. */
+    public List<String> servers() {
+        List<String> out = new ArrayList<>();
+        for (Member m : members) {
+            out.add(m.server().label);
+        }
+        return out;
+    }
+
+    /** Whether a server (by label) takes requests now: healthy and not ejected. */
+    public boolean up(String server) {
+        long now = clock.millis();
+        for (Member m : members) {
+            if (m.server().label.equals(server)) {
+                return m.server().up(now);
+            }
+        }
+        return false;
+    }
+
+    Member[] members() {
+        return members;
+    }
+
+    // ------------------------------------------------------------------ fetching
+
     @Override
     public UpstreamResponse fetch(UpstreamRequest request) throws UpstreamException {
-        int attempts = request.idempotent() ? 1 + Math.min(config.retry().attempts(), servers.size() - 1) : 1;
-        int start = Math.floorMod(next.getAndIncrement(), servers.size());
-        UpstreamException last = null;
-        for (int i = 0; i < attempts; i++) {
-            HttpUrl server = servers.get((start + i) % servers.size());
+        budget.requestStarted();
+        try {
+            return attempt(request);
+        } finally {
+            budget.requestEnded();
+        }
+    }
+
+    private UpstreamResponse attempt(UpstreamRequest request) throws UpstreamException {
+        int n = members.length;
+        int maxAttempts = 1 + Math.min(config.retry().attempts(), n - 1);
+        boolean[] tried = new boolean[n];
+        UpstreamException lastError = null;
+        UpstreamResponse lastResponse = null;
+        for (int attempt = 0; attempt < maxAttempts; attempt++) {
+            boolean retry = attempt > 0;
+            if (retry && !budget.tryRetry()) {
+                break;
+            }
             try {
-                return send(server, request);
-            } catch (UpstreamException e) {
-                last = e;
-                if (e.kind() == UpstreamException.Kind.TIMEOUT) {
-                    break; // a slow origin is not made faster by asking again
+                Member m;
+                try {
+                    m = choose(request, tried);
+                } catch (UpstreamException none) {
+                    if (!retry) {
+                        throw none;
+                    }
+                    break; // no other server to try: the last answer stands
+                }
+                tried[m.index()] = true;
+                UpstreamResponse resp;
+                try {
+                    resp = send(m, request);
+                } catch (ClientBodyFailure e) {
+                    closeQuietly(lastResponse);
+                    throw e.error;
+                } catch (UpstreamException e) {
+                    lastError = e;
+                    if (!retryable(request, e)) {
+                        break;
+                    }
+                    continue;
+                }
+                if (request.idempotent() && request.body() == null && kind.retryable(resp.status(), resp.headers())
+                        && attempt + 1 < maxAttempts) {
+                    closeQuietly(lastResponse);
+                    lastResponse = resp;
+                    continue;
+                }
+                closeQuietly(lastResponse);
+                return resp;
+            } finally {
+                if (retry) {
+                    budget.retryEnded();
                 }
             }
         }
-        throw last;
+        if (lastResponse != null) {
+            return lastResponse;
+        }
+        throw lastError;
     }
 
-    private UpstreamResponse send(HttpUrl server, UpstreamRequest request) throws UpstreamException {
-        Request.Builder b = new Request.Builder().url(url(server, request.target()));
+    private static boolean retryable(UpstreamRequest request, UpstreamException e) {
+        if (e.notSent()) {
+            return true; // never reached the server: any method may go elsewhere
+        }
+        if (!request.idempotent() || request.body() != null && request.body().isOneShot()) {
+            return false;
+        }
+        return e.kind() != UpstreamException.Kind.TIMEOUT; // a slow origin is not made faster by asking again
+    }
+
+    /** The server for this attempt, its connection slot taken; or why there is none. */
+    private Member choose(UpstreamRequest request, boolean[] tried) throws UpstreamException {
+        long now = clock.millis();
+        int n = members.length;
+        boolean[] eligible = new boolean[n];
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            if (!tried[i] && members[i].server().up(now)) {
+                eligible[i] = true;
+                count++;
+            }
+        }
+        boolean atLimit = false;
+        while (count > 0) {
+            int i = balancer.pick(request, eligible);
+            Member m = members[i];
+            if (m.server().acquire(m.maxConnections())) {
+                return m;
+            }
+            eligible[i] = false;
+            count--;
+            atLimit = true;
+        }
+        String what = kind == PoolKind.SHIELD ? "shield" : "origin " + config.name();
+        if (atLimit) {
+            throw new UpstreamException(UpstreamException.Kind.NO_SERVER,
+                    kind == PoolKind.SHIELD ? "shields-at-limit" : "origin-servers-at-limit",
+                    "every server of " + what + " that is up is at its connection limit", true, null);
+        }
+        throw new UpstreamException(UpstreamException.Kind.NO_SERVER,
+                kind == PoolKind.SHIELD ? "shields-down" : "origin-servers-down",
+                "no server of " + what + " is up (health checks or ejection)", true, null);
+    }
+
+    /** A failure of the client's request body: not the server's fault, never retried. */
+    private static final class ClientBodyFailure extends Exception {
+        final UpstreamException error;
+
+        ClientBodyFailure(UpstreamException error) {
+            super(error.getMessage(), error, false, false);
+            this.error = error;
+        }
+    }
+
+    private UpstreamResponse send(Member m, UpstreamRequest request) throws UpstreamException, ClientBodyFailure {
+        Server server = m.server();
+        Request.Builder b = new Request.Builder().url(url(m.url(), request.target()));
         for (int i = 0; i < request.headerNames().size(); i++) {
             b.addHeader(request.headerNames().get(i), request.headerValues().get(i));
         }
         if (config.hostHeader() != null) {
             b.header("Host", config.hostHeader());
         }
-        b.method(request.method(), request.body());
+        TrackedBody body = request.body() == null ? null : new TrackedBody(request.body());
+        b.method(request.method(), body);
+        CallPhase phase = new CallPhase();
+        b.tag(CallPhase.class, phase);
+        long n0 = System.nanoTime();
+        Response response;
         try {
-            Response response = client.newCall(b.build()).execute();
-            return new UpstreamResponse(response, server.scheme() + "://" + server.host() + ":" + server.port(), () -> { });
+            response = m.client().newCall(b.build()).execute();
         } catch (IOException e) {
-            throw classify(server, e);
+            server.release();
+            if (body != null && body.sourceFailed()) {
+                throw new ClientBodyFailure(new UpstreamException(UpstreamException.Kind.CONNECT, "client-body-failed",
+                        "request body from the client failed: " + e.getMessage(), false, e));
+            }
+            server.recordResponse(-1, -1);
+            UpstreamException error = classify(server.label, e, phase.sent());
+            recordOutcome(server, true);
+            LOG.debug("{} {}: {}", kindName(), server.label, error.getMessage());
+            throw error;
+        } catch (RuntimeException e) {
+            server.release();
+            throw e;
+        }
+        server.recordResponse(response.code(), System.nanoTime() - n0);
+        recordOutcome(server, kind.failure(response.code(), response.headers()));
+        AtomicBoolean released = new AtomicBoolean();
+        return new UpstreamResponse(response, server.label, () -> {
+            if (released.compareAndSet(false, true)) {
+                server.release();
+            }
+        });
+    }
+
+    private void recordOutcome(Server server, boolean failure) {
+        long now = clock.millis();
+        if (server.recordOutcome(failure, now, config.ejection())) {
+            LOG.warn("{} server {} ejected for {} after failing live requests", kindName(), server.label,
+                    server.ejectedFor(now));
+        }
+    }
+
+    private String kindName() {
+        return kind == PoolKind.SHIELD ? "shield" : "origin " + config.name();
+    }
+
+    private static void closeQuietly(UpstreamResponse r) {
+        if (r != null) {
+            r.close();
         }
     }
 
@@ -97,17 +337,67 @@ public final class OriginPool implements Upstream {
     }
 
     /** Maps an I/O failure before the response head to what the client will be told. */
-    static UpstreamException classify(HttpUrl server, IOException e) {
-        String where = server.host() + ":" + server.port();
-        if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && String.valueOf(e.getMessage()).contains("timeout"))) {
-            return new UpstreamException(UpstreamException.Kind.TIMEOUT, "timeout from " + where, e);
+    UpstreamException classify(String where, IOException e, boolean sent) {
+        boolean shield = kind == PoolKind.SHIELD;
+        boolean timeout = e instanceof SocketTimeoutException
+                || (e instanceof InterruptedIOException && String.valueOf(e.getMessage()).contains("timeout"));
+        if (timeout) {
+            return new UpstreamException(UpstreamException.Kind.TIMEOUT, shield ? "shield-timeout" : null,
+                    (sent ? "timeout from " : "timeout connecting to ") + where, !sent, e);
         }
-        if (e instanceof ConnectException || e instanceof NoRouteToHostException || e instanceof UnknownHostException) {
-            return new UpstreamException(UpstreamException.Kind.CONNECT, "cannot connect to " + where + ": " + e.getMessage(), e);
+        if (!sent || e instanceof ConnectException || e instanceof NoRouteToHostException
+                || e instanceof UnknownHostException) {
+            return new UpstreamException(UpstreamException.Kind.CONNECT, shield ? "shield-unreachable" : null,
+                    "cannot connect to " + where + ": " + e.getMessage(), !sent, e);
         }
         if (e instanceof ProtocolException || String.valueOf(e.getMessage()).startsWith("Unexpected status line")) {
-            return new UpstreamException(UpstreamException.Kind.PROTOCOL, "invalid response from " + where + ": " + e.getMessage(), e);
+            return new UpstreamException(UpstreamException.Kind.PROTOCOL, shield ? "shield-invalid-response" : null,
+                    "invalid response from " + where + ": " + e.getMessage(), false, e);
         }
-        return new UpstreamException(UpstreamException.Kind.CONNECT, "connection to " + where + " failed: " + e.getMessage(), e);
+        return new UpstreamException(UpstreamException.Kind.CONNECT, shield ? "shield-unreachable" : null,
+                "connection to " + where + " failed: " + e.getMessage(), false, e);
+    }
+
+    // ------------------------------------------------------------------ active health checks
+
+    /** Starts the checks that are due (each on its own virtual thread); no-op without health checks. */
+    void runDueChecks() {
+        OriginConfig.HealthCheck hc = config.healthCheck();
+        if (hc == null) {
+            return;
+        }
+        long now = clock.millis();
+        for (Member m : members) {
+            if (m.server().checkDue(now, hc.interval())) {
+                Thread.ofVirtual().name("health-check").start(() -> check(m, hc));
+            }
+        }
+    }
+
+    private void check(Member m, OriginConfig.HealthCheck hc) {
+        boolean passed;
+        String why;
+        try {
+            Request.Builder b = new Request.Builder().url(url(m.url(), hc.path())).header("User-Agent", CHECK_USER_AGENT);
+            if (kind == PoolKind.ORIGIN && config.hostHeader() != null) {
+                b.header("Host", config.hostHeader());
+            }
+            try (Response r = m.checkClient().newCall(b.build()).execute()) {
+                passed = kind.checkPassed(r.code(), r.headers(), hc.expectedStatus());
+                why = "status " + r.code();
+            }
+        } catch (IOException | RuntimeException e) {
+            passed = false;
+            why = e.toString();
+        }
+        Server s = m.server();
+        boolean before = s.healthy();
+        s.checked(passed, hc.fall(), hc.rise());
+        boolean after = s.healthy();
+        if (before && !after) {
+            LOG.warn("{} server {} is down: {} health checks failed in a row (last: {})", kindName(), s.label, hc.fall(), why);
+        } else if (!before && after) {
+            LOG.info("{} server {} is up again: {} health checks passed in a row", kindName(), s.label, hc.rise());
+        }
     }
 }

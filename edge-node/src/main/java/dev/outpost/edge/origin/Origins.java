@@ -1,31 +1,26 @@
 package dev.outpost.edge.origin;
 
-import dev.outpost.config.DeliveryConfig;
-import dev.outpost.config.OriginConfig;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 
 /**
- * The origin pools of a delivery config, by name, sharing one connection pool. A config change
- * builds a new {@code Origins}; requests under way finish on the old one.
+ * The origin pools of one delivery config version, by name. Built by {@link Pools}; a config
+ * change builds a new {@code Origins}, and requests under way finish on the old one.
  */
 public final class Origins implements Upstream {
 
-    private final Map<String, OriginPool> pools = new HashMap<>();
+    private final Map<String, OriginPool> pools;
 
-    public Origins(DeliveryConfig config, OkHttpClient base) {
-        for (OriginConfig o : config.origins()) {
-            pools.put(o.name(), new OriginPool(o, base));
-        }
+    Origins(Map<String, OriginPool> pools) {
+        this.pools = Map.copyOf(pools);
     }
 
     /**
-     * The HTTP client every origin derives from: pooled keep-alive, no redirects or cache of
-     * its own. It retries only what cannot have reached the origin (a pooled connection the
-     * server had closed); retrying on another server is the pool's decision.
+     * The HTTP client every pool derives from: pooled keep-alive, no redirects or cache of its
+     * own. It retries only what cannot have reached the origin (a pooled connection the server
+     * had closed); retrying on another server is the pool's decision.
      */
     public static OkHttpClient baseClient() {
         okhttp3.Dispatcher dispatcher = new okhttp3.Dispatcher();
@@ -41,13 +36,14 @@ public final class Origins implements Upstream {
                 .build();
     }
 
+    /** The pool of that name, or null. */
     public OriginPool pool(String name) {
         return pools.get(name);
     }
 
     @Override
     public UpstreamResponse fetch(UpstreamRequest request) throws UpstreamException {
-        OriginPool pool = pools.get(request.originName());
+        OriginPool pool = request.originName() == null ? null : pools.get(request.originName());
         if (pool == null) {
             pool = pools.get("default");
         }

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
 final class Collapser {
 
     /** What a leader's fetch came to. */
-    sealed interface Outcome permits Filled, Revalidated, Released, Failed {
+    sealed interface Outcome permits Filled, Revalidated, Stored, Released, Failed {
     }
 
     /** Storable: read the body from the fill. */
@@ -27,6 +27,10 @@ final class Collapser {
 
     /** A 304 freshened the stored response; serve it. */
     record Revalidated(CachedResponse response) implements Outcome {
+    }
+
+    /** The previous flight had just stored it: look it up again. */
+    record Stored() implements Outcome {
     }
 
     /** Not storable: fetch on your own (the key is now hit-for-pass). */

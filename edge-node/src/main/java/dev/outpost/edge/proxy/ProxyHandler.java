@@ -416,6 +416,9 @@ public final class ProxyHandler implements HttpHandler {
 
     private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,
                       boolean peerTrusted) throws IOException {
+        if (flight != null && stale == null && servedIfStoredMeanwhile(ctx, flight)) {
+            return;
+        }
         CachedResponse stored = stale == null ? null : stale.response();
         UpstreamRequest req = upstreamRequests.build(ctx, "GET", true,
                 stored != null && stored.hasValidators() ? stored : null, null, peerIp, peerTrusted);
@@ -433,6 +436,25 @@ public final class ProxyHandler implements HttpHandler {
                 collapser.land(ctx.primaryKey, flight, new Collapser.Released());
             }
         }
+    }
+
+    /**
+     * A miss can become leader just after the previous leader stored the response: look again
+     * before going upstream, and send waiters to the cache if it is there now.
+     */
+    private boolean servedIfStoredMeanwhile(RequestContext ctx, Collapser.Flight flight) throws IOException {
+        TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+        long now = clock.millis();
+        if (!(again instanceof TieredCache.Hit hit) || !clientAccepts(ctx, hit.response(), now) || !hitsAllowed.getAsBoolean()) {
+            return false;
+        }
+        collapser.land(ctx.primaryKey, flight, new Collapser.Stored());
+        CachedResponse r = hit.response();
+        ctx.outcome = Outcome.HIT;
+        ctx.tier = tierOf(hit);
+        writer.serveStored(ctx, r, body(hit), r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
+        return true;
     }
 
     private void waitFor(RequestContext ctx, Collapser.Flight flight, String fwd, TieredCache.Hit stale, String peerIp,
@@ -479,6 +501,18 @@ public final class ProxyHandler implements HttpHandler {
                     ctx.outcome = Outcome.ERROR;
                     writer.plain(ctx, ctx.exchange, failed.status(), CacheStatus.forward(cacheId, fwd)
                             .fwdStatus(failed.status()).collapsed().detail("upstream-error").toString(), "upstream error");
+                }
+            }
+            case Collapser.Stored s -> {
+                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                        names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                if (again instanceof TieredCache.Hit hit && clientAccepts(ctx, hit.response(), now)) {
+                    ctx.outcome = Outcome.HIT;
+                    ctx.tier = tierOf(hit);
+                    CachedResponse r = hit.response();
+                    writer.serveStored(ctx, r, body(hit), r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
+                } else {
+                    lead(ctx, fwd, stale, null, peerIp, peerTrusted);
                 }
             }
             case Collapser.Released released -> lead(ctx, fwd, stale, null, peerIp, peerTrusted);

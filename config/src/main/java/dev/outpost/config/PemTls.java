@@ -1,4 +1,4 @@
-package dev.outpost.edge.server;
+package dev.outpost.config;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -24,9 +24,15 @@ import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
  * a certificate chain and a private key in PKCS#8, PKCS#1 (RSA) or SEC1 (EC) form, and
  * optionally a CA bundle whose certificates clients must present (mutual TLS).
  */
-public final class PemSsl {
+public final class PemTls {
 
-    private PemSsl() {
+    private PemTls() {
+    }
+
+    /** The context for {@code tls} ({@code certificate}, {@code private-key}, optional {@code client-ca}). */
+    public static SSLContext context(TlsSettings tls) throws IOException {
+        return context(Path.of(tls.certificate()), Path.of(tls.privateKey()),
+                tls.clientCa() == null ? null : Path.of(tls.clientCa()));
     }
 
     public static SSLContext context(Path certificate, Path privateKey, Path clientCa) throws IOException {

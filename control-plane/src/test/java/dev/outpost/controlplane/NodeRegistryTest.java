@@ -1,0 +1,143 @@
+package dev.outpost.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.config.Coordinates;
+import dev.outpost.config.NodeConfig;
+import dev.outpost.config.fleet.Ack;
+import dev.outpost.config.fleet.Heartbeat;
+import dev.outpost.config.fleet.NodeRegistration;
+import dev.outpost.config.fleet.NodeStats;
+import dev.outpost.config.fleet.NodeView;
+import dev.outpost.controlplane.dns.EdgeCandidate;
+import dev.outpost.controlplane.registry.NodeRegistry;
+import dev.outpost.controlplane.store.Store;
+import dev.outpost.testing.ManualClock;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Node health on a manual clock, drain, the DNS view, and what survives a restart. */
+class NodeRegistryTest {
+
+    @TempDir
+    Path dir;
+    ManualClock clock = new ManualClock();
+    Store store;
+    NodeRegistry registry;
+
+    @BeforeEach
+    void open() {
+        store = Store.rocksdb(dir);
+        registry = new NodeRegistry(store, clock, Duration.ofSeconds(15), (id, region) -> 0);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    static NodeRegistration reg(String id, String region, NodeConfig.Role role, String address) {
+        return new NodeRegistration(id, region, role, new Coordinates(48.85, 2.35), List.of(address),
+                "http://10.0.0.1:9080", 0L, 0L);
+    }
+
+    static NodeStats stats(long requests) {
+        return new NodeStats(requests, requests / 2, requests / 2, 0, 0, 0, 0, 0, 0, requests / 2, 0, 0.5, 0, 2, Map.of());
+    }
+
+    NodeView.Health health(String id) {
+        return registry.node(id).orElseThrow().health();
+    }
+
+    @Test
+    void aNodeTurnsUnhealthyAfterMissedHeartbeatsAndHealthyOnTheNext() {
+        registry.register(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"));
+        long v0 = registry.version();
+        clock.advanceSeconds(10);
+        registry.heartbeat("e1", new Heartbeat(null, 0L, 0L));
+        clock.advanceSeconds(15);
+        assertThat(registry.sweep()).isFalse();
+        assertThat(health("e1")).isEqualTo(NodeView.Health.HEALTHY);
+        clock.advance(Duration.ofMillis(1));
+        assertThat(health("e1")).as("judged at read time too").isEqualTo(NodeView.Health.UNHEALTHY);
+        assertThat(registry.sweep()).isTrue();
+        assertThat(registry.version()).isGreaterThan(v0);
+        assertThat(registry.edges()).singleElement().extracting(EdgeCandidate::healthy).isEqualTo(false);
+
+        long v1 = registry.version();
+        registry.heartbeat("e1", new Heartbeat(null, 0L, 0L));
+        assertThat(health("e1")).isEqualTo(NodeView.Health.HEALTHY);
+        assertThat(registry.version()).isGreaterThan(v1);
+        assertThat(registry.heartbeat("nobody", new Heartbeat(null, 0L, 0L))).isFalse();
+    }
+
+    @Test
+    void drainShowsInTheDnsViewAndOnlyEdgesAreListed() throws Exception {
+        registry.register(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"));
+        registry.register(reg("s1", "eu", NodeConfig.Role.SHIELD, "192.0.2.9"));
+        registry.register(new NodeRegistration("e2", "us", NodeConfig.Role.EDGE, new Coordinates(40.7, -74.0),
+                List.of("2001:db8::2", "edge2.example.test"), null, 0L, 0L));
+        assertThat(registry.edges()).extracting(EdgeCandidate::nodeId).containsExactlyInAnyOrder("e1", "e2");
+        EdgeCandidate e2 = registry.edges().stream().filter(e -> e.nodeId().equals("e2")).findFirst().orElseThrow();
+        assertThat(e2.addresses()).containsExactly(InetAddress.getByName("2001:db8::2"));
+        assertThat(e2.coordinates()).isEqualTo(new Coordinates(40.7, -74.0));
+
+        long v = registry.version();
+        registry.setDrained("e1", true);
+        assertThat(registry.version()).isGreaterThan(v);
+        assertThat(registry.edges()).filteredOn(EdgeCandidate::drained).extracting(EdgeCandidate::nodeId).containsExactly("e1");
+        assertThat(registry.setDrained("ghost", true)).isEmpty();
+    }
+
+    @Test
+    void progressAndRequestRatesComeFromHeartbeatsAndAcks() {
+        registry.register(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"));
+        registry.heartbeat("e1", new Heartbeat(stats(1000), 0L, 0L));
+        clock.advanceSeconds(5);
+        registry.heartbeat("e1", new Heartbeat(stats(1500), 0L, 0L));
+        assertThat(registry.node("e1").orElseThrow().requestsPerSecond()).isEqualTo(100.0);
+        registry.ack("e1", Ack.purge(7));
+        registry.ack("e1", Ack.purge(5)); // acks are cumulative: an old one never moves progress back
+        registry.ack("e1", Ack.config(3));
+        NodeView n = registry.node("e1").orElseThrow();
+        assertThat(n.purgeSequence()).isEqualTo(7);
+        assertThat(n.configVersion()).isEqualTo(3);
+        assertThat(registry.minPurgeSequenceOverHealthy()).isEqualTo(7);
+        clock.advanceSeconds(16);
+        assertThat(registry.minPurgeSequenceOverHealthy()).as("no healthy node").isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void registrationsDrainAndProgressSurviveARestartWithOneTimeoutOfGrace() {
+        registry.register(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"));
+        registry.setDrained("e1", true);
+        registry.ack("e1", Ack.config(2));
+        registry.heartbeat("e1", new Heartbeat(null, 2L, 9L));
+        store.close();
+
+        clock.advanceSeconds(600);
+        store = Store.rocksdb(dir);
+        registry = new NodeRegistry(store, clock, Duration.ofSeconds(15), (id, region) -> 2);
+        NodeView n = registry.node("e1").orElseThrow();
+        assertThat(n.drained()).isTrue();
+        assertThat(n.configVersion()).isEqualTo(2);
+        assertThat(n.desiredConfigVersion()).isEqualTo(2);
+        assertThat(n.purgeSequence()).isEqualTo(9);
+        assertThat(n.health()).isEqualTo(NodeView.Health.HEALTHY);
+        clock.advanceSeconds(16);
+        registry.sweep();
+        assertThat(health("e1")).isEqualTo(NodeView.Health.UNHEALTHY);
+        assertThat(registry.remove("e1")).isTrue();
+        store.close();
+        store = Store.rocksdb(dir);
+        registry = new NodeRegistry(store, clock, Duration.ofSeconds(15), (id, region) -> 0);
+        assertThat(registry.nodes()).isEmpty();
+    }
+}
