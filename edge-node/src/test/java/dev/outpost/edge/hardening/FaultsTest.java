@@ -66,7 +66,7 @@ class FaultsTest {
             assertThat(r.status()).isEqualTo(502);
             assertThat(r.cacheStatus()).isEqualTo("edge-test; fwd=miss; detail=origin-unreachable");
             assertThat(r.header("cache-control")).isEqualTo("no-store");
-            assertThat(r.bodyText()).startsWith("upstream failed: cannot connect to 127.0.0.1:");
+            assertThat(r.bodyText()).startsWith("upstream failed: cannot connect to").contains("127.0.0.1:");
             assertNothingStored(edge);
         }
     }
