@@ -170,7 +170,7 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /** Sum of the samples of a Prometheus metric whose labels include all of {@code labels}; NaN if none. */
-    static double metric(String metricsText, String name, String... labels) {
+    static double metricIn(String metricsText, String name, String... labels) {
         double sum = 0;
         boolean found = false;
         for (String line : metricsText.split("\n")) {
@@ -197,7 +197,7 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     double metric(String name, String... labels) {
-        return metric(admin("/metrics"), name, labels);
+        return metricIn(admin("/metrics"), name, labels);
     }
 
     @Override
