@@ -32,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * load or after.
  *
  * <p>The moment of each kill is random but reproducible: after a random number of bytes has
- * left the origin (up to 48 MiB), with several clients filling objects from 1 KiB to 8 MiB,
- * some new and some asked for before, on a disk tier small enough to evict while it fills.
+ * left the origin (up to 32 MiB), with several clients filling objects from 1 KiB to 4 MiB,
+ * some new and some asked for before, on a disk tier (384 MiB) that starts evicting after a
+ * dozen rounds.
  * The seed is printed; {@code -Doutpost.chaos.seed=N} replays one, {@code
  * -Doutpost.chaos.rounds=N} sets the long run's rounds. The default test command runs three
  * rounds; the 50-round run is tagged {@code chaos}:
@@ -104,7 +105,7 @@ class KillNineChaosTest {
         try (BlobOrigin origin = new BlobOrigin();
              EdgeProcess edge = EdgeProcess.edge(origin.baseUrl(), data, List.of("-Xmx256m"),
                      "--cache.chunk-size", "64KiB", "--cache.memory-size", "24MiB", "--cache.memory-max-object", "256KiB",
-                     "--cache.disk-size", "96MiB")) {
+                     "--cache.disk-size", "384MiB")) {
             Map<String, Long> known = new ConcurrentHashMap<>();
             Set<String> inFlightAtKill = Set.of();
             int logMark = 0;
@@ -138,7 +139,7 @@ class KillNineChaosTest {
                     Random own = new Random(rnd.nextLong());
                     clients.add(Thread.ofVirtual().start(() -> load(edge, own, known, inFlight, killed, f)));
                 }
-                long target = origin.bytesSent() + 256 * 1024 + (long) (rnd.nextDouble() * 48 * 1024 * 1024);
+                long target = origin.bytesSent() + 256 * 1024 + (long) (rnd.nextDouble() * 32 * 1024 * 1024);
                 Await.until("origin bytes for round kill", Duration.ofSeconds(120), () -> origin.bytesSent() >= target
                         || !f.problems.isEmpty());
                 inFlightAtKill = Set.copyOf(inFlight);
@@ -178,9 +179,9 @@ class KillNineChaosTest {
         return n;
     }
 
-    /** {@code /blob/<size>/<seed>}, sizes log-uniform from 1 KiB to 8 MiB. */
+    /** {@code /blob/<size>/<seed>}, sizes log-uniform from 1 KiB to 4 MiB. */
     private static String newObject(Random rnd) {
-        long size = (long) Math.pow(2, 10 + rnd.nextDouble() * 13);
+        long size = (long) Math.pow(2, 10 + rnd.nextDouble() * 12);
         return "/blob/" + size + "/" + (rnd.nextLong() & Long.MAX_VALUE);
     }
 
