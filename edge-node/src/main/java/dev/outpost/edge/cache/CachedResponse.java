@@ -119,9 +119,9 @@ public record CachedResponse(
 
     /** Bytes this entry accounts for in a tier: body plus an estimate of its metadata. */
     public long weight() {
-        long w = bodyLength + 200 + key.length() * 2L;
+        long w = bodyLength + 64 + key.length();
         for (int i = 0; i < headerNames.length; i++) {
-            w += headerNames[i].length() + headerValues[i].length() + 32;
+            w += headerNames[i].length() + headerValues[i].length() + 8;
         }
         return w;
     }
@@ -129,6 +129,12 @@ public record CachedResponse(
     public CachedResponse withBodyLength(long length) {
         return new CachedResponse(key, status, headerNames, headerValues, requestTime, responseTime, correctedInitialAge,
                 lifetime, staleWhileRevalidate, staleIfError, flags, length, fillId, chunkSize, tags, varyNames, purgedAt);
+    }
+
+    /** This entry with other header fields (same key, times and body). */
+    public CachedResponse withHeaders(String[] names, String[] values) {
+        return new CachedResponse(key, status, names, values, requestTime, responseTime, correctedInitialAge,
+                lifetime, staleWhileRevalidate, staleIfError, flags, bodyLength, fillId, chunkSize, tags, varyNames, purgedAt);
     }
 
     /** Whether this is a variant index: the record under a URL's key naming the fields it varies on. */

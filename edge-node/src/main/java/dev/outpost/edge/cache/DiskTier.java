@@ -46,11 +46,13 @@ import org.slf4j.LoggerFactory;
  * partial object is never visible.
  *
  * <p>RocksDB never evicts by itself. The tier counts the bytes of committed entries and of
- * fills under way; past the bound, an evictor thread walks {@code lru} from its oldest bucket
- * and deletes entries until it is 5% under. Access buckets are minutes, and a hit moves an
+ * fills under way; a fill makes room before it starts and before it commits, and an evictor
+ * thread keeps the tier 1% under its bound. The victim is the least popular (by a
+ * {@link FrequencySketch} that every request feeds) of the 16 oldest entries in {@code lru}:
+ * sampled LFU over an approximate LRU order. Access buckets are minutes, and a hit moves an
  * entry at most once a minute, so recency costs one small write per object per minute at most.
- * New objects are admitted when there is room, or when a {@link FrequencySketch} says they are
- * asked for at least as often as the entry that would be evicted for them.
+ * When the tier is full, a new object is admitted unless the entry it would push out is asked
+ * for more often (TinyLFU admission, with ties going to the newcomer so recency still counts).
  */
 public final class DiskTier implements AutoCloseable {
 
@@ -85,6 +87,7 @@ public final class DiskTier implements AutoCloseable {
     private final Counter errors;
     private final Thread evictor;
     private volatile boolean closed;
+    private final java.util.concurrent.locks.ReentrantReadWriteLock life = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile long failingUntil;
     private final java.util.concurrent.locks.ReentrantLock[] keyLocks = new java.util.concurrent.locks.ReentrantLock[64];
 
@@ -258,8 +261,43 @@ public final class DiskTier implements AutoCloseable {
         db.put(defaultCf, writeOptions, FILL_SEQ, ByteBuffer.allocate(8).putLong(fillIdCeiling).array());
     }
 
+    /**
+     * Enters a database operation; false once the tier is closing. Operations hold the read
+     * side of {@link #life}, {@link #close} its write side, so the database is never closed
+     * under an operation nor used after it is closed.
+     */
+    private boolean enter() {
+        if (!life.readLock().tryLock()) {
+            return false;
+        }
+        if (closed) {
+            life.readLock().unlock();
+            return false;
+        }
+        return true;
+    }
+
+    private void exit() {
+        life.readLock().unlock();
+    }
+
+    private static RocksDBException closedException() {
+        return new RocksDBException("disk tier closed");
+    }
+
     /** A new fill id, unique across restarts. */
     long newFillId() throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            return newFillIdOpen();
+        } finally {
+            exit();
+        }
+    }
+
+    private long newFillIdOpen() throws RocksDBException {
         long id = nextFillId.getAndIncrement();
         if (id >= fillIdCeiling) {
             synchronized (this) {
@@ -278,28 +316,68 @@ public final class DiskTier implements AutoCloseable {
 
     /** Whether the tier takes a new object of about {@code size} bytes now. */
     boolean admit(String key, long size) {
+        if (!enter()) {
+            return false;
+        }
+        try {
+            return admitOpen(key, size);
+        } finally {
+            exit();
+        }
+    }
+
+    private boolean admitOpen(String key, long size) {
         if (isFailing() || size > maxBytes / 4) {
             return false;
         }
-        if (usedBytes.get() + size <= maxBytes) {
+        long count = entries.get();
+        long expected = size > 0 ? size : count == 0 ? 0 : usedBytes.get() / count; // unknown length: a typical entry
+        if (usedBytes.get() + expected <= maxBytes) {
             return true;
         }
-        String victim = oldestKey();
+        Victim victim = victim();
         if (victim == null) {
             return true;
         }
-        return sketch.frequency(FrequencySketch.hash(key)) >= sketch.frequency(FrequencySketch.hash(victim));
+        // a newcomer takes the place of the least popular old entry unless that one is asked for
+        // more often: one-hit wonders don't push out popular objects, and recency still counts
+        return sketch.frequency(FrequencySketch.hash(key)) >= victim.frequency;
     }
 
-    private String oldestKey() {
+    /** The entry eviction would take next: the least popular of the oldest few. */
+    private record Victim(byte[] lruKey, String key, int frequency) {
+    }
+
+    private static final int EVICTION_SAMPLE = 16;
+
+    private Victim victim() {
+        Victim best = null;
         try (RocksIterator it = db.newIterator(lru)) {
             it.seekToFirst();
-            return it.isValid() ? new String(it.value(), StandardCharsets.UTF_8) : null;
+            for (int i = 0; i < EVICTION_SAMPLE && it.isValid(); i++, it.next()) {
+                String k = new String(it.value(), StandardCharsets.UTF_8);
+                int f = sketch.frequency(FrequencySketch.hash(k));
+                if (best == null || f < best.frequency) {
+                    best = new Victim(it.key(), k, f);
+                }
+            }
         }
+        return best;
     }
 
     /** The stored response under {@code key}, or null. */
     CachedResponse get(String key) throws CorruptEntryException {
+        if (!enter()) {
+            return null;
+        }
+        try {
+            return getOpen(key);
+        } finally {
+            exit();
+        }
+    }
+
+    private CachedResponse getOpen(String key) throws CorruptEntryException {
         byte[] value;
         try {
             value = db.get(meta, readOptions, key.getBytes(StandardCharsets.UTF_8));
@@ -333,6 +411,17 @@ public final class DiskTier implements AutoCloseable {
      * under the key, which must not be dropped for it.
      */
     ByteBuffer readChunk(CachedResponse r, int index, boolean dropOnDamage) throws CorruptEntryException {
+        if (!enter()) {
+            throw new CorruptEntryException("disk tier closed");
+        }
+        try {
+            return readChunkOpen(r, index, dropOnDamage);
+        } finally {
+            exit();
+        }
+    }
+
+    private ByteBuffer readChunkOpen(CachedResponse r, int index, boolean dropOnDamage) throws CorruptEntryException {
         byte[] value;
         try {
             value = db.get(chunks, readOptions, chunkKey(r.fillId(), index));
@@ -408,6 +497,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
     void beginFill(long fillId, String key, long reserve) throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            beginFillOpen(fillId, key, reserve);
+        } finally {
+            exit();
+        }
+    }
+
+    private void beginFillOpen(long fillId, String key, long reserve) throws RocksDBException {
         makeRoom(reserve);
         db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
         usedBytes.addAndGet(reserve);
@@ -417,12 +517,23 @@ public final class DiskTier implements AutoCloseable {
     /** Evicts now, on the caller's thread, so that {@code bytes} more fit within the bound. */
     private void makeRoom(long bytes) {
         if (bytes > 0 && usedBytes.get() + bytes > maxBytes) {
-            evictTo(Math.max(0, Math.min((long) (maxBytes * 0.95), maxBytes - bytes)));
+            evictTo(Math.max(0, maxBytes - bytes));
         }
     }
 
     /** Writes one chunk (its checksum is computed here). */
     void writeChunk(long fillId, int index, ByteBuffer data) throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            writeChunkOpen(fillId, index, data);
+        } finally {
+            exit();
+        }
+    }
+
+    private void writeChunkOpen(long fillId, int index, ByteBuffer data) throws RocksDBException {
         byte[] value = new byte[data.remaining() + 4];
         data.duplicate().get(value, 4, data.remaining());
         CRC32C crc = new CRC32C();
@@ -441,6 +552,17 @@ public final class DiskTier implements AutoCloseable {
      * pending mark. A previous entry under the same key is replaced and its chunks deleted.
      */
     void commit(CachedResponse r, long reserved) throws RocksDBException {
+        if (!enter()) {
+            throw closedException();
+        }
+        try {
+            commitOpen(r, reserved);
+        } finally {
+            exit();
+        }
+    }
+
+    private void commitOpen(CachedResponse r, long reserved) throws RocksDBException {
         makeRoom(r.weight() - reserved);
         var lock = lockFor(r.key());
         lock.lock();
@@ -498,6 +620,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Abandons a fill: its chunks go, its reservation is released. */
     void abort(long fillId, long reserved) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            abortOpen(fillId, reserved);
+        } finally {
+            exit();
+        }
+    }
+
+    private void abortOpen(long fillId, long reserved) {
         usedBytes.addAndGet(-reserved);
         try {
             db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
@@ -509,6 +642,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Rewrites an entry's metadata (after a 304, or a soft purge); the body stays. */
     void update(CachedResponse r) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            updateOpen(r);
+        } finally {
+            exit();
+        }
+    }
+
+    private void updateOpen(CachedResponse r) {
         var lock = lockFor(r.key());
         lock.lock();
         try {
@@ -528,6 +672,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Moves an entry to the current recency bucket if it is in an older one. */
     void touch(CachedResponse r) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            touchOpen(r);
+        } finally {
+            exit();
+        }
+    }
+
+    private void touchOpen(CachedResponse r) {
         if (isFailing()) {
             return;
         }
@@ -554,6 +709,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Deletes the entry under {@code key}, if any. */
     boolean delete(String key) {
+        if (!enter()) {
+            return false;
+        }
+        try {
+            return deleteOpen(key);
+        } finally {
+            exit();
+        }
+    }
+
+    private boolean deleteOpen(String key) {
         byte[] k = key.getBytes(StandardCharsets.UTF_8);
         var lock = lockFor(key);
         lock.lock();
@@ -608,6 +774,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Calls {@code action} with every stored key starting with {@code prefix} (empty: all). */
     void forEachKey(String prefix, Consumer<String> action) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            forEachKeyOpen(prefix, action);
+        } finally {
+            exit();
+        }
+    }
+
+    private void forEachKeyOpen(String prefix, Consumer<String> action) {
         byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
         try (RocksIterator it = db.newIterator(meta)) {
             for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
@@ -618,6 +795,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** Every stored key tagged {@code tag}. */
     List<String> keysWithTag(String tag) {
+        if (!enter()) {
+            return List.of();
+        }
+        try {
+            return keysWithTagOpen(tag);
+        } finally {
+            exit();
+        }
+    }
+
+    private List<String> keysWithTagOpen(String tag) {
         List<String> out = new ArrayList<>();
         byte[] p = tagKey(tag, "");
         try (RocksIterator it = db.newIterator(tags)) {
@@ -630,6 +818,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** A persisted number under {@code name} in the tier's own state (0 when unset). */
     long marker(String name) {
+        if (!enter()) {
+            return 0;
+        }
+        try {
+            return markerOpen(name);
+        } finally {
+            exit();
+        }
+    }
+
+    private long markerOpen(String name) {
         try {
             byte[] v = db.get(defaultCf, ("marker:" + name).getBytes(StandardCharsets.UTF_8));
             return v == null ? 0 : ByteBuffer.wrap(v).getLong();
@@ -640,6 +839,17 @@ public final class DiskTier implements AutoCloseable {
     }
 
     void setMarker(String name, long value) {
+        if (!enter()) {
+            return;
+        }
+        try {
+            setMarkerOpen(name, value);
+        } finally {
+            exit();
+        }
+    }
+
+    private void setMarkerOpen(String name, long value) {
         try {
             db.put(defaultCf, writeOptions, ("marker:" + name).getBytes(StandardCharsets.UTF_8),
                     ByteBuffer.allocate(8).putLong(value).array());
@@ -683,7 +893,7 @@ public final class DiskTier implements AutoCloseable {
         while (!closed) {
             if (usedBytes.get() > maxBytes) {
                 try {
-                    evictTo((long) (maxBytes * 0.95));
+                    evictTo((long) (maxBytes * 0.99));
                 } catch (RuntimeException e) {
                     LOG.warn("eviction failed: {}", e.toString());
                 }
@@ -694,29 +904,43 @@ public final class DiskTier implements AutoCloseable {
 
     /** Evicts the least recently used entries until at most {@code target} bytes are used. */
     synchronized void evictTo(long target) {
-        try (RocksIterator it = db.newIterator(lru)) {
-            it.seekToFirst();
-            while (it.isValid() && usedBytes.get() > target && !closed) {
-                byte[] lruKey = it.key();
-                String key = new String(it.value(), StandardCharsets.UTF_8);
-                long fillId = ByteBuffer.wrap(lruKey, 8, 8).getLong();
-                CachedResponse r = null;
-                try {
-                    r = get(key);
-                } catch (CorruptEntryException ignored) {
-                    // dropped by get
-                }
+        if (!enter()) {
+            return;
+        }
+        try {
+            evictToOpen(target);
+        } finally {
+            exit();
+        }
+    }
+
+    private synchronized void evictToOpen(long target) {
+        while (usedBytes.get() > target && !closed) {
+            Victim v = victim();
+            if (v == null) {
+                return;
+            }
+            long fillId = ByteBuffer.wrap(v.lruKey(), 8, 8).getLong();
+            CachedResponse r = null;
+            try {
+                r = get(v.key());
+            } catch (CorruptEntryException ignored) {
+                // dropped by get
+            }
+            try {
                 if (r != null && r.fillId() == fillId) {
-                    if (delete(key)) {
+                    if (delete(v.key())) {
                         evictions.increment();
+                    } else {
+                        db.delete(lru, v.lruKey());
                     }
                 } else {
-                    db.delete(lru, lruKey);
+                    db.delete(lru, v.lruKey()); // a stale recency record
                 }
-                it.next();
+            } catch (RocksDBException e) {
+                failed(e);
+                return;
             }
-        } catch (RocksDBException e) {
-            failed(e);
         }
     }
 
@@ -754,12 +978,20 @@ public final class DiskTier implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         if (closed) {
             return;
         }
-        closed = true;
         LockSupport.unpark(evictor);
+        life.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        } finally {
+            life.writeLock().unlock();
+        }
         try {
             evictor.join(5_000);
         } catch (InterruptedException e) {

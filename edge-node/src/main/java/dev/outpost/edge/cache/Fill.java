@@ -52,8 +52,8 @@ public final class Fill {
     private boolean diskHeld;
     private boolean storable = true;
     private volatile boolean invalidated;
-    private State state = State.RUNNING;
-    private Throwable failure;
+    private volatile State state = State.RUNNING;
+    private volatile Throwable failure;
     private CachedResponse committed;
 
     enum State { RUNNING, COMPLETE, FAILED }
@@ -106,6 +106,10 @@ public final class Fill {
      * @throws IOException if upstream sent more than it announced (the fill has then failed)
      */
     public void append(byte[] buf, int off, int len) throws IOException {
+        if (state != State.RUNNING) {
+            // failed (or the node is closing): stop copying, and never touch the disk tier again
+            throw new IOException("fill of " + head.key() + " ended", failure);
+        }
         if (expectedLength >= 0 && length + len > expectedLength) {
             IOException e = new IOException("upstream sent more than its Content-Length");
             fail(e);
@@ -148,7 +152,7 @@ public final class Fill {
     /** Called with the lock held: stores the current chunk and starts the next. */
     private void sealChunk(int size) {
         ByteBuffer chunk = ByteBuffer.wrap(current, 0, size).asReadOnlyBuffer();
-        if (toDisk && storable) {
+        if (toDisk && storable && state == State.RUNNING) {
             try {
                 cache.disk().writeChunk(head.fillId(), chunkIndex, chunk);
             } catch (RocksDBException e) {
@@ -320,6 +324,16 @@ public final class Fill {
         } catch (CorruptEntryException e) {
             throw new IOException(e.getMessage());
         }
+    }
+
+    /** Whether a purge overtook the fill: it completes for its readers but is not stored. */
+    public boolean invalidated() {
+        return invalidated;
+    }
+
+    /** Whether the fill has ended, stored or not. */
+    public boolean ended() {
+        return state != State.RUNNING;
     }
 
     /** Whether the body has ended, and its length if so (else -1). */

@@ -103,6 +103,14 @@ public final class TieredCache implements AutoCloseable {
      * into the variant key for this request.
      */
     public Lookup lookup(String primaryKey, Function<List<String>, String> variantKey) {
+        if (disk != null) {
+            disk.recordAccess(primaryKey);
+        }
+        return lookAgain(primaryKey, variantKey);
+    }
+
+    /** A lookup that does not count as a request (the same request looking a second time). */
+    public Lookup lookAgain(String primaryKey, Function<List<String>, String> variantKey) {
         MemoryTier.MemoryEntry m = memory.get(primaryKey);
         if (m != null && visible(m.meta())) {
             if (!m.meta().isVariantIndex()) {
@@ -119,7 +127,6 @@ public final class TieredCache implements AutoCloseable {
         if (disk == null) {
             return MISS;
         }
-        disk.recordAccess(primaryKey);
         CachedResponse index;
         try {
             index = disk.get(primaryKey);
@@ -141,6 +148,9 @@ public final class TieredCache implements AutoCloseable {
     /** A memory-only lookup that never blocks, for the I/O thread; null when the answer needs the disk. */
     public Hit memoryHit(String primaryKey, Function<List<String>, String> variantKey) {
         MemoryTier.MemoryEntry m = memory.get(primaryKey);
+        if (m != null && disk != null) {
+            disk.recordAccess(primaryKey);
+        }
         if (m == null || !visible(m.meta())) {
             return null;
         }
@@ -254,7 +264,7 @@ public final class TieredCache implements AutoCloseable {
         }
         boolean keepAll = expectedLength >= 0 ? memory.fits(expectedLength) : true;
         long reserve = expectedLength >= 0 ? expectedLength : 0;
-        boolean toDisk = disk != null && !disk.isFailing() && disk.admit(head.key(), Math.max(reserve, 1));
+        boolean toDisk = disk != null && !disk.isFailing() && disk.admit(head.key(), expectedLength);
         if (!toDisk && !(keepAll && expectedLength >= 0)) {
             return null;
         }
@@ -520,7 +530,7 @@ public final class TieredCache implements AutoCloseable {
     /** Evicts the disk tier down to its bound now, rather than on the evictor's next turn. */
     public void evictNow() {
         if (disk != null && disk.usedBytes() > disk.maxBytes()) {
-            disk.evictTo((long) (disk.maxBytes() * 0.95));
+            disk.evictTo((long) (disk.maxBytes() * 0.99));
         }
     }
 

@@ -48,10 +48,10 @@ public final class CacheControl {
 
     /** Parses every line of a Cache-Control field; null or empty means no directives. */
     public static CacheControl parse(Iterable<String> lines) {
-        CacheControl cc = new CacheControl();
-        if (lines == null) {
-            return cc;
+        if (lines == null || (lines instanceof java.util.Collection<?> c && c.isEmpty())) {
+            return EMPTY; // the common case on the hit path: no allocation
         }
+        CacheControl cc = new CacheControl();
         for (String line : lines) {
             if (line != null) {
                 cc.parseLine(line);
@@ -70,43 +70,64 @@ public final class CacheControl {
 
     /**
      * Parses a targeted cache-control field (RFC 9213, e.g. {@code CDN-Cache-Control}): a
-     * structured-field dictionary. Returns null when the field is absent or fails to parse, in
-     * which case the cache falls back to the next field as the RFC requires.
+     * structured-field dictionary. Returns null when the field is absent, empty or fails to
+     * parse, in which case the cache falls back to the next field as RFC 9213 §2.2 requires.
+     *
+     * <p>Members are read with the types RFC 9213 §2.1 infers from Cache-Control: directives
+     * without an argument are Booleans, delta-seconds are non-negative Integers, field-name
+     * lists ({@code private}, {@code no-cache}) are Strings (or, leniently, inner lists of
+     * Tokens or Strings). A member of any other type is not consumed: it is ignored, not
+     * coerced (so {@code max-age=1.5} or {@code max-age="60"} count as absent). Parameters
+     * are ignored.
      */
     public static CacheControl parseTargeted(Iterable<String> lines) {
         if (lines == null || !lines.iterator().hasNext()) {
             return null;
         }
-        org.greenbytes.http.sfv.Dictionary dict;
+        java.util.Map<String, org.greenbytes.http.sfv.ListElement<?>> members;
         try {
-            dict = new org.greenbytes.http.sfv.Parser(lines).parseDictionary();
+            members = new org.greenbytes.http.sfv.Parser(lines).parseDictionary().get();
         } catch (RuntimeException e) {
             return null;
         }
+        if (members.isEmpty()) {
+            return null;
+        }
         CacheControl cc = new CacheControl();
-        for (var e : dict.get().entrySet()) {
+        cc.present = true;
+        for (var e : members.entrySet()) {
+            String name = e.getKey();
             Object v = e.getValue().get();
-            String arg;
-            if (v instanceof Boolean b) {
-                if (!b) {
-                    continue;
+            switch (name) {
+                case "max-age", "s-maxage", "stale-while-revalidate", "stale-if-error", "min-fresh", "max-stale" -> {
+                    if (v instanceof Long l && l >= 0) {
+                        cc.apply(name, Long.toString(l));
+                    }
                 }
-                arg = null;
-            } else if (v instanceof Long || v instanceof Integer) {
-                long l = ((Number) v).longValue();
-                arg = l < 0 ? "invalid" : Long.toString(l);
-            } else if (v instanceof java.util.List<?> inner) {
-                StringBuilder sb = new StringBuilder();
-                for (Object o : inner) {
-                    Object item = o instanceof org.greenbytes.http.sfv.Item<?> it ? it.get() : o;
-                    sb.append(sb.isEmpty() ? "" : ",").append(item);
+                case "no-cache", "private" -> {
+                    if (Boolean.TRUE.equals(v)) {
+                        cc.apply(name, null);
+                    } else if (v instanceof String str && !str.isBlank()) {
+                        cc.apply(name, str);
+                    } else if (v instanceof java.util.List<?> inner) {
+                        StringBuilder sb = new StringBuilder();
+                        for (Object o : inner) {
+                            Object item = o instanceof org.greenbytes.http.sfv.Item<?> it ? it.get() : o;
+                            if (item instanceof String str) {
+                                sb.append(sb.isEmpty() ? "" : ",").append(str);
+                            }
+                        }
+                        if (!sb.isEmpty()) {
+                            cc.apply(name, sb.toString());
+                        }
+                    }
                 }
-                arg = sb.toString();
-            } else {
-                arg = String.valueOf(v);
+                default -> {
+                    if (Boolean.TRUE.equals(v)) {
+                        cc.apply(name, null);
+                    }
+                }
             }
-            cc.present = true;
-            cc.apply(e.getKey(), arg);
         }
         return cc;
     }
@@ -122,7 +143,7 @@ public final class CacheControl {
             while (i < n && s.charAt(i) != '=' && s.charAt(i) != ',') {
                 i++;
             }
-            String name = s.substring(start, i).trim().toLowerCase(Locale.ROOT);
+            String name = ows(s.substring(start, i)).toLowerCase(Locale.ROOT);
             String arg = null;
             if (i < n && s.charAt(i) == '=') {
                 i++;
@@ -148,7 +169,7 @@ public final class CacheControl {
                     while (i < n && s.charAt(i) != ',') {
                         i++;
                     }
-                    arg = s.substring(a, i).trim();
+                    arg = ows(s.substring(a, i));
                 }
             }
             if (!name.isEmpty()) {
@@ -172,19 +193,21 @@ public final class CacheControl {
             }
             case "no-store" -> noStore = true;
             case "no-cache" -> {
-                if (arg == null || arg.isBlank()) {
+                List<String> names = fields(arg);
+                if (names.isEmpty()) {
                     noCache = true;
                     noCacheFields = List.of();
                 } else if (!noCache) {
-                    noCacheFields = fields(noCacheFields, arg);
+                    noCacheFields = concat(noCacheFields, names);
                 }
             }
             case "private" -> {
-                if (arg == null || arg.isBlank()) {
+                List<String> names = fields(arg);
+                if (names.isEmpty()) {
                     isPrivate = true;
                     privateFields = List.of();
                 } else if (!isPrivate) {
-                    privateFields = fields(privateFields, arg);
+                    privateFields = concat(privateFields, names);
                 }
             }
             case "public" -> isPublic = true;
@@ -198,6 +221,19 @@ public final class CacheControl {
                 // extensions are ignored (RFC 9111 §5.2.3)
             }
         }
+    }
+
+    /** Strips optional whitespace (SP and HTAB only, RFC 9110 §5.6.3): other controls make a value invalid. */
+    static String ows(String s) {
+        int a = 0;
+        int b = s.length();
+        while (a < b && (s.charAt(a) == ' ' || s.charAt(a) == '\t')) {
+            a++;
+        }
+        while (b > a && (s.charAt(b - 1) == ' ' || s.charAt(b - 1) == '\t')) {
+            b--;
+        }
+        return s.substring(a, b);
     }
 
     private static long first(long current, String arg) {
@@ -223,15 +259,46 @@ public final class CacheControl {
         return v;
     }
 
-    private static List<String> fields(List<String> existing, String arg) {
-        List<String> out = new ArrayList<>(existing);
+    /**
+     * The field names of a qualified no-cache or private, lower case. Elements that are not
+     * tokens are dropped; none left (or no argument) means the bare directive, the stricter
+     * reading.
+     */
+    private static List<String> fields(String arg) {
+        if (arg == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
         for (String f : arg.split(",")) {
-            String t = f.trim().toLowerCase(Locale.ROOT);
-            if (!t.isEmpty()) {
+            String t = ows(f).toLowerCase(Locale.ROOT);
+            if (!t.isEmpty() && isToken(t) && !out.contains(t)) {
                 out.add(t);
             }
         }
+        return out;
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        for (String s : b) {
+            if (!out.contains(s)) {
+                out.add(s);
+            }
+        }
         return List.copyOf(out);
+    }
+
+    /** RFC 9110 §5.6.2 token. */
+    static boolean isToken(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!tchar) {
+                return false;
+            }
+        }
+        return !s.isEmpty();
     }
 
     /** Whether any directive was present at all. */

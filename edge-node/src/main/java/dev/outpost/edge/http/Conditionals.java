@@ -78,31 +78,38 @@ public final class Conditionals {
         return t.startsWith("W/") ? t.substring(2) : t;
     }
 
+    /**
+     * The entity tags of a list ({@code #entity-tag}, RFC 9110 §8.8.3); empty when the list is
+     * malformed (an element that is not a quoted tag), so a malformed condition never matches.
+     */
     private static java.util.List<String> splitTags(String list) {
         java.util.List<String> out = new java.util.ArrayList<>();
         int i = 0;
         int n = list.length();
         while (i < n) {
-            while (i < n && (list.charAt(i) == ',' || list.charAt(i) == ' ' || list.charAt(i) == '\t')) {
+            char c = list.charAt(i);
+            if (c == ',' || c == ' ' || c == '\t') {
                 i++;
+                continue;
             }
             int start = i;
-            if (i + 1 < n && list.charAt(i) == 'W' && list.charAt(i + 1) == '/') {
+            if (c == 'W' && i + 1 < n && list.charAt(i + 1) == '/') {
                 i += 2;
             }
-            if (i < n && list.charAt(i) == '"') {
-                i++;
-                while (i < n && list.charAt(i) != '"') {
-                    i++;
-                }
-                i++;
-            } else {
-                while (i < n && list.charAt(i) != ',') {
-                    i++;
-                }
+            if (i >= n || list.charAt(i) != '"') {
+                return java.util.List.of();
             }
-            if (i > start) {
-                out.add(list.substring(start, Math.min(i, n)).trim());
+            int close = list.indexOf('"', i + 1);
+            if (close < 0) {
+                return java.util.List.of();
+            }
+            out.add(list.substring(start, close + 1));
+            i = close + 1;
+            while (i < n && (list.charAt(i) == ' ' || list.charAt(i) == '\t')) {
+                i++;
+            }
+            if (i < n && list.charAt(i) != ',') {
+                return java.util.List.of();
             }
         }
         return out;

@@ -11,7 +11,10 @@ import java.util.Locale;
 /**
  * HTTP dates (RFC 9110 §5.6.7): IMF-fixdate written, and the two obsolete forms (RFC 850 and
  * asctime) read too. Parsing never throws: an invalid date is {@link #INVALID}, which callers
- * treat as the RFC says (an invalid Expires means already expired).
+ * treat as the RFC says (an invalid Expires means already expired). Two-digit years of RFC 850
+ * dates are read with a fixed pivot (00-69 are 20xx, 70-99 19xx) rather than the RFC's window of
+ * 50 years from now, which would need a clock here; senders of that form have been gone for
+ * decades.
  */
 public final class HttpDates {
 

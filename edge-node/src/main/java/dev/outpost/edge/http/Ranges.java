@@ -100,6 +100,33 @@ public final class Ranges {
         return new Partial(coalesce(ranges));
     }
 
+    /**
+     * The range of a Range field that names exactly one range with both ends
+     * ({@code bytes=first-last}) and passes If-Range, or null. Such a range can be answered
+     * before the complete length is known (a response still streaming in, RFC 9110 §14.4:
+     * {@code Content-Range: bytes first-last/*}).
+     */
+    public static Range boundedSingle(String rangeHeader, String ifRange, HeaderSource response) {
+        if (rangeHeader == null || (ifRange != null && !ifRangeMatches(ifRange.trim(), response))) {
+            return null;
+        }
+        String spec = rangeHeader.trim();
+        if (!spec.regionMatches(true, 0, "bytes=", 0, 6) || spec.indexOf(',') >= 0) {
+            return null;
+        }
+        String p = spec.substring(6).trim();
+        int dash = p.indexOf('-');
+        if (dash <= 0) {
+            return null;
+        }
+        String a = p.substring(0, dash).trim();
+        String b = p.substring(dash + 1).trim();
+        if (a.isEmpty() || b.isEmpty() || !digits(a) || !digits(b) || parse(b) < parse(a)) {
+            return null;
+        }
+        return new Range(parse(a), parse(b));
+    }
+
     private static boolean digits(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (!Character.isDigit(s.charAt(i))) {

@@ -192,7 +192,7 @@ public final class StoragePolicy {
         if (age == null) {
             return 0;
         }
-        long v = CacheControl.delta(age.trim());
+        long v = CacheControl.delta(CacheControl.ows(age));
         return v < 0 ? 0 : v;
     }
 }

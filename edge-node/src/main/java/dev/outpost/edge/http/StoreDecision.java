@@ -30,6 +30,15 @@ public record StoreDecision(
         boolean heuristic,
         Set<String> stripFields) {
 
+    /**
+     * Whether a refusal is about the request rather than the response (Authorization,
+     * request no-store): other requests for the key may still be stored, so the key must not
+     * be remembered as uncacheable (hit-for-pass).
+     */
+    public static boolean aboutRequest(String reason) {
+        return "request-no-store".equals(reason) || "authorization".equals(reason);
+    }
+
     static StoreDecision no(String reason) {
         return new StoreDecision(false, reason, 0, 0, 0, 0, false, false, false, Set.of());
     }

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeoutException;
  * Request collapsing: the first request for a key that must go upstream becomes the leader
  * and fetches; requests for the same key meanwhile wait for the leader's outcome instead of
  * fetching too. Waiters get the outcome as soon as the response head is in: a storable
- * response is a {@link Fill} they read as it streams.
+ * response is a {@link Fill} they read as it streams, and requests arriving while it still
+ * streams join it too.
  */
 final class Collapser {
 
@@ -45,6 +46,12 @@ final class Collapser {
     static final class Flight {
         private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
 
+        /** Whether the flight published a fill that has since ended, or that a purge overtook. */
+        boolean fillEnded() {
+            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled
+                    && (filled.fill().ended() || filled.fill().invalidated());
+        }
+
         Outcome await(long timeoutMillis) {
             try {
                 return outcome.get(timeoutMillis, TimeUnit.MILLISECONDS);
@@ -62,18 +69,36 @@ final class Collapser {
     /** A new flight if the caller is the leader, else null and the existing one in {@code joined}. */
     Flight lead(String key, Flight[] joined) {
         Flight mine = new Flight();
-        Flight existing = flights.putIfAbsent(key, mine);
-        if (existing == null) {
-            return mine;
+        while (true) {
+            Flight existing = flights.putIfAbsent(key, mine);
+            if (existing == null) {
+                return mine;
+            }
+            if (existing.fillEnded()) {
+                // its fill is stored, failed or purged: look-ups see the result, so this is a new fetch
+                flights.remove(key, existing);
+                continue;
+            }
+            joined[0] = existing;
+            return null;
         }
-        joined[0] = existing;
-        return null;
     }
 
-    /** The leader publishes its outcome; later requests start a new flight. */
+    /**
+     * The leader publishes its outcome. A fill stays joinable while it streams in (requests
+     * arriving after the head read the body from it rather than fetching again) until
+     * {@link #fillEnded}; any other outcome lets later requests start a new flight at once.
+     */
     void land(String key, Flight flight, Outcome outcome) {
-        flights.remove(key, flight);
         flight.outcome.complete(outcome);
+        if (!(outcome instanceof Filled filled) || filled.fill().ended()) {
+            flights.remove(key, flight);
+        }
+    }
+
+    /** The fill a flight published has ended: later requests look the key up again. */
+    void fillEnded(String key, Flight flight) {
+        flights.remove(key, flight);
     }
 
     boolean inFlight(String key) {

@@ -359,7 +359,8 @@ public final class ProxyHandler implements HttpHandler {
                         "only-if-cached: the stored response is stale");
                 return;
             }
-            fetch(ctx, "stale", hit, peerIp, peerTrusted);
+            // RFC 9211 §2.2: a fresh response the request's directives refused is fwd=request
+            fetch(ctx, r.isFresh(now) ? "request" : "stale", hit, peerIp, peerTrusted);
             return;
         }
         TieredCache.Miss miss = (TieredCache.Miss) lookup;
@@ -425,7 +426,7 @@ public final class ProxyHandler implements HttpHandler {
         Fetched f = null;
         boolean landed = flight == null;
         try {
-            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore());
+            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight);
             if (flight != null) {
                 collapser.land(ctx.primaryKey, flight, f.outcome());
                 landed = true;
@@ -443,7 +444,7 @@ public final class ProxyHandler implements HttpHandler {
      * before going upstream, and send waiters to the cache if it is there now.
      */
     private boolean servedIfStoredMeanwhile(RequestContext ctx, Collapser.Flight flight) throws IOException {
-        TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+        TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                 names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
         long now = clock.millis();
         if (!(again instanceof TieredCache.Hit hit) || !clientAccepts(ctx, hit.response(), now) || !hitsAllowed.getAsBoolean()) {
@@ -477,7 +478,7 @@ public final class ProxyHandler implements HttpHandler {
                 serveFill(ctx, fill, cs, now);
             }
             case Collapser.Revalidated rv -> {
-                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                         names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
                 if (again instanceof TieredCache.Hit hit && hit.response().fillId() == rv.response().fillId()) {
                     ctx.outcome = Outcome.REVALIDATED;
@@ -495,7 +496,7 @@ public final class ProxyHandler implements HttpHandler {
                     serveStaleIfError(ctx, stale, failed.error() != null ? failed.error().status() : failed.status(), now);
                 } else if (failed.error() != null) {
                     ctx.outcome = Outcome.ERROR;
-                    writer.plain(ctx, ctx.exchange, failed.error().status(), CacheStatus.forward(cacheId, fwd).collapsed()
+                    writer.plain(ctx, ctx.exchange, errorStatus(failed.error(), stale), CacheStatus.forward(cacheId, fwd).collapsed()
                             .detail(failed.error().detail()).toString(), failed.error().getMessage());
                 } else {
                     ctx.outcome = Outcome.ERROR;
@@ -504,7 +505,7 @@ public final class ProxyHandler implements HttpHandler {
                 }
             }
             case Collapser.Stored s -> {
-                TieredCache.Lookup again = cache.lookup(ctx.primaryKey,
+                TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
                         names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
                 if (again instanceof TieredCache.Hit hit && clientAccepts(ctx, hit.response(), now)) {
                     ctx.outcome = Outcome.HIT;
@@ -543,7 +544,8 @@ public final class ProxyHandler implements HttpHandler {
      * Sends the request upstream and stores what can be stored: freshens the stored response on
      * a 304, starts a fill for a storable response, remembers hit-for-pass for one that is not.
      */
-    private Fetched fetchAndStore(RequestContext ctx, UpstreamRequest req, CachedResponse stored, boolean requestNoStore) {
+    private Fetched fetchAndStore(RequestContext ctx, UpstreamRequest req, CachedResponse stored, boolean requestNoStore,
+                                  Collapser.Flight flight) {
         long t0 = clock.millis();
         long n0 = System.nanoTime();
         UpstreamResponse resp;
@@ -557,6 +559,11 @@ public final class ProxyHandler implements HttpHandler {
         long t1 = clock.millis();
         ctx.originNanos = System.nanoTime() - n0;
         metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
+        if (resp.status() == 304 && stored != null && !selects(resp, stored)) {
+            // RFC 9111 §4.3.4: a 304 naming another representation updates nothing; fetch it whole
+            resp.close();
+            return fetchAndStore(ctx, withoutValidators(req), null, requestNoStore, flight);
+        }
         if (resp.status() == 304 && stored != null) {
             CachedResponse updated = freshen(ctx, stored, resp, t0, t1);
             resp.close();
@@ -571,10 +578,11 @@ public final class ProxyHandler implements HttpHandler {
             CachedResponse head = head(ctx, resp, decision, t0, t1);
             Fill fill = cache.beginFill(head, resp.contentLength());
             if (fill != null) {
-                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill));
+                Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
+                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
-        } else if (!decision.reason().equals("request-no-store")) {
+        } else if (!StoreDecision.aboutRequest(decision.reason())) {
             hitForPass.put(ctx.primaryKey, Boolean.TRUE);
         }
         if (stored != null) {
@@ -584,7 +592,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
-    private void pump(UpstreamResponse resp, Fill fill) {
+    private void pump(UpstreamResponse resp, Fill fill, Runnable ended) {
         byte[] buf = new byte[16 * 1024];
         try (resp; InputStream in = resp.body()) {
             int n;
@@ -595,6 +603,8 @@ public final class ProxyHandler implements HttpHandler {
             fill.complete();
         } catch (IOException | RuntimeException e) {
             fill.fail(e);
+        } finally {
+            ended.run();
         }
     }
 
@@ -607,7 +617,7 @@ public final class ProxyHandler implements HttpHandler {
                 return;
             }
             ctx.outcome = Outcome.ERROR;
-            writer.plain(ctx, ctx.exchange, f.error().status(), CacheStatus.forward(cacheId, fwd)
+            writer.plain(ctx, ctx.exchange, errorStatus(f.error(), stale), CacheStatus.forward(cacheId, fwd)
                     .detail(f.error().detail()).toString(), "upstream failed: " + f.error().getMessage());
             return;
         }
@@ -628,9 +638,9 @@ public final class ProxyHandler implements HttpHandler {
         }
         if (f.fill() != null) {
             ctx.outcome = Outcome.MISS;
-            CachedResponse h = f.fill().head();
+            CachedResponse h = withStrippedFields(f.fill().head(), resp, f.decision());
             String cs = CacheStatus.forward(cacheId, fwd).fwdStatus(resp.status()).stored().ttl(h.ttl(now)).toString();
-            serveFill(ctx, f.fill(), cs, now);
+            writer.serveStored(ctx, h, BodySource.fill(f.fill(), writer.fillWaitMillis()), h.age(now), cs);
             return;
         }
         ctx.outcome = Outcome.MISS;
@@ -643,9 +653,38 @@ public final class ProxyHandler implements HttpHandler {
         }
     }
 
+    /**
+     * The fields stored without (qualified private and no-cache, RFC 9111 §5.2.2.4 and
+     * §5.2.2.7) belong to the client whose request fetched the response: it gets them back;
+     * collapsed waiters and later hits do not.
+     */
+    private static CachedResponse withStrippedFields(CachedResponse head, UpstreamResponse resp, StoreDecision d) {
+        if (d == null || d.stripFields().isEmpty()) {
+            return head;
+        }
+        List<String> names = new ArrayList<>(List.of(head.headerNames()));
+        List<String> values = new ArrayList<>(List.of(head.headerValues()));
+        var h = resp.headers();
+        for (int i = 0; i < h.size(); i++) {
+            if (d.stripFields().contains(h.name(i).toLowerCase(Locale.ROOT))) {
+                names.add(h.name(i));
+                values.add(h.value(i));
+            }
+        }
+        return head.withHeaders(names.toArray(String[]::new), values.toArray(String[]::new));
+    }
+
     private void serveFill(RequestContext ctx, Fill fill, String cacheStatus, long now) throws IOException {
         CachedResponse head = fill.head();
         writer.serveStored(ctx, head, BodySource.fill(fill, writer.fillWaitMillis()), head.age(now), cacheStatus);
+    }
+
+    /**
+     * The status for an upstream failure: a must-revalidate entry that could not be
+     * revalidated is a 504 (RFC 9111 §5.2.2.2), other failures say what went wrong.
+     */
+    private static int errorStatus(UpstreamException e, TieredCache.Hit stale) {
+        return stale != null && stale.response().hasFlag(CachedResponse.MUST_REVALIDATE) ? 504 : e.status();
     }
 
     private boolean canServeStaleIfError(CachedResponse r, long now) {
@@ -656,6 +695,12 @@ public final class ProxyHandler implements HttpHandler {
         return staleFor <= r.staleIfError() && r.staleIfError() > 0;
     }
 
+    /**
+     * Serves a stale entry in place of an upstream error (RFC 5861 §4). {@code errorStatus} is
+     * the status upstream answered, or the one the node would have sent when no response came
+     * (502 refused, 504 timed out): an absent {@code fwd-status} would mean the status served,
+     * 200 (RFC 9211 §2.3).
+     */
     private void serveStaleIfError(RequestContext ctx, TieredCache.Hit stale, int errorStatus, long now) throws IOException {
         ctx.outcome = Outcome.STALE;
         ctx.tier = tierOf(stale);
@@ -675,7 +720,7 @@ public final class ProxyHandler implements HttpHandler {
         executor.execute(() -> {
             Collapser.Outcome outcome = new Collapser.Released();
             try {
-                Fetched f = fetchAndStore(ctx, req, stored, false);
+                Fetched f = fetchAndStore(ctx, req, stored, false, flight);
                 outcome = f.outcome();
                 if (f.fill() == null && f.response() != null) {
                     f.response().close();
@@ -686,6 +731,30 @@ public final class ProxyHandler implements HttpHandler {
                 collapser.land(ctx.primaryKey, flight, outcome);
             }
         });
+    }
+
+    /**
+     * Whether a 304 selects the stored response for update (RFC 9111 §4.3.4): it names the
+     * stored entity tag, or names none.
+     */
+    private static boolean selects(UpstreamResponse notModified, CachedResponse stored) {
+        String etag = notModified.first("etag");
+        return etag == null || (stored.etag() != null && Conditionals.weakEquals(etag, stored.etag()));
+    }
+
+    /** The same upstream request without the validators a revalidation added. */
+    private static UpstreamRequest withoutValidators(UpstreamRequest req) {
+        List<String> names = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < req.headerNames().size(); i++) {
+            String n = req.headerNames().get(i);
+            if (!n.equalsIgnoreCase("if-none-match") && !n.equalsIgnoreCase("if-modified-since")) {
+                names.add(n);
+                values.add(req.headerValues().get(i));
+            }
+        }
+        return new UpstreamRequest(req.method(), req.target(), names, values, req.body(), req.cacheKey(), req.clientIp(),
+                req.originName());
     }
 
     /** RFC 9111 §4.3.4: the stored response, with the 304's fields and new freshness. */

@@ -99,6 +99,18 @@ final class ResponseWriter {
             body.awaitStart();
         }
         long length = body.length();
+        if (length < 0 && r.status() == 200 && !ctx.headers.all("range").isEmpty()) {
+            // still streaming in, length unknown: a bounded range is answered once its bytes are in
+            Ranges.Range bounded = Ranges.boundedSingle(ctx.headers.first("range"), ctx.headers.first("if-range"), r);
+            if (bounded != null) {
+                ByteBuffer last = body.read(bounded.last());
+                length = body.length();
+                if (last != null && length < 0) {
+                    partOfUnknownLength(ctx, r, body, bounded, ageMillis, cacheStatus);
+                    return;
+                }
+            }
+        }
         Ranges.Outcome range = r.status() == 200 && length >= 0 && !ctx.headers.all("range").isEmpty()
                 ? Ranges.evaluate(ctx.headers.first("range"), ctx.headers.first("if-range"), r, length)
                 : new Ranges.Full();
@@ -146,6 +158,26 @@ final class ResponseWriter {
                 sink.finish();
             }
         }
+    }
+
+    /** A 206 whose complete length is not known yet ({@code Content-Range: bytes a-b/*}). */
+    private void partOfUnknownLength(RequestContext ctx, CachedResponse r, BodySource body, Ranges.Range range,
+                                     long ageMillis, String cacheStatus) throws IOException {
+        HttpServerExchange ex = ctx.exchange;
+        storedHeaders(ctx, r, false);
+        cacheHeaders(ctx, ageMillis, cacheStatus);
+        HeaderMap out = ex.getResponseHeaders();
+        out.put(Headers.ACCEPT_RANGES, "bytes");
+        ex.setStatusCode(206);
+        out.put(Headers.CONTENT_RANGE, "bytes " + range.first() + "-" + range.last() + "/*");
+        out.put(Headers.CONTENT_LENGTH, Long.toString(range.length()));
+        if (ctx.isHead()) {
+            ex.endExchange();
+            return;
+        }
+        ChannelSink sink = new ChannelSink(ex, stallMillis);
+        copy(body, range.first(), range.last() + 1, sink, ctx);
+        sink.finish();
     }
 
     private void multipart(RequestContext ctx, CachedResponse r, BodySource body, List<Ranges.Range> ranges, long length)

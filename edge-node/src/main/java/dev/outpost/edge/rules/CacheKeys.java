@@ -117,11 +117,12 @@ public final class CacheKeys {
     /** A request field's value as keys use it: normalised per field, lines joined. */
     static String fieldValue(String name, HeaderSource request) {
         List<String> lines = request.all(name);
+        if (name.equals("accept-encoding")) {
+            // folded like the Accept-Encoding sent upstream: absent means identity there too
+            return AcceptEncoding.preferred(lines);
+        }
         if (lines.isEmpty()) {
             return "";
-        }
-        if (name.equals("accept-encoding")) {
-            return AcceptEncoding.preferred(lines);
         }
         StringBuilder sb = new StringBuilder();
         for (String l : lines) {

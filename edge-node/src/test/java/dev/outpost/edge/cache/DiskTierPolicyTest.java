@@ -1,0 +1,73 @@
+package dev.outpost.edge.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.testing.ManualClock;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The disk tier's admission (TinyLFU) and eviction (least popular of the oldest) on a real RocksDB. */
+class DiskTierPolicyTest {
+
+    @TempDir
+    Path dir;
+
+    private static CachedResponse entry(String key, long fillId, int size) {
+        return new CachedResponse(key, 200, new String[0], new String[0], 0, 0, 0, 60_000, 0, 0, 0, size, fillId,
+                4096, List.of(), List.of(), 0);
+    }
+
+    private static void store(DiskTier disk, String key, int size) throws Exception {
+        long id = disk.newFillId();
+        disk.beginFill(id, key, size);
+        disk.writeChunk(id, 0, ByteBuffer.allocate(size));
+        disk.commit(entry(key, id, size), size);
+    }
+
+    @Test
+    void aNewcomerMustBeMorePopularThanWhatItWouldPushOut() throws Exception {
+        ManualClock clock = new ManualClock();
+        long one = entry("k0", 1, 1000).weight();
+        try (DiskTier disk = DiskTier.open(dir, one * 10, clock, new SimpleMeterRegistry())) {
+            for (int i = 0; i < 10; i++) {
+                disk.recordAccess("k" + i);
+                store(disk, "k" + i, 1000);
+            }
+            for (int i = 0; i < 10; i++) {
+                for (int n = 0; n < 3; n++) {
+                    disk.recordAccess("k" + i); // every entry is popular
+                }
+            }
+            disk.recordAccess("new");
+            assertThat(disk.admit("new", 1000)).as("less popular than every entry: not admitted").isFalse();
+            for (int n = 0; n < 3; n++) {
+                disk.recordAccess("new");
+            }
+            assertThat(disk.admit("new", 1000)).as("as popular as the least popular entry: admitted").isTrue();
+            assertThat(disk.admit("unknown-length", -1)).as("unknown length is judged as a typical entry").isFalse();
+        }
+    }
+
+    @Test
+    void evictionTakesTheLeastPopularOfTheOldest() throws Exception {
+        ManualClock clock = new ManualClock();
+        long one = entry("k0", 1, 1000).weight();
+        try (DiskTier disk = DiskTier.open(dir, one * 10, clock, new SimpleMeterRegistry())) {
+            for (int i = 0; i < 10; i++) {
+                disk.recordAccess("k" + i);
+                store(disk, "k" + i, 1000);
+            }
+            for (int n = 0; n < 5; n++) {
+                disk.recordAccess("k0"); // the oldest, but popular
+            }
+            disk.evictTo(one * 7);
+            assertThat(disk.get("k0")).as("popular entry kept").isNotNull();
+            assertThat(disk.entries()).isEqualTo(7);
+            assertThat(disk.usedBytes()).isLessThanOrEqualTo(one * 7);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.outpost.edge.semantics;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An origin that answers with exact bytes, for responses no well-behaved server sends: a body
+ * shorter than its Content-Length, chunking cut off before the last chunk. Answer {@code i}
+ * goes to connection {@code i} (the last one repeats); each connection serves one request and
+ * is closed.
+ */
+final class RawOrigin implements AutoCloseable {
+
+    private final ServerSocket server;
+    private final List<String> answers;
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+    private final AtomicInteger count = new AtomicInteger();
+
+    RawOrigin(String... answers) {
+        this.answers = List.of(answers);
+        try {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Thread.ofVirtual().name("raw-origin").start(this::accept);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + server.getLocalPort();
+    }
+
+    /** Requests received so far. */
+    int count() {
+        return count.get();
+    }
+
+    /** The request heads received, in order. */
+    List<String> requests() {
+        return requests;
+    }
+
+    private void accept() {
+        while (!server.isClosed()) {
+            try {
+                Socket s = server.accept();
+                Thread.ofVirtual().start(() -> serve(s));
+            } catch (IOException e) {
+                return;
+            }
+        }
+    }
+
+    private void serve(Socket s) {
+        try (s) {
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            int state = 0;
+            int b;
+            while (state < 4 && (b = in.read()) != -1) {
+                head.write(b);
+                state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+            }
+            requests.add(head.toString(StandardCharsets.ISO_8859_1));
+            int i = count.getAndIncrement();
+            OutputStream out = s.getOutputStream();
+            out.write(answers.get(Math.min(i, answers.size() - 1)).getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        } catch (IOException ignored) {
+            // the edge hung up
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}
