@@ -707,6 +707,26 @@ public final class DiskTier implements AutoCloseable {
         }
     }
 
+    /** Deletes the entry under {@code key} if it is the one fill {@code fillId} stored. */
+    void deleteIfFill(String key, long fillId) {
+        if (!enter()) {
+            return;
+        }
+        var lock = lockFor(key);
+        lock.lock();
+        try {
+            CachedResponse current = getOpen(key);
+            if (current != null && current.fillId() == fillId) {
+                deleteOpen(key);
+            }
+        } catch (CorruptEntryException ignored) {
+            // dropped already
+        } finally {
+            lock.unlock();
+            exit();
+        }
+    }
+
     /** Deletes the entry under {@code key}, if any. */
     boolean delete(String key) {
         if (!enter()) {

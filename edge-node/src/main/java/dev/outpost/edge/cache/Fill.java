@@ -211,6 +211,11 @@ public final class Fill {
             if (toDisk) {
                 diskHeld = false; // committed, or aborted by the commit
             }
+            if (stored && invalidated) {
+                // a purge overtook the fill between the check above and the entry's arrival
+                cache.unstore(done);
+                stored = false;
+            }
         }
         releaseDisk();
         lock.lock();
