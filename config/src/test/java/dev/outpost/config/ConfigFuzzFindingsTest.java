@@ -3,10 +3,12 @@ package dev.outpost.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Found by fuzzing: a value quoted in a problem must not break it over several lines. */
-class ConfigProblemLinesTest {
+/** What fuzzing {@link ConfigReader} found, kept as plain tests. */
+class ConfigFuzzFindingsTest {
 
     @Test
     void aMultiLineValueIsQuotedOnOneLine() {
@@ -18,5 +20,20 @@ class ConfigProblemLinesTest {
                             .contains("[10.0.0.0/8]\\ncache: memory-size\\t1GiB\\u0007").doesNotContain("\n");
                     assertThat(e.getMessage()).doesNotContain("\n");
                 });
+    }
+
+    @Test
+    void stringsThatLookLikeOtherYamlValuesPrintQuotedAndReadBackEqual() throws JsonProcessingException {
+        for (String id : List.of("91.e1", "1_000", "0x1F", "0o17", "1e3", ".inf", "-.5", "yes", "off", "~", "null",
+                "2001-12-14", "12:30:00", "edge-1", "1.2.3")) {
+            NodeConfig c = ConfigReader.node().parse("edge.yaml", "node-id: \"" + id + "\"\norigin: http://127.0.0.1:9000\n")
+                    .value();
+            assertThat(c.nodeId()).isEqualTo(id);
+            String printed = OutpostJson.yaml().writeValueAsString(c);
+            NodeConfig again = ConfigReader.node().parse("printed.yaml", printed).value();
+            assertThat(again.nodeId()).as("node-id %s printed as:%n%s", id, printed).isEqualTo(id);
+            assertThat(again).isEqualTo(c);
+        }
+        assertThat(OutpostJson.yaml().writeValueAsString(java.util.Map.of("a", "edge-1"))).isEqualTo("a: edge-1\n");
     }
 }
