@@ -166,7 +166,7 @@ class SoakTest {
         Path data = Files.createDirectories(tmp.resolve("data"));
         Path config = tmp.resolve("soak.yaml");
         try (SoakOrigin origin = new SoakOrigin();
-             EdgeProcess edge = EdgeProcess.of(SoakNodeMain.class, tmp.resolve("soak-node.log"),
+             EdgeProcess edge = EdgeProcess.of(SoakNodeMain.class, nodeLog(duration),
                      List.of("-Xmx256m", "-XX:+UseG1GC"), config.toString(), Integer.toString(controlPort))) {
             Files.writeString(config, """
                     node-id: soak
@@ -215,7 +215,7 @@ class SoakTest {
                     operator(client, base, edge, controlPort, origin, operatorPace, stop, t)));
 
             // heap after a forced full GC, once warm (a quarter of the run) and at the end
-            double[] heapAfterGc = new double[2];
+            double[] heapAfterGc = new double[4]; // heap after warm-up, heap at the end, then direct buffers likewise
             boolean warmMarked = false;
             while (!stop.get()) {
                 if (!samplerPace.tryAcquire(1, TimeUnit.SECONDS)) {
@@ -237,12 +237,14 @@ class SoakTest {
                 if (!warmMarked && at > duration.toSeconds() / 4.0) {
                     warmMarked = true;
                     heapAfterGc[0] = heapAfterFullGc(edge);
+                    heapAfterGc[2] = EdgeProcess.metricIn(edge.admin("/metrics"), "jvm_buffer_memory_used_bytes", "id", "direct");
                 }
             }
             for (Thread th : threads) {
                 th.join(Duration.ofSeconds(60));
             }
             heapAfterGc[1] = heapAfterFullGc(edge);
+            heapAfterGc[3] = EdgeProcess.metricIn(edge.admin("/metrics"), "jvm_buffer_memory_used_bytes", "id", "direct");
             double elapsed = (System.nanoTime() - start) / 1e9;
             String metricsAtEnd = edge.admin("/metrics");
             int exit = edge.terminate();
@@ -271,6 +273,13 @@ class SoakTest {
             assertThat(median(last, Sample::p99Millis)).as("p99 latency (ms): last third against first third")
                     .isLessThanOrEqualTo(median(first, Sample::p99Millis) * 2 + 25);
         }
+    }
+
+    /** The node's log, kept under {@code target/hardening/} for a look after the run. */
+    private static Path nodeLog(Duration duration) throws IOException {
+        Path log = Files.createDirectories(Path.of("target", "hardening")).resolve("soak-node-" + Durations.format(duration) + ".log");
+        Files.deleteIfExists(log);
+        return log;
     }
 
     /** The delivery part of the config: version {@code v}'s rules (TTL and browser Cache-Control differ by version). */
@@ -478,8 +487,9 @@ class SoakTest {
                         + "the push: %d; 404s asked for: %d; errors not asked for: %d; exit code after SIGTERM: %d%n",
                 t.purges.get(), t.purgesVerified.get(), t.lostPurges.get(), t.configPushes.get(), t.configMismatches.get(),
                 t.intendedErrors.get(), t.unexpected.size(), exit));
-        sb.append(String.format(Locale.ROOT, "  heap after full GC: %.1f MiB after warm-up, %.1f MiB at the end%n",
-                heapAfterGc[0] / 1048576, heapAfterGc[1] / 1048576));
+        sb.append(String.format(Locale.ROOT, "  after a full GC: heap %.1f MiB after warm-up, %.1f MiB at the end; "
+                        + "direct buffers %.1f MiB, %.1f MiB (the memory tier's bodies)%n",
+                heapAfterGc[0] / 1048576, heapAfterGc[1] / 1048576, heapAfterGc[2] / 1048576, heapAfterGc[3] / 1048576));
         sb.append(String.format(Locale.ROOT, "  after warm-up, first third -> last third: p99 %.1f -> %.1f ms (median of "
                         + "windows), p50 %.2f -> %.2f ms, open files max %.0f -> %.0f, threads max %.0f -> %.0f, heap min %.1f -> "
                         + "%.1f MiB, direct buffers max %.1f -> %.1f MiB, disk tier %.1f -> %.1f MiB%n",
