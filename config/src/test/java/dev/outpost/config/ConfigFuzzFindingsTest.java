@@ -23,6 +23,17 @@ class ConfigFuzzFindingsTest {
     }
 
     @Test
+    void anEmptyListEntryIsAProblemNotANullPointer() {
+        for (String yaml : List.of("origin: http://127.0.0.1:9000\norigins:\n  -\n", "origin: http://127.0.0.1:9000\nrules: [~]\n",
+                "origin: http://127.0.0.1:9000\nrules: [{name: a, match: {methods: [GET, ~]}}]\n", "shield: [null]\n")) {
+            assertThatThrownBy(() -> ConfigReader.node().parse("edge.yaml", yaml)).as(yaml)
+                    .isInstanceOfSatisfying(ConfigException.class, e ->
+                            assertThat(e.problems().get(0)).startsWith("edge.yaml:").containsPattern("\\[\\d]: "));
+            assertThatThrownBy(() -> ConfigReader.delivery().parse("push.json", "{\"rules\": [null]}")).isInstanceOf(ConfigException.class);
+        }
+    }
+
+    @Test
     void stringsThatLookLikeOtherYamlValuesPrintQuotedAndReadBackEqual() throws JsonProcessingException {
         for (String id : List.of("91.e1", "1_000", "0x1F", "0o17", "1e3", ".inf", "-.5", "yes", "off", "~", "null",
                 "2001-12-14", "12:30:00", "edge-1", "1.2.3")) {
