@@ -442,7 +442,9 @@ public final class DiskTier implements AutoCloseable {
         long expected = Math.min(r.chunkSize(), r.bodyLength() - (long) index * r.chunkSize());
         if (value == null || value.length != expected + 4) {
             CorruptEntryException e = new CorruptEntryException("chunk " + index + " missing or truncated");
-            if (dropOnDamage) {
+            // a chunk that is gone because its entry was just replaced or purged (the reader had
+            // its metadata from before) is no damage: nothing to count, nothing to drop
+            if (dropOnDamage && (value != null || stillStored(r))) {
                 dropCorrupt(r.key(), e);
             }
             throw e;
@@ -459,6 +461,16 @@ public final class DiskTier implements AutoCloseable {
             throw e;
         }
         return ByteBuffer.wrap(value, 4, value.length - 4).slice();
+    }
+
+    /** Whether {@code r} is still the entry stored under its key (not replaced, not removed). */
+    private boolean stillStored(CachedResponse r) {
+        try {
+            byte[] v = db.get(meta, readOptions, r.key().getBytes(StandardCharsets.UTF_8));
+            return v != null && MetaCodec.decode(v).fillId() == r.fillId();
+        } catch (RocksDBException | CorruptEntryException e) {
+            return true; // unreadable metadata is damage too
+        }
     }
 
     private void dropCorrupt(String key, CorruptEntryException e) {

@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
  * clients ask for an object without pause (so it is being copied from disk into memory, or
  * filled, at any moment), it is purged again and again by URL and by surrogate key. After each
  * purge returns, the next request must get a newer copy from the origin; a lookup that read
- * the disk copy just before the purge deleted it must not put it back into memory, and a fill
- * the purge overtook must not store it after the purge.
+ * the disk copy just before the purge deleted it must not put it back into memory, a fill the
+ * purge overtook must not store it after the purge, and a reader that finds the chunks of its
+ * entry gone (purged under it) must not count it as damage.
  */
 class PurgeRaceTest {
 
@@ -89,8 +90,12 @@ class PurgeRaceTest {
                     t.join();
                 }
             }
-            System.out.println("purge race: " + rounds + " purges of objects under constant load, " + lost + " lost");
+            double corrupt = edge.metric("outpost_cache_corrupt_total");
+            System.out.println("purge race: " + rounds + " purges of objects under constant load, " + lost + " lost, "
+                    + (long) corrupt + " entries counted corrupt");
             assertThat(lostOnes).as("purges after which the purged copy was served again").isEmpty();
+            // a reader whose entry was purged under it finds its chunks gone: that is no damage
+            assertThat(corrupt).as("entries counted corrupt").isZero();
         } finally {
             origin.stop(0);
         }
