@@ -297,7 +297,11 @@ public final class TieredCache implements AutoCloseable {
         }
         boolean keepAll = expectedLength >= 0 ? memory.fits(expectedLength) : true;
         long reserve = expectedLength >= 0 ? expectedLength : 0;
-        boolean toDisk = disk != null && !disk.isFailing() && disk.admit(head.key(), expectedLength);
+        boolean diskWorking = disk != null && !disk.isFailing();
+        boolean toDisk = diskWorking && disk.admit(head.key(), expectedLength);
+        if (diskWorking && !toDisk) {
+            return null; // not popular enough to displace what the disk tier holds: not stored at all
+        }
         if (!toDisk && !(keepAll && expectedLength >= 0)) {
             return null;
         }

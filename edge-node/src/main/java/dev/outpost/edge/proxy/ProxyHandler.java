@@ -62,6 +62,8 @@ public final class ProxyHandler implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     private static final Set<String> UNSAFE = Set.of("POST", "PUT", "DELETE", "PATCH");
+    /** Bodies up to this size (with a Content-Length) are read by the leader before waiters are released. */
+    private static final long INLINE_FILL = 64 * 1024;
 
     private final NodeConfig node;
     private final String cacheId;
@@ -579,7 +581,14 @@ public final class ProxyHandler implements HttpHandler {
             Fill fill = cache.beginFill(head, resp.contentLength());
             if (fill != null) {
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
-                Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
+                long length = resp.contentLength();
+                if (length >= 0 && length <= INLINE_FILL) {
+                    // a small body comes with its head: store it before releasing waiters, so each
+                    // is answered in one write without waiting on the fill a second time
+                    pump(resp, fill, ended);
+                } else {
+                    Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
+                }
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
         } else if (!StoreDecision.aboutRequest(decision.reason())) {

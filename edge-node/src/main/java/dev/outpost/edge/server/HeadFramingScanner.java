@@ -1,7 +1,6 @@
 package dev.outpost.edge.server;
 
 import java.nio.ByteBuffer;
-import java.util.Locale;
 
 /**
  * The state machine behind {@link RequestHeadGuard}: follows HTTP/1.x message framing over the
@@ -11,13 +10,20 @@ import java.util.Locale;
  */
 final class HeadFramingScanner {
 
-    private static final int MAX_HEAD = 256 * 1024;
+    private static final int MAX_LINE = 16 * 1024;
 
     private enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_EXT, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF,
         TRAILER, PASS, BROKEN }
 
     private State state = State.HEAD;
-    private final StringBuilder head = new StringBuilder(512);
+    private final StringBuilder line = new StringBuilder(128);
+    private boolean keepLine;
+    private String contentLength;
+    private String transferEncoding;
+    private boolean upgrade;
+    private boolean conflict;
+    private boolean prefaceOrConnect;
+    private boolean http2Preface;
     private boolean lineStart = true;
     private boolean firstLine = true;
     private int lineLength;
@@ -57,32 +63,41 @@ final class HeadFramingScanner {
     private int head(ByteBuffer buf, int i, int to) {
         while (i < to) {
             byte b = buf.get(i);
-            if (head.length() < MAX_HEAD) {
-                head.append((char) (b & 0xff));
-            }
             if (b == '\n') {
                 if (lineLength == 0 && !firstLine) {
                     headComplete();
                     return i + 1;
                 }
-                if (lineLength == 0) {
-                    // empty lines before the request line are ignored (RFC 9112 §2.2)
-                    head.setLength(0);
-                } else {
-                    if (firstLine && !supportedVersion(head)) {
-                        buf.put(i, (byte) 0); // not HTTP/1.x: make Undertow refuse it
-                        state = State.PASS;
-                        return i + 1;
+                if (lineLength > 0) {
+                    if (firstLine) {
+                        if (!supportedVersion(line)) {
+                            buf.put(i, (byte) 0); // not HTTP/1.x: make Undertow refuse it
+                            state = State.PASS;
+                            return i + 1;
+                        }
+                        requestLine();
+                        firstLine = false;
+                    } else if (keepLine) {
+                        headerLine();
                     }
-                    firstLine = false;
                 }
+                // empty lines before the request line are ignored (RFC 9112 §2.2)
+                line.setLength(0);
                 lineStart = true;
                 lineLength = 0;
             } else if (b != '\r') {
-                if (lineStart && !firstLine && (b == ' ' || b == '\t')) {
-                    buf.put(i, (byte) 0); // obs-fold: make Undertow refuse the request
-                    state = State.PASS;
-                    return i + 1;
+                if (lineStart) {
+                    if (!firstLine && (b == ' ' || b == '\t')) {
+                        buf.put(i, (byte) 0); // obs-fold: make Undertow refuse the request
+                        state = State.PASS;
+                        return i + 1;
+                    }
+                    // only the request line and fields that decide framing are kept
+                    char c = (char) (b | 0x20);
+                    keepLine = firstLine || c == 'c' || c == 't' || c == 'u';
+                }
+                if (keepLine && line.length() < MAX_LINE) {
+                    line.append((char) (b & 0xff));
                 }
                 lineStart = false;
                 lineLength++;
@@ -92,55 +107,88 @@ final class HeadFramingScanner {
         return i;
     }
 
-    /** The request line (in {@code line}, ending in CR LF or LF) names HTTP/1.x or is the HTTP/2 preface. */
-    private static boolean supportedVersion(CharSequence line) {
-        String s = line.toString().stripTrailing();
-        if (s.equals("PRI * HTTP/2.0")) {
+    /** The request line (without CR LF) names HTTP/1.x, or is the HTTP/2 preface. */
+    private static boolean supportedVersion(StringBuilder s) {
+        int n = s.length();
+        while (n > 0 && s.charAt(n - 1) <= ' ') {
+            n--;
+        }
+        if (n == 14 && s.indexOf("PRI * HTTP/2.0") == 0) {
             return true;
         }
-        int n = s.length();
-        return n > 9 && s.regionMatches(n - 9, " HTTP/1.", 0, 8) && Character.isDigit(s.charAt(n - 1));
+        return n > 9 && s.charAt(n - 9) == ' ' && s.indexOf("HTTP/1.", n - 8) == n - 8
+                && Character.isDigit(s.charAt(n - 1));
+    }
+
+    private void requestLine() {
+        prefaceOrConnect = startsWith(line, "PRI * HTTP/2") || startsWith(line, "CONNECT ");
+        http2Preface = startsWith(line, "PRI * HTTP/2");
+    }
+
+    private static boolean startsWith(StringBuilder s, String prefix) {
+        return s.length() >= prefix.length() && s.indexOf(prefix) == 0;
+    }
+
+    /** Notes Content-Length, Transfer-Encoding and Upgrade; other fields were not kept. */
+    private void headerLine() {
+        int colon = line.indexOf(":");
+        if (colon <= 0) {
+            return;
+        }
+        int nameEnd = colon;
+        while (nameEnd > 0 && line.charAt(nameEnd - 1) <= ' ') {
+            nameEnd--;
+        }
+        if (nameMatches("content-length", nameEnd)) {
+            String value = value(colon);
+            if (contentLength != null && !contentLength.equals(value)) {
+                conflict = true; // refused downstream
+            }
+            contentLength = value;
+        } else if (nameMatches("transfer-encoding", nameEnd)) {
+            String value = value(colon);
+            transferEncoding = transferEncoding == null ? value : transferEncoding + "," + value;
+        } else if (nameMatches("upgrade", nameEnd)) {
+            upgrade = true;
+        }
+    }
+
+    private boolean nameMatches(String name, int nameEnd) {
+        if (nameEnd != name.length()) {
+            return false;
+        }
+        for (int k = 0; k < nameEnd; k++) {
+            if ((line.charAt(k) | 0x20) != name.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private String value(int colon) {
+        return line.substring(colon + 1).trim();
     }
 
     private void headComplete() {
-        String text = head.toString();
-        head.setLength(0);
+        line.setLength(0);
         lineStart = true;
         firstLine = true;
         lineLength = 0;
-        String[] lines = text.split("\r?\n");
-        if (lines.length == 0 || lines[0].startsWith("PRI * HTTP/2")) {
+        String cl = contentLength;
+        String te = transferEncoding;
+        boolean conflicting = conflict;
+        boolean preface = http2Preface;
+        passAfterBody = upgrade || prefaceOrConnect;
+        contentLength = null;
+        transferEncoding = null;
+        upgrade = false;
+        conflict = false;
+        if (preface || conflicting) {
             state = State.PASS;
             return;
         }
-        String contentLength = null;
-        String transferEncoding = null;
-        boolean upgrade = false;
-        for (int l = 1; l < lines.length; l++) {
-            String line = lines[l];
-            int colon = line.indexOf(':');
-            if (colon <= 0) {
-                continue;
-            }
-            String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-            String value = line.substring(colon + 1).trim();
-            switch (name) {
-                case "content-length" -> {
-                    if (contentLength != null && !contentLength.equals(value)) {
-                        state = State.PASS; // conflicting: refused downstream
-                        return;
-                    }
-                    contentLength = value;
-                }
-                case "transfer-encoding" -> transferEncoding = transferEncoding == null ? value : transferEncoding + "," + value;
-                case "upgrade" -> upgrade = true;
-                default -> {
-                }
-            }
-        }
-        passAfterBody = upgrade || lines[0].startsWith("CONNECT ");
-        if (transferEncoding != null) {
-            if (!transferEncoding.trim().equalsIgnoreCase("chunked") || contentLength != null) {
+        if (te != null) {
+            if (!te.trim().equalsIgnoreCase("chunked") || cl != null) {
                 state = State.PASS;
                 return;
             }
@@ -149,9 +197,9 @@ final class HeadFramingScanner {
             state = State.CHUNK_SIZE;
             return;
         }
-        if (contentLength != null) {
+        if (cl != null) {
             try {
-                remaining = Long.parseLong(contentLength);
+                remaining = Long.parseLong(cl);
             } catch (NumberFormatException e) {
                 state = State.PASS;
                 return;
@@ -160,9 +208,10 @@ final class HeadFramingScanner {
                 state = State.PASS;
                 return;
             }
-            state = remaining == 0 ? State.HEAD : State.FIXED;
             if (remaining == 0) {
                 endOfMessage();
+            } else {
+                state = State.FIXED;
             }
             return;
         }

@@ -1,0 +1,54 @@
+package dev.outpost.loadtest.scenario;
+
+import dev.outpost.loadtest.system.BenchEnv;
+import dev.outpost.loadtest.system.SystemKind;
+import dev.outpost.loadtest.system.Systems;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What every scenario gets: the systems it can start, which of them are measured in this run
+ * (and why the others are not), the options, and the progress log.
+ */
+public record BenchContext(Systems systems, List<SystemKind> measured, Map<SystemKind, String> skipped,
+                           BenchOptions options, ProgressLog log) {
+
+    /** Where progress lines go (stderr), so a long run shows what it is doing. */
+    public interface ProgressLog {
+        void line(String s);
+    }
+
+    public BenchEnv env() {
+        return systems.env();
+    }
+
+    /** The order systems take in round {@code round}: rotated, so no system always goes first. */
+    public List<SystemKind> order(int round) {
+        return Rotation.rotate(measured, round);
+    }
+
+    public void progress(String s) {
+        log.line(s);
+    }
+
+    /** Notes every section carries about systems this run could not measure. */
+    public List<String> skippedNotes() {
+        List<String> notes = new ArrayList<>();
+        skipped.forEach((k, why) -> notes.add(k.display() + " not measured: " + why));
+        return notes;
+    }
+
+    /** A deadline for a scenario's rounds. */
+    public Deadline deadline(Duration nominal) {
+        return new Deadline(System.nanoTime() + options.budget(nominal).toNanos(), options.budget(nominal));
+    }
+
+    /** A scenario's time bound: checked between steps, so a slow system cannot stretch a run without limit. */
+    public record Deadline(long nanos, Duration budget) {
+        public boolean passed() {
+            return System.nanoTime() > nanos;
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.outpost.loadtest.scenario;
+
+import dev.outpost.loadtest.load.Herd;
+import dev.outpost.loadtest.origin.BenchOrigin;
+import dev.outpost.loadtest.report.ChartSpec;
+import dev.outpost.loadtest.report.Metric;
+import dev.outpost.loadtest.report.Section;
+import dev.outpost.loadtest.report.Table;
+import dev.outpost.loadtest.report.Target;
+import dev.outpost.loadtest.stats.Stats;
+import dev.outpost.loadtest.system.CacheSystem;
+import dev.outpost.loadtest.system.Sizing;
+import dev.outpost.loadtest.system.SystemKind;
+import dev.outpost.loadtest.system.Systems;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * Issue 7, scenario 3 (and issue 3's collapsing benchmark): 200 clients ask at once for one
+ * uncached object that the origin answers after 1 s. Counts the origin requests for that object
+ * and the waiters' latency percentiles. A new object per round, so every round starts cold.
+ */
+public final class HerdScenario implements Scenario {
+
+    static final double MARGIN_MILLIS = 20;
+
+    @Override
+    public String id() {
+        return "herd";
+    }
+
+    @Override
+    public String title() {
+        return "Thundering herd";
+    }
+
+    @Override
+    public Section run(BenchContext ctx) {
+        BenchOptions o = ctx.options();
+        List<String> notes = new ArrayList<>(ctx.skippedNotes());
+        RoundSamples s = new RoundSamples();
+        Map<SystemKind, List<Long>> originPerRound = new EnumMap<>(SystemKind.class);
+        Map<SystemKind, CacheSystem> running = new EnumMap<>(SystemKind.class);
+        var deadline = ctx.deadline(Duration.ofMinutes(2));
+        int rounds = 0;
+        try (BenchOrigin origin = BenchOrigin.start(0)) {
+            for (SystemKind k : ctx.measured()) {
+                try {
+                    CacheSystem sys = ctx.systems().start(k, origin.url(), Sizing.roomy());
+                    running.put(k, sys);
+                    notes.add(sys.settings());
+                } catch (Systems.StartException e) {
+                    notes.add(k.display() + " not measured: " + e.getMessage());
+                }
+            }
+            for (int r = 0; r < o.rounds() && !deadline.passed(); r++) {
+                String path = "/slow/" + o.herdDelayMillis() + "/1KiB/herd-" + r;
+                for (SystemKind k : ctx.order(r)) {
+                    CacheSystem sys = running.get(k);
+                    if (sys == null) {
+                        continue;
+                    }
+                    ctx.progress("herd: round " + (r + 1) + " " + k.display());
+                    long before = origin.requests(path);
+                    try {
+                        Herd.Result h = Herd.run(sys.port(), path, o.herdClients(), 30_000);
+                        Thread.sleep(200); // late background fetches still count
+                        long originRequests = origin.requests(path) - before;
+                        originPerRound.computeIfAbsent(k, x -> new ArrayList<>()).add(originRequests);
+                        s.add("origin", k, originRequests);
+                        if (h.failures() > 0) {
+                            notes.add(String.format(Locale.ROOT, "%s round %d: %d of %d clients failed (%s)", k.display(), r + 1,
+                                    h.failures(), o.herdClients(), h.firstFailure()));
+                        }
+                        if (h.latenciesMillis().length > 0) {
+                            s.add("p50", k, Stats.percentile(h.latenciesMillis(), 50));
+                            s.add("p99", k, Stats.percentile(h.latenciesMillis(), 99));
+                            s.add("max", k, Stats.percentile(h.latenciesMillis(), 100));
+                        }
+                        s.add("failed", k, h.failures());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return Section.skipped(id(), title(), description(o), "interrupted");
+                    }
+                }
+                rounds++;
+            }
+        } finally {
+            running.values().forEach(CacheSystem::close);
+        }
+        if (rounds < o.rounds()) {
+            notes.add("time bound (" + deadline.budget().toSeconds() + "s) reached after " + rounds + " of " + o.rounds() + " rounds");
+        }
+        notes.add("nginx's proxy_cache_lock makes waiters poll the lock every 500 ms, which shows in its latency.");
+        List<Metric> metrics = List.of(
+                s.metric("origin", "Origin requests for the object", "requests", 1, Metric.Better.LOWER),
+                s.metric("p50", "Waiters' latency p50", "ms", 1, Metric.Better.LOWER),
+                s.metric("p99", "Waiters' latency p99", "ms", 1, Metric.Better.LOWER),
+                s.metric("max", "Waiters' latency max", "ms", 1, Metric.Better.LOWER),
+                s.metric("failed", "Failed clients", "clients", 0, Metric.Better.LOWER));
+        List<List<String>> rows = new ArrayList<>();
+        for (SystemKind k : SystemKind.values()) {
+            List<Long> per = originPerRound.getOrDefault(k, List.of());
+            rows.add(List.of(k.display(), per.isEmpty() ? "n/a" : per.toString()));
+        }
+        Table perRound = new Table("Origin requests per round", List.of("System", "Rounds"), rows);
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        for (SystemKind k : SystemKind.values()) {
+            series.put(k.display(), List.of(HotHitsScenario.or(s.median("p50", k)), HotHitsScenario.or(s.median("p99", k))));
+        }
+        List<ChartSpec> charts = List.of(new ChartSpec.Bars("herd-latency.png",
+                "Thundering herd: waiters' latency, origin answers after " + o.herdDelayMillis() + " ms (lower is better)", "ms",
+                List.of("p50", "p99"), series));
+        return new Section(id(), title(), description(o), metrics, List.of(perRound), notes, charts,
+                List.of(target(s, originPerRound.getOrDefault(SystemKind.OUTPOST, List.of()), o.herdDelayMillis())));
+    }
+
+    static String description(BenchOptions o) {
+        return o.herdClients() + " clients, connected first, send the same GET at once for an uncached 1 KiB object that the origin "
+                + "answers after " + o.herdDelayMillis() + " ms; origin requests for that object, and the waiters' latency "
+                + "(to the last byte) percentiles; median of the rounds.";
+    }
+
+    static Target target(RoundSamples s, List<Long> outpostOriginPerRound, long delay) {
+        String goal = "Thundering herd: exactly 1 origin request and waiter p99 <= origin latency + 20 ms";
+        OptionalDouble p99 = s.median("p99", SystemKind.OUTPOST);
+        if (outpostOriginPerRound.isEmpty() || p99.isEmpty()) {
+            return new Target(goal, Target.Status.NOT_MEASURED, "no Outpost figure");
+        }
+        boolean one = outpostOriginPerRound.stream().allMatch(n -> n == 1);
+        double limit = delay + MARGIN_MILLIS;
+        boolean fast = p99.getAsDouble() <= limit;
+        String detail = String.format(Locale.ROOT, "origin requests per round %s; p99 %.1f ms against %.0f ms",
+                outpostOriginPerRound, p99.getAsDouble(), limit);
+        if (one && fast) {
+            return new Target(goal, Target.Status.MET, detail);
+        }
+        List<String> shortfalls = new ArrayList<>();
+        if (!one) {
+            shortfalls.add("up to " + outpostOriginPerRound.stream().mapToLong(Long::longValue).max().orElse(0) + " origin requests");
+        }
+        if (!fast) {
+            shortfalls.add(String.format(Locale.ROOT, "p99 over by %.1f ms", p99.getAsDouble() - limit));
+        }
+        return new Target(goal, Target.Status.NOT_MET, detail + "; " + String.join(", ", shortfalls));
+    }
+}

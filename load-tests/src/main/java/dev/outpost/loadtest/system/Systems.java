@@ -1,0 +1,120 @@
+package dev.outpost.loadtest.system;
+
+import dev.outpost.loadtest.proc.Proc;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Availability, versions and start-up of the systems under test. */
+public final class Systems {
+
+    private static final AtomicInteger SEQ = new AtomicInteger();
+
+    private final BenchEnv env;
+
+    public Systems(BenchEnv env) {
+        this.env = env;
+    }
+
+    public BenchEnv env() {
+        return env;
+    }
+
+    /** Why a system cannot be measured in this run, or empty when it can. */
+    public Optional<String> unavailable(SystemKind kind) {
+        return switch (kind) {
+            case NGINX -> Proc.exists("nginx") ? Optional.empty()
+                    : Optional.of("nginx is not installed (run load-tests/run as root to install it, or apt-get install nginx)");
+            case VARNISH -> Proc.exists("varnishd") ? Optional.empty()
+                    : Optional.of("varnishd is not installed (run load-tests/run as root to install it, or apt-get install varnish)");
+            case OUTPOST -> OutpostSystem.unavailable(env);
+        };
+    }
+
+    /** The version a system reports, for the machine description. */
+    public String version(SystemKind kind) {
+        return switch (kind) {
+            case NGINX -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("nginx", "-v")));
+            case VARNISH -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("varnishd", "-V")));
+            case OUTPOST -> OutpostSystem.version(env);
+        };
+    }
+
+    /** Starts a fresh instance (empty cache) in its own directory and waits until it answers. */
+    public CacheSystem start(SystemKind kind, String originUrl, Sizing sizing) throws StartException {
+        Path dir = env.workDir().resolve("systems").resolve(kind.id() + "-" + SEQ.incrementAndGet());
+        try {
+            if (Files.exists(dir)) {
+                deleteTree(dir);
+            }
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StartException(kind.display() + ": cannot prepare " + dir + ": " + e.getMessage());
+        }
+        return switch (kind) {
+            case NGINX -> NginxSystem.start(env, dir, originUrl, sizing);
+            case VARNISH -> VarnishSystem.start(env, dir, originUrl, sizing);
+            case OUTPOST -> OutpostSystem.start(env, dir, originUrl, sizing);
+        };
+    }
+
+    /**
+     * Starts an Outpost node with flags beyond the standalone ones (e.g. {@code --role shield},
+     * {@code --shield URL}, {@code --node-id ID}), for the fleet scenarios.
+     */
+    public CacheSystem startOutpost(String originUrl, Sizing sizing, List<String> extraFlags) throws StartException {
+        Path dir = env.workDir().resolve("systems").resolve("outpost-" + SEQ.incrementAndGet());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StartException("Outpost: cannot prepare " + dir + ": " + e.getMessage());
+        }
+        return OutpostSystem.start(env, dir, originUrl, sizing, extraFlags);
+    }
+
+    /** A system that would not start: the message says why in one line. */
+    public static final class StartException extends Exception {
+        public StartException(String message) {
+            super(message);
+        }
+    }
+
+    static String firstLine(Proc.Result r) {
+        String s = (r.stdout() + "\n" + r.stderr()).strip();
+        return s.isEmpty() ? "unknown" : s.lines().findFirst().orElse("unknown").strip();
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Removes a system's work directory (caches can be gigabytes). */
+    public static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort: the next run starts in a new directory anyway
+                }
+            });
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}
