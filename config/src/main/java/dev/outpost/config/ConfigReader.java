@@ -101,6 +101,12 @@ public final class ConfigReader<T> {
         }
         SourceMap source = text.isBlank() ? SourceMap.none(flags.keySet())
                 : SourceMap.of(name, text, mapper, flags.keySet());
+        String empty = emptyListEntry(root, "");
+        if (empty != null) {
+            // a bare '-' or '~' in a list: no setting means anything there, and records would
+            // otherwise meet a null element somewhere in validation
+            throw new ConfigException(source.describe(empty) + ": empty list entry");
+        }
         T value;
         try {
             value = mapper.treeToValue(root, type);
@@ -116,6 +122,30 @@ public final class ConfigReader<T> {
                     .toList());
         }
         return new Loaded<>(value, source);
+    }
+
+    /** The path of the first null element of a list in the document ({@code rules[2]}), or null. */
+    private static String emptyListEntry(JsonNode node, String path) {
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String p = path + "[" + i + "]";
+                if (node.get(i).isNull()) {
+                    return p;
+                }
+                String inner = emptyListEntry(node.get(i), p);
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        } else if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                String inner = emptyListEntry(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+                if (inner != null) {
+                    return inner;
+                }
+            }
+        }
+        return null;
     }
 
     /** A parser message on one line, without the parser's own excerpt of the input. */

@@ -78,6 +78,8 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final AtomicReference<Delivery> delivery = new AtomicReference<>();
     private final AtomicBoolean hitsAllowed;
     private final AtomicBoolean running = new AtomicBoolean(true);
+    /** The client listeners are bound: until then /healthz says 503, as the node serves nobody. */
+    private final AtomicBoolean listening = new AtomicBoolean();
     private final OkHttpClient httpClient = Origins.baseClient();
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
     private final Upstreams upstreams;
@@ -129,6 +131,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
                 node.fleet.start();
             }
             node.server = node.buildServer(source);
+            node.listening.set(true);
             node.upstreams.start();
         } catch (IOException | RuntimeException e) {
             node.closeQuietly();
@@ -194,8 +197,10 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     }
 
     private Undertow buildAdmin(SourceMap source) {
+        // healthy once the client listeners accept: the admin listener opens first (the fleet
+        // agent needs it), and a health check must not send clients to a port still closed
         AdminHandler handler = new AdminHandler(config.nodeId(), registry, this::stats, purges, config.adminToken(),
-                running::get, () -> delivery.get().version());
+                () -> running.get() && listening.get(), () -> delivery.get().version());
         Undertow u = Undertow.builder()
                 .setIoThreads(1)
                 .setWorkerThreads(4)

@@ -115,10 +115,6 @@ public final class DiskTier implements AutoCloseable {
                 .description("Stored entries dropped because a checksum or decode failed").register(registry);
         this.errors = Counter.builder("outpost.cache.disk.errors")
                 .description("Disk tier reads or writes that failed").register(registry);
-        Gauge.builder("outpost.cache.bytes", usedBytes, AtomicLong::get).tag("tier", "disk")
-                .description("Bytes held by a cache tier").register(registry);
-        Gauge.builder("outpost.cache.entries", entries, AtomicLong::get).tag("tier", "disk")
-                .description("Entries held by a cache tier").register(registry);
         for (int i = 0; i < keyLocks.length; i++) {
             keyLocks[i] = new java.util.concurrent.locks.ReentrantLock();
         }
@@ -136,7 +132,9 @@ public final class DiskTier implements AutoCloseable {
         try {
             return openOnce(dir, maxBytes, clock, registry);
         } catch (RocksDBException e) {
-            if (e.getStatus() == null || e.getStatus().getCode() != Status.Code.Corruption) {
+            if (!isCorruption(e)) {
+                // a lock held by another process, no permission, no space: the operator's to fix,
+                // and moving the directory would hide the data of the process that holds it
                 throw new IOException("cannot open disk cache at " + dir + ": " + e.getMessage(), e);
             }
             Path aside = dir.resolveSibling(dir.getFileName() + ".corrupt-" + clock.millis());
@@ -150,6 +148,23 @@ public final class DiskTier implements AutoCloseable {
                 throw new IOException("cannot open disk cache at " + dir + ": " + again.getMessage(), again);
             }
         }
+    }
+
+    /**
+     * Whether RocksDB says its own files are damaged: a corruption status, or a file it names
+     * (the MANIFEST in CURRENT, a table or blob file) missing. Lock, permission and space
+     * errors are I/O errors of another kind and say nothing of the files.
+     */
+    static boolean isCorruption(RocksDBException e) {
+        Status st = e.getStatus();
+        if (st == null) {
+            return false;
+        }
+        if (st.getCode() == Status.Code.Corruption) {
+            return true;
+        }
+        String msg = String.valueOf(e.getMessage());
+        return st.getCode() == Status.Code.IOError && msg.contains("No such file or directory") && !msg.contains("lock");
     }
 
     private static DiskTier openOnce(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry)
@@ -186,7 +201,18 @@ public final class DiskTier implements AutoCloseable {
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         DiskTier tier = new DiskTier(dir, maxBytes, clock, registry, db, dbOptions, opts, blockCache, handles);
-        tier.recover();
+        try {
+            tier.recover();
+        } catch (RocksDBException | RuntimeException e) {
+            // damage found while reading what is stored: release the files before they move
+            tier.close();
+            throw e;
+        }
+        // gauges last: a tier that failed to recover must not leave one reading its counts
+        Gauge.builder("outpost.cache.bytes", tier.usedBytes, AtomicLong::get).tag("tier", "disk")
+                .description("Bytes held by a cache tier").register(registry);
+        Gauge.builder("outpost.cache.entries", tier.entries, AtomicLong::get).tag("tier", "disk")
+                .description("Entries held by a cache tier").register(registry);
         tier.evictor.start();
         return tier;
     }
@@ -201,6 +227,7 @@ public final class DiskTier implements AutoCloseable {
                 db.delete(pending, it.key());
                 dropped++;
             }
+            it.status();
         }
         if (dropped > 0) {
             LOG.warn("dropped {} partial fills left by an interrupted run", dropped);
@@ -218,6 +245,7 @@ public final class DiskTier implements AutoCloseable {
                     db.delete(meta, it.key());
                 }
             }
+            it.status(); // an unreadable table block ends the scan early: the database is damaged
         }
         usedBytes.set(bytes);
         entries.set(count);
@@ -354,6 +382,10 @@ public final class DiskTier implements AutoCloseable {
         try {
             value = db.get(meta, readOptions, key.getBytes(StandardCharsets.UTF_8));
         } catch (RocksDBException e) {
+            if (isCorruption(e)) {
+                dropUnreadable(key, e);
+                throw new CorruptEntryException("metadata unreadable: " + e.getMessage());
+            }
             failed(e);
             return null;
         }
@@ -368,46 +400,111 @@ public final class DiskTier implements AutoCloseable {
         }
     }
 
-    /** Reads and verifies one chunk of a body. */
+    /** Reads and verifies one chunk of a stored body; a damaged one drops the entry. */
     ByteBuffer readChunk(CachedResponse r, int index) throws CorruptEntryException {
+        return readChunk(r, index, true);
+    }
+
+    /**
+     * Reads and verifies one chunk. {@code dropOnDamage} false is for a fill reading back its
+     * own chunks: a chunk it lacks (its fill was abandoned) says nothing of the entry stored
+     * under the key, which must not be dropped for it.
+     */
+    ByteBuffer readChunk(CachedResponse r, int index, boolean dropOnDamage) throws CorruptEntryException {
         if (!enter()) {
             throw new CorruptEntryException("disk tier closed");
         }
         try {
-            return readChunkOpen(r, index);
+            return readChunkOpen(r, index, dropOnDamage);
         } finally {
             exit();
         }
     }
 
-    private ByteBuffer readChunkOpen(CachedResponse r, int index) throws CorruptEntryException {
+    private ByteBuffer readChunkOpen(CachedResponse r, int index, boolean dropOnDamage) throws CorruptEntryException {
         byte[] value;
         try {
             value = db.get(chunks, readOptions, chunkKey(r.fillId(), index));
         } catch (RocksDBException e) {
-            failed(e);
-            throw new CorruptEntryException("chunk unreadable: " + e.getMessage());
+            CorruptEntryException c = new CorruptEntryException("chunk " + index + " unreadable: " + e.getMessage());
+            if (!dropOnDamage) {
+                throw c;
+            }
+            if (isCorruption(e)) {
+                // a damaged table or blob file: the entry goes, as for a checksum mismatch; a
+                // read error of the device pauses writes instead
+                dropCorrupt(r.key(), c);
+            } else {
+                failed(e);
+            }
+            throw c;
         }
         long expected = Math.min(r.chunkSize(), r.bodyLength() - (long) index * r.chunkSize());
         if (value == null || value.length != expected + 4) {
             CorruptEntryException e = new CorruptEntryException("chunk " + index + " missing or truncated");
-            dropCorrupt(r.key(), e);
+            // a chunk that is gone because its entry was just replaced or purged (the reader had
+            // its metadata from before) is no damage: nothing to count, nothing to drop
+            if (dropOnDamage && (value != null || stillStored(r))) {
+                dropCorrupt(r.key(), e);
+            }
             throw e;
         }
         CRC32C crc = new CRC32C();
         crc.update(value, 4, value.length - 4);
         if ((int) crc.getValue() != ByteBuffer.wrap(value, 0, 4).getInt()) {
             CorruptEntryException e = new CorruptEntryException("chunk " + index + " checksum mismatch");
-            dropCorrupt(r.key(), e);
+            if (dropOnDamage) {
+                dropCorrupt(r.key(), e);
+            } else {
+                corrupt.increment();
+            }
             throw e;
         }
         return ByteBuffer.wrap(value, 4, value.length - 4).slice();
+    }
+
+    /** Whether {@code r} is still the entry stored under its key (not replaced, not removed). */
+    private boolean stillStored(CachedResponse r) {
+        try {
+            byte[] v = db.get(meta, readOptions, r.key().getBytes(StandardCharsets.UTF_8));
+            return v != null && MetaCodec.decode(v).fillId() == r.fillId();
+        } catch (RocksDBException | CorruptEntryException e) {
+            return true; // unreadable metadata is damage too
+        }
     }
 
     private void dropCorrupt(String key, CorruptEntryException e) {
         corrupt.increment();
         LOG.warn("dropping corrupt disk entry {}: {}", key, e.getMessage());
         delete(key);
+    }
+
+    /**
+     * Drops an entry whose metadata RocksDB itself can't read (its table block is damaged), so
+     * it is fetched again rather than failing on every lookup. Its chunks can't be found
+     * without the metadata and stay until the tier is rebuilt.
+     */
+    private void dropUnreadable(String key, RocksDBException e) {
+        corrupt.increment();
+        LOG.warn("dropping unreadable disk entry {}: {}", key, e.getMessage());
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        var lock = lockFor(key);
+        lock.lock();
+        try {
+            byte[] at = db.get(atime, k);
+            try (WriteBatch batch = new WriteBatch()) {
+                batch.delete(meta, k);
+                if (at != null) {
+                    batch.delete(lru, at);
+                }
+                batch.delete(atime, k);
+                db.write(writeOptions, batch);
+            }
+        } catch (RocksDBException again) {
+            failed(again);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
@@ -528,6 +625,11 @@ public final class DiskTier implements AutoCloseable {
         wakeEvictor();
     }
 
+    /** Gives back bytes reserved for a fill that will not be stored here. */
+    void release(long reserved) {
+        usedBytes.addAndGet(-reserved);
+    }
+
     /** Abandons a fill: its chunks go, its reservation is released. */
     void abort(long fillId, long reserved) {
         if (!enter()) {
@@ -614,6 +716,26 @@ public final class DiskTier implements AutoCloseable {
             }
         } catch (RocksDBException e) {
             failed(e);
+        }
+    }
+
+    /** Deletes the entry under {@code key} if it is the one fill {@code fillId} stored. */
+    void deleteIfFill(String key, long fillId) {
+        if (!enter()) {
+            return;
+        }
+        var lock = lockFor(key);
+        lock.lock();
+        try {
+            CachedResponse current = getOpen(key);
+            if (current != null && current.fillId() == fillId) {
+                deleteOpen(key);
+            }
+        } catch (CorruptEntryException ignored) {
+            // dropped already
+        } finally {
+            lock.unlock();
+            exit();
         }
     }
 

@@ -30,6 +30,8 @@ public final class Fill {
 
     private static final Logger LOG = LoggerFactory.getLogger(Fill.class);
     private static final int RING = 4;
+    /** Heap a fill may hold for its readers once the disk tier failed under it. */
+    private static final long HEAP_AFTER_DISK_FAILURE = 64L * 1024 * 1024;
 
     private final TieredCache cache;
     private final CachedResponse head;
@@ -44,6 +46,10 @@ public final class Fill {
     private int chunkIndex;
     private long length;
     private boolean toDisk;
+    /** Chunks below this index are on disk (written before a disk failure, or all of them). */
+    private volatile int diskLimit;
+    /** Its disk reservation and pending chunks are still to be released when the fill ends unstored. */
+    private boolean diskHeld;
     private boolean storable = true;
     private volatile boolean invalidated;
     private volatile State state = State.RUNNING;
@@ -60,6 +66,8 @@ public final class Fill {
         this.expectedLength = expectedLength;
         this.chunkSize = head.chunkSize();
         this.toDisk = toDisk;
+        this.diskHeld = toDisk;
+        this.diskLimit = toDisk ? Integer.MAX_VALUE : 0;
         this.keepAll = keepAll;
         this.reserved = reserved;
         this.current = new byte[initialCapacity(expectedLength, chunkSize)];
@@ -152,6 +160,10 @@ public final class Fill {
             } catch (RocksDBException e) {
                 LOG.warn("fill of {} continues without storing: {}", head.key(), e.getMessage());
                 toDisk = false;
+                // what reached the disk stays readable there; what follows stays in heap (up to a
+                // bound) so that readers behind the writer are not cut off by a failing disk
+                diskLimit = chunkIndex;
+                cache.disk().release(reserved);
                 if (!keepAll) {
                     storable = false;
                 }
@@ -159,7 +171,12 @@ public final class Fill {
         }
         chunks.put(chunkIndex, chunk);
         if (!keepAll) {
-            chunks.remove(chunkIndex - RING);
+            int leaving = chunkIndex - RING;
+            if (leaving < diskLimit) {
+                chunks.remove(leaving);
+            } else if ((long) (chunkIndex - diskLimit) * chunkSize > HEAP_AFTER_DISK_FAILURE) {
+                chunks.keySet().removeIf(i -> i <= leaving);
+            }
         }
         if (size == chunkSize) {
             chunkIndex++;
@@ -212,10 +229,17 @@ public final class Fill {
         boolean stored = false;
         ByteBuffer whole = completeBody == null ? null : completeBody.duplicate();
         if (storable && !invalidated) {
-            stored = cache.commit(this, done, toDisk, whole, reserved);
-        } else if (toDisk) {
-            cache.disk().abort(head.fillId(), reserved);
+            stored = cache.commit(this, done, toDisk, whole, toDisk ? reserved : 0);
+            if (toDisk) {
+                diskHeld = false; // committed, or aborted by the commit
+            }
+            if (stored && invalidated) {
+                // a purge overtook the fill between the check above and the entry's arrival
+                cache.unstore(done);
+                stored = false;
+            }
         }
+        releaseDisk();
         lock.lock();
         try {
             committed = stored ? done : null;
@@ -240,10 +264,23 @@ public final class Fill {
         } finally {
             lock.unlock();
         }
-        if (toDisk) {
-            cache.disk().abort(head.fillId(), reserved);
-        }
+        releaseDisk();
         cache.fillEnded(this);
+    }
+
+    /** Gives back what an unstored fill holds on disk: its chunks and pending mark, its reservation unless already released. */
+    private void releaseDisk() {
+        boolean release;
+        lock.lock();
+        try {
+            release = diskHeld;
+            diskHeld = false;
+        } finally {
+            lock.unlock();
+        }
+        if (release) {
+            cache.disk().abort(head.fillId(), diskLimit == Integer.MAX_VALUE ? reserved : 0);
+        }
     }
 
     private ByteBuffer wholeBody() {
@@ -302,13 +339,13 @@ public final class Fill {
             lock.unlock();
         }
         // an older chunk: read it back from disk
-        if (!toDisk) {
+        int index = (int) (pos / chunkSize);
+        if (index >= diskLimit) {
             throw new IOException("reader fell behind a fill that is not being stored");
         }
-        int index = (int) (pos / chunkSize);
         try {
             long total = Math.max(length, (long) (index + 1) * chunkSize);
-            ByteBuffer b = cache.disk().readChunk(head.withBodyLength(total), index);
+            ByteBuffer b = cache.disk().readChunk(head.withBodyLength(total), index, false);
             b.position((int) (pos % chunkSize));
             return b.slice();
         } catch (CorruptEntryException e) {

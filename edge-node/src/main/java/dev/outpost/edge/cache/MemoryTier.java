@@ -48,10 +48,24 @@ final class MemoryTier {
         return bodyLength <= maxObject;
     }
 
-    void put(CachedResponse meta, ByteBuffer body) {
-        if (meta.bodyLength() <= maxObject) {
-            cache.put(meta.key(), new MemoryEntry(meta, body == null ? null : body.asReadOnlyBuffer()));
+    /** Stores an entry; returns it, or null when the object is too large for this tier. */
+    MemoryEntry put(CachedResponse meta, ByteBuffer body) {
+        if (meta.bodyLength() > maxObject) {
+            return null;
         }
+        MemoryEntry e = new MemoryEntry(meta, body == null ? null : body.asReadOnlyBuffer());
+        cache.put(meta.key(), e);
+        return e;
+    }
+
+    /** Removes the entry under {@code key} if it is still {@code entry}. */
+    void removeIfSame(String key, MemoryEntry entry) {
+        cache.asMap().remove(key, entry);
+    }
+
+    /** Removes the entry under {@code key} if its metadata is {@code meta} (the same object). */
+    void removeIfMeta(String key, CachedResponse meta) {
+        cache.asMap().computeIfPresent(key, (k, e) -> e.meta() == meta ? null : e);
     }
 
     /** Replaces the metadata of an entry whose body is unchanged (304, soft purge). */

@@ -46,6 +46,14 @@ public final class TieredCache implements AutoCloseable {
             java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(16_384),
             Thread.ofPlatform().name("cache-background").daemon().factory(),
             new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+    /**
+     * Purges (and removals) under way, and a count bumped when each starts and ends. A lookup
+     * that copies an entry from disk into memory takes the copy back out if a purge overlapped
+     * it: a purge clears memory before disk, so a lookup in between would read the entry on
+     * disk and bring it back through memory, served after the purge as if it never ran.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger purgesRunning = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong purgeEpoch = new java.util.concurrent.atomic.AtomicLong();
     private volatile long hardPurgeAllAt;
     private volatile long softPurgeAllAt;
 
@@ -111,6 +119,8 @@ public final class TieredCache implements AutoCloseable {
 
     /** A lookup that does not count as a request (the same request looking a second time). */
     public Lookup lookAgain(String primaryKey, Function<List<String>, String> variantKey) {
+        long epoch = purgeEpoch.get();
+        long seq = purgesRunning.get() == 0 ? epoch : -1;
         MemoryTier.MemoryEntry m = memory.get(primaryKey);
         if (m != null && visible(m.meta())) {
             if (!m.meta().isVariantIndex()) {
@@ -121,7 +131,7 @@ public final class TieredCache implements AutoCloseable {
             if (v != null && visible(v.meta())) {
                 return new Hit(adjust(v.meta()), v.body(), Tier.MEMORY, v);
             }
-            Lookup fromDisk = diskLookup(vk);
+            Lookup fromDisk = diskLookup(vk, seq);
             return fromDisk instanceof Hit ? fromDisk : new Miss(true, m.meta().varyNames());
         }
         if (disk == null) {
@@ -137,12 +147,12 @@ public final class TieredCache implements AutoCloseable {
             return MISS;
         }
         if (index.isVariantIndex()) {
-            memory.put(index, null);
+            promote(index, null, seq);
             String vk = variantKey.apply(index.varyNames());
-            Lookup fromDisk = diskLookup(vk);
+            Lookup fromDisk = diskLookup(vk, seq);
             return fromDisk instanceof Hit ? fromDisk : new Miss(true, index.varyNames());
         }
-        return diskHit(index);
+        return diskHit(index, seq);
     }
 
     /** A memory-only lookup that never blocks, for the I/O thread; null when the answer needs the disk. */
@@ -163,19 +173,19 @@ public final class TieredCache implements AutoCloseable {
         return new Hit(adjust(m.meta()), m.body(), Tier.MEMORY, m);
     }
 
-    private Lookup diskLookup(String key) {
+    private Lookup diskLookup(String key, long seq) {
         if (disk == null) {
             return MISS;
         }
         try {
             CachedResponse r = disk.get(key);
-            return r == null || !visible(r) ? MISS : diskHit(r);
+            return r == null || !visible(r) ? MISS : diskHit(r, seq);
         } catch (CorruptEntryException e) {
             return MISS;
         }
     }
 
-    private Lookup diskHit(CachedResponse r) {
+    private Lookup diskHit(CachedResponse r, long seq) {
         r = adjust(r);
         touchLater(r);
         if (memory.fits(r.bodyLength())) {
@@ -186,13 +196,36 @@ public final class TieredCache implements AutoCloseable {
                     body.put(disk.readChunk(r, i));
                 }
                 body.flip();
-                memory.put(r, body);
+                promote(r, body, seq);
                 return new Hit(r, body.asReadOnlyBuffer(), Tier.DISK);
             } catch (CorruptEntryException e) {
                 return MISS;
             }
         }
         return new Hit(r, null, Tier.DISK);
+    }
+
+    /**
+     * Copies a disk entry into memory, and takes it back out if a purge overlapped the lookup
+     * ({@code seq} is the purge epoch when it began, or -1 if a purge was running then).
+     */
+    private void promote(CachedResponse r, ByteBuffer body, long seq) {
+        MemoryTier.MemoryEntry e = memory.put(r, body);
+        if (e != null && (seq < 0 || purgeEpoch.get() != seq)) {
+            memory.removeIfSame(r.key(), e);
+        }
+    }
+
+    /** Runs a purge (or removal) so that lookups overlapping it don't bring back what it removed. */
+    private <T> T purging(java.util.function.Supplier<T> purge) {
+        purgesRunning.incrementAndGet();
+        purgeEpoch.incrementAndGet();
+        try {
+            return purge.get();
+        } finally {
+            purgeEpoch.incrementAndGet();
+            purgesRunning.decrementAndGet();
+        }
     }
 
     static int chunkCount(CachedResponse r) {
@@ -363,6 +396,18 @@ public final class TieredCache implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes back what a fill just stored when a purge overtook it while it was storing (the
+     * purge checked its fills before the entry was in place, and cleared the tiers before it
+     * got there). Only this fill's entry goes, never a newer one under the same key.
+     */
+    void unstore(CachedResponse done) {
+        memory.removeIfMeta(done.key(), done);
+        if (disk != null && done.fillId() != 0) {
+            disk.deleteIfFill(done.key(), done.fillId());
+        }
+    }
+
     void fillEnded(Fill fill) {
         fills.remove(fill);
     }
@@ -377,10 +422,13 @@ public final class TieredCache implements AutoCloseable {
 
     /** Removes the entry under this storage key from both tiers. */
     public void remove(String key) {
-        memory.remove(key);
-        if (disk != null) {
-            disk.delete(key);
-        }
+        purging(() -> {
+            memory.remove(key);
+            if (disk != null) {
+                disk.delete(key);
+            }
+            return null;
+        });
     }
 
     // ---- purges ----
@@ -407,6 +455,10 @@ public final class TieredCache implements AutoCloseable {
     }
 
     private int purgeMatching(String diskPrefix, Predicate<String> match, boolean soft) {
+        return purging(() -> purgeMatchingNow(diskPrefix, match, soft));
+    }
+
+    private int purgeMatchingNow(String diskPrefix, Predicate<String> match, boolean soft) {
         long now = clock.millis();
         for (Fill f : fills) {
             if (match.test(f.key())) {
@@ -451,6 +503,10 @@ public final class TieredCache implements AutoCloseable {
 
     /** Everything tagged {@code tag} (Surrogate-Key or Cache-Tag). */
     public int purgeTag(String tag, boolean soft) {
+        return purging(() -> purgeTagNow(tag, soft));
+    }
+
+    private int purgeTagNow(String tag, boolean soft) {
         long now = clock.millis();
         for (Fill f : fills) {
             if (f.head().tags().contains(tag)) {
@@ -473,6 +529,13 @@ public final class TieredCache implements AutoCloseable {
 
     /** Everything. Takes effect at once; the disk tier deletes in the background. */
     public void purgeAll(boolean soft) {
+        purging(() -> {
+            purgeAllNow(soft);
+            return null;
+        });
+    }
+
+    private void purgeAllNow(boolean soft) {
         long now = clock.millis();
         fills.forEach(Fill::invalidate);
         if (soft) {

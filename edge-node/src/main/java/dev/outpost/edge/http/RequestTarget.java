@@ -11,8 +11,9 @@ import java.util.Locale;
  *
  * <p>Normalisation (RFC 3986 §6.2.2): percent-encoded unreserved characters are decoded, other
  * escapes are upper-cased, dot segments are removed, bytes outside the allowed set are
- * percent-encoded. {@code %25} is never decoded, so double encoding stays double. Matrix
- * parameters ({@code ;a=b}) stay part of their segment. Only origin-form targets are accepted.
+ * percent-encoded (and {@code '} in a query, as the upstream client sends it). {@code %25} is
+ * never decoded, so double encoding stays double. Matrix parameters ({@code ;a=b}) stay part of
+ * their segment. Only origin-form targets are accepted.
  *
  * @param path normalised path, starting with {@code /}
  * @param query normalised query without {@code ?}, or null when the target had none
@@ -81,7 +82,8 @@ public record RequestTarget(String path, String query) {
             } else if (c < 0x21 || c == 0x7f) {
                 throw new InvalidTargetException("control character or space in request target");
             } else if (c > 0x7e || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`'
-                    || c == '{' || c == '|' || c == '}') {
+                    || c == '{' || c == '|' || c == '}' || (query && c == '\'')) {
+                // ' in a query: the upstream client always sends it as %27, so the key must too
                 if (out == null) {
                     out = new StringBuilder(n + 8).append(raw, 0, i);
                 }

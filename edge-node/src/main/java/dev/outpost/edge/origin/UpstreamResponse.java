@@ -44,6 +44,31 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
         }
     }
 
+    /**
+     * Why the body's length can't be trusted (RFC 9112 §6.3: a Content-Length that is not a
+     * number, or several that disagree, with no chunked framing to override them), or null.
+     */
+    public String framingProblem() {
+        List<String> te = response.headers("Transfer-Encoding");
+        if (!te.isEmpty()) {
+            return null; // chunked framing wins over Content-Length, and OkHttp follows it
+        }
+        String first = null;
+        for (String line : response.headers("Content-Length")) {
+            for (String part : line.split(",", -1)) {
+                String v = part.trim();
+                if (v.isEmpty() || v.length() > 18 || !v.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                    return "invalid Content-Length '" + line + "'";
+                }
+                if (first != null && !first.equals(v)) {
+                    return "conflicting Content-Length values";
+                }
+                first = v;
+            }
+        }
+        return null;
+    }
+
     public InputStream body() {
         return response.body().byteStream();
     }

@@ -18,6 +18,13 @@ interface BodySource {
     /** The body length, or -1 while not known (a fill of unknown length). */
     long length();
 
+    /**
+     * Waits until the body has its first byte (or has ended): a fill that fails before then
+     * throws here, while the response can still be a clean error rather than a cut connection.
+     */
+    default void awaitStart() throws IOException {
+    }
+
     static BodySource memory(ByteBuffer body) {
         return new BodySource() {
             @Override
@@ -61,6 +68,11 @@ interface BodySource {
             @Override
             public ByteBuffer read(long pos) throws IOException {
                 return fill.read(pos, timeoutMillis);
+            }
+
+            @Override
+            public void awaitStart() throws IOException {
+                fill.read(0, timeoutMillis);
             }
 
             @Override

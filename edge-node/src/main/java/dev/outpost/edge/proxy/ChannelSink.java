@@ -15,12 +15,14 @@ import org.xnio.channels.StreamSinkChannel;
  */
 final class ChannelSink {
 
+    private final HttpServerExchange exchange;
     private final StreamSinkChannel channel;
     private final long stallNanos;
     private volatile Thread waiter;
     private long written;
 
     ChannelSink(HttpServerExchange exchange, long stallTimeoutMillis) {
+        this.exchange = exchange;
         this.channel = exchange.getResponseChannel();
         this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallTimeoutMillis);
         channel.getWriteSetter().set(c -> {
@@ -43,12 +45,21 @@ final class ChannelSink {
         }
     }
 
-    /** Ends the body (final chunk for chunked responses) and flushes. */
+    /**
+     * Ends the body (final chunk for chunked responses), flushes, and ends the exchange. A
+     * request body still unread (the origin answered without reading it all) closes the
+     * connection: it is neither drained without bound nor left in front of the next request,
+     * which would keep the exchange open for good.
+     */
     void finish() throws IOException {
+        if (!exchange.isRequestComplete()) {
+            exchange.setPersistent(false);
+        }
         channel.shutdownWrites();
         while (!channel.flush()) {
             awaitWritable();
         }
+        exchange.endExchange();
     }
 
     long written() {

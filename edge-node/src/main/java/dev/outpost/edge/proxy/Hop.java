@@ -28,6 +28,31 @@ final class Hop {
     private Hop() {
     }
 
+    /** Fields that frame or route a request: never removed because Connection names them. */
+    private static final Set<String> NOT_DROPPABLE = Set.of("host", "content-length", "transfer-encoding", "connection");
+
+    /**
+     * Removes from a request the end-to-end fields its Connection field names (RFC 9110
+     * §7.6.1), before anything reads them. Done once, up front, so the cache key, Vary
+     * matching, storage decisions and the request sent upstream all see the same request: a
+     * client can't have a field stripped on its way upstream while the key still counts it
+     * (the origin's answer for "no such field" stored under the key of "this value").
+     */
+    static void dropConnectionOptions(io.undertow.util.HeaderMap request) {
+        io.undertow.util.HeaderValues connection = request.get(io.undertow.util.Headers.CONNECTION);
+        if (connection == null) {
+            return;
+        }
+        for (String line : connection.toArray(new String[0])) {
+            for (String token : line.split(",")) {
+                String t = token.trim().toLowerCase(Locale.ROOT);
+                if (!t.isEmpty() && !HOP_BY_HOP.contains(t) && !NOT_DROPPABLE.contains(t)) {
+                    request.remove(t);
+                }
+            }
+        }
+    }
+
     /** The hop-by-hop fields of a message, including those its Connection field names. */
     static Set<String> hopByHop(HeaderSource h) {
         Set<String> out = null;

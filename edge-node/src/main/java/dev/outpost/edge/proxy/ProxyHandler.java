@@ -178,6 +178,7 @@ public final class ProxyHandler implements HttpHandler {
             reject(ex, start, 405, method + " is not allowed", false);
             return;
         }
+        Hop.dropConnectionOptions(ex.getRequestHeaders());
         Rule rule = d.rules().match(hostNoPort, target.path(), method);
         InetSocketAddress peer = ex.getSourceAddress();
         String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
@@ -204,12 +205,14 @@ public final class ProxyHandler implements HttpHandler {
             finish(ctx);
             return;
         }
+        if (RuleSet.CACHEABLE_METHODS.contains(method) && hasBody(ex)) {
+            // never forwarded, whatever the rule: a body on GET or HEAD has no meaning (RFC 9110
+            // §9.3.1), and one left unread would sit on the connection in front of the next request
+            reject(ex, start, 400, "a " + method + " request must not carry a body", true);
+            return;
+        }
         boolean cacheable = RuleSet.CACHEABLE_METHODS.contains(method) && !rule.bypass();
         if (cacheable) {
-            if (hasBody(ex)) {
-                reject(ex, start, 400, "a " + method + " request must not carry a body", true);
-                return;
-            }
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = CacheKeys.primaryKey(ctx.urlKey, rule.cacheKey(), https, ctx.headers);
             if (tryMemoryHit(ctx) || joinMissInFlight(ctx, peerIp, peer)) {
@@ -606,7 +609,7 @@ public final class ProxyHandler implements HttpHandler {
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
-            resp = ctx.delivery.upstream().fetch(req);
+            resp = fetchUpstream(ctx, req);
         } catch (UpstreamException e) {
             metrics.origin("error", -1);
             ctx.originNanos = System.nanoTime() - n0;
@@ -984,7 +987,7 @@ public final class ProxyHandler implements HttpHandler {
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
-            resp = ctx.delivery.upstream().fetch(req);
+            resp = fetchUpstream(ctx, req);
         } catch (UpstreamException e) {
             if (e.getCause() instanceof ChannelSource.TooLargeException tooLarge) {
                 throw tooLarge;
@@ -1038,6 +1041,26 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /**
+     * Fetches from upstream; a response whose length can't be known for sure (an invalid or
+     * conflicting Content-Length) is refused like a garbled status line, since its body could
+     * be stored or relayed short as if whole.
+     */
+    private static UpstreamResponse fetchUpstream(RequestContext ctx, UpstreamRequest req) throws UpstreamException {
+        UpstreamResponse resp = ctx.delivery.upstream().fetch(req);
+        String problem = resp.framingProblem();
+        if (problem != null) {
+            try {
+                resp.close();
+            } catch (RuntimeException e) {
+                // OkHttp fails discarding a body of negative length; the connection is dropped anyway
+            }
+            throw new UpstreamException(UpstreamException.Kind.PROTOCOL, "invalid response from " + resp.server() + ": "
+                    + problem, null);
+        }
+        return resp;
+    }
 
     /** Request framing that could be read two ways by two servers (smuggling): refused. */
     private static String framingProblem(HttpServerExchange ex) {

@@ -10,6 +10,7 @@ import io.undertow.server.protocol.http2.Http2ServerConnection;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import io.undertow.util.Protocols;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -162,6 +163,10 @@ final class ResponseWriter {
             ex.endExchange();
             return;
         }
+        if (!ctx.isHead()) {
+            // a fill that fails before its first byte is still a clean 502, not a cut connection
+            body.awaitStart();
+        }
         long length = body.length();
         if (length < 0 && r.status() == 200 && !ctx.headers.all("range").isEmpty()) {
             // still streaming in, length unknown: a bounded range is answered once its bytes are in
@@ -210,6 +215,8 @@ final class ResponseWriter {
                 ex.setStatusCode(r.status());
                 if (length >= 0) {
                     out.put(Headers.CONTENT_LENGTH, Long.toString(length));
+                } else if (!ctx.isHead() && hasBody(r.status())) {
+                    frameUnknownLength(ex);
                 }
                 if (ctx.isHead() || !hasBody(r.status())) {
                     ex.endExchange();
@@ -293,9 +300,27 @@ final class ResponseWriter {
         }
     }
 
+    /**
+     * A body of unknown length goes chunked to HTTP/1.1 clients even on a connection that
+     * closes after it (Undertow would delimit it by the close): a body cut off midway then lacks
+     * its last chunk, and the client can tell, instead of taking the bytes it got as the whole.
+     */
+    static void frameUnknownLength(HttpServerExchange ex) {
+        if (ex.getProtocol().equals(Protocols.HTTP_1_1)) {
+            ex.getResponseHeaders().put(Headers.TRANSFER_ENCODING, "chunked");
+        }
+    }
+
     /** Relays an upstream response that is not being stored, streaming its body. */
     void relay(RequestContext ctx, UpstreamResponse resp, String cacheStatus, boolean head) throws IOException {
         HttpServerExchange ex = ctx.exchange;
+        long length = resp.contentLength();
+        boolean bodyAllowed = !head && hasBody(resp.status());
+        InputStream in = bodyAllowed ? resp.body() : null;
+        byte[] buf = new byte[16 * 1024];
+        // the first bytes are read before anything is committed: a body that fails at once is a
+        // clean 502, not a connection cut after a 200 head
+        int first = in == null ? -1 : in.read(buf);
         ex.setStatusCode(resp.status());
         HeaderMap out = ex.getResponseHeaders();
         Set<String> hop = Hop.hopByHop(resp);
@@ -313,22 +338,22 @@ final class ResponseWriter {
         }
         out.add(CACHE_STATUS, cacheStatus);
         ctx.cacheStatus = cacheStatus;
-        long length = resp.contentLength();
-        boolean bodyAllowed = !head && hasBody(resp.status());
         if (length >= 0 && (bodyAllowed || head)) {
             out.put(Headers.CONTENT_LENGTH, Long.toString(length));
+        } else if (bodyAllowed) {
+            frameUnknownLength(ex);
         }
         if (!bodyAllowed) {
             ex.endExchange();
             return;
         }
         ChannelSink sink = new ChannelSink(ex, stallMillis);
-        byte[] buf = new byte[16 * 1024];
-        try (InputStream in = resp.body()) {
-            int n;
-            while ((n = in.read(buf)) != -1) {
+        try (in) {
+            int n = first;
+            while (n != -1) {
                 sink.write(ByteBuffer.wrap(buf, 0, n));
                 ctx.bodyBytes += n;
+                n = in.read(buf);
             }
         }
         sink.finish();
@@ -355,11 +380,9 @@ final class ResponseWriter {
         if (ctx != null) {
             ctx.bodyBytes = body.length;
         }
-        if (ex.getRequestMethod().equalToString("HEAD")) {
-            ex.endExchange();
-        } else {
-            ex.getResponseSender().send(ByteBuffer.wrap(body));
-        }
+        // HEAD too goes through the sender: Undertow leaves the body out, and the head is
+        // written even when an unread request body (a HEAD with chunked framing) is still queued
+        ex.getResponseSender().send(ByteBuffer.wrap(body));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.outpost.edge.proxy;
 import dev.outpost.edge.cache.CachedResponse;
 import dev.outpost.edge.origin.UpstreamRequest;
 import dev.outpost.edge.rules.AcceptEncoding;
+import dev.outpost.edge.rules.CacheKeys;
 import io.undertow.util.HeaderValues;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,8 @@ import okhttp3.RequestBody;
  * Builds the request sent upstream from a client request: hop-by-hop and unkeyed fields
  * dropped, Accept-Encoding folded, forwarding fields appended (and believed only from trusted
  * proxies), Via and CDN-Loop added for loop detection, and for cache fills the client's own
- * conditionals and Range removed so the full response can be stored.
+ * conditionals and Range removed so the full response can be stored, and the target reduced
+ * to what the cache key keeps of it (its query parameters filtered and sorted).
  */
 final class UpstreamRequests {
 
@@ -94,7 +96,11 @@ final class UpstreamRequests {
                 values.add(lm);
             }
         }
-        return new UpstreamRequest(method, ctx.target.toUri(), names, values, body, ctx.primaryKey, ctx.clientIp,
+        // a fill asks for exactly what its key names: query parameters the key leaves out never
+        // reach the origin (else one reflected in the body would be served to every client)
+        String target = fill ? CacheKeys.keyedTarget(ctx.target.path(), ctx.target.query(), ctx.rule.cacheKey())
+                : ctx.target.toUri();
+        return new UpstreamRequest(method, target, names, values, body, ctx.primaryKey, ctx.clientIp,
                 ctx.rule.origin());
     }
 

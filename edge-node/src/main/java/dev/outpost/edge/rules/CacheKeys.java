@@ -29,6 +29,15 @@ public final class CacheKeys {
         return sb.toString();
     }
 
+    /**
+     * The path and the query as the key keeps it (parameters filtered and sorted): the target a
+     * fill asks upstream for, so that the stored response is the one its key names.
+     */
+    public static String keyedTarget(String path, String query, CacheKeyPolicy policy) {
+        String q = keyQuery(query, policy);
+        return q.isEmpty() ? path : path + "?" + q;
+    }
+
     static String keyQuery(String query, CacheKeyPolicy policy) {
         if (query == null || query.isEmpty() || policy.query() == CacheKeyPolicy.QueryMode.NONE) {
             return "";
