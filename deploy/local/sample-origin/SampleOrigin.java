@@ -193,6 +193,9 @@ public final class SampleOrigin {
         }
 
         SampleOrigin origin = new SampleOrigin(slowMs, largeSize, quiet);
+        // the JDK server writes head and body apart: without TCP_NODELAY each response would
+        // wait out the edge's delayed ACK (40 ms)
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer server;
         try {
             server = HttpServer.create(address, 256);
