@@ -10,6 +10,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.testing.Await;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -56,15 +58,21 @@ class ShutdownTest {
     @Test
     void sigtermFinishesInFlightAndExits() throws Exception {
         try (BlobOrigin blobs = new BlobOrigin();
-             ChildEdge edge = new ChildEdge(blobs.baseUrl(), Files.createDirectories(tmp.resolve("data")), List.of())) {
+             EdgeProcess edge = EdgeProcess.edge(blobs.baseUrl(), Files.createDirectories(tmp.resolve("data")), List.of())) {
             edge.start();
             blobs.holdAfter(100_000);
-            CompletableFuture<ChildEdge.Checked> inFlight = CompletableFuture.supplyAsync(() -> edge.get("/blob/300000/5"));
+            CompletableFuture<EdgeProcess.Checked> inFlight = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return edge.get("/blob/300000/5");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
             assertThat(blobs.awaitHeld(30, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(edge::terminate);
             Await.until("shutdown began", Duration.ofSeconds(10), () -> edge.logText().contains("shutting down"));
             blobs.release();
-            ChildEdge.Checked r = inFlight.get(30, TimeUnit.SECONDS);
+            EdgeProcess.Checked r = inFlight.get(30, TimeUnit.SECONDS);
             assertThat(r.status()).isEqualTo(200);
             assertThat(r.crc()).isEqualTo(BlobOrigin.crcOf(300000, 5));
             assertThat(exit.get(30, TimeUnit.SECONDS)).isIn(0, 143);

@@ -61,7 +61,7 @@ class SlowOriginTest {
         });
         origin.start();
         String base = "http://127.0.0.1:" + origin.getAddress().getPort();
-        try (ChildEdge edge = new ChildEdge(base, Files.createDirectories(tmp.resolve("data")), List.of("-Xmx512m"), "--limits.max-connections-per-client", "10000")) {
+        try (EdgeProcess edge = EdgeProcess.edge(base, Files.createDirectories(tmp.resolve("data")), List.of("-Xmx512m"), "--limits.max-connections-per-client", "10000")) {
             edge.start();
             assertThat(edge.get("/hot").cacheStatus()).contains("fwd=miss");
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -74,7 +74,7 @@ class SlowOriginTest {
             Await.until("all misses reached the origin", Duration.ofSeconds(120), () -> arrived.get() == MISSES);
             // every miss is now parked upstream; hits must still be answered
             for (int i = 0; i < 20; i++) {
-                ChildEdge.Checked hit = edge.get("/hot");
+                EdgeProcess.Checked hit = edge.get("/hot");
                 assertThat(hit.cacheStatus()).startsWith("edge-child; hit");
             }
             assertThat(misses.stream().filter(CompletableFuture::isDone).count()).isZero();

@@ -30,15 +30,15 @@ class StreamingTest {
     @Test
     void objectFourTimesTheHeapStreamsColdAndWarm() throws Exception {
         try (BlobOrigin origin = new BlobOrigin();
-             ChildEdge edge = new ChildEdge(origin.baseUrl(), Files.createDirectories(tmp.resolve("data")),
+             EdgeProcess edge = EdgeProcess.edge(origin.baseUrl(), Files.createDirectories(tmp.resolve("data")),
                      List.of("-Xmx64m", "-XX:MaxDirectMemorySize=64m"), "--cache.memory-size", "16MiB")) {
             edge.start();
             long expected = BlobOrigin.crcOf(SIZE, 11);
-            ChildEdge.Checked cold = edge.get("/blob/" + SIZE + "/11");
+            EdgeProcess.Checked cold = edge.get("/blob/" + SIZE + "/11");
             assertThat(cold.length()).isEqualTo(SIZE);
             assertThat(cold.crc()).isEqualTo(expected);
             assertThat(cold.cacheStatus()).contains("fwd=miss").contains("stored");
-            ChildEdge.Checked warm = edge.get("/blob/" + SIZE + "/11");
+            EdgeProcess.Checked warm = edge.get("/blob/" + SIZE + "/11");
             assertThat(warm.length()).isEqualTo(SIZE);
             assertThat(warm.crc()).isEqualTo(expected);
             assertThat(warm.cacheStatus()).startsWith("edge-child; hit");
@@ -51,7 +51,7 @@ class StreamingTest {
     @Test
     void slowClientDoesNotStallTheFill() throws Exception {
         try (BlobOrigin origin = new BlobOrigin();
-             ChildEdge edge = new ChildEdge(origin.baseUrl(), Files.createDirectories(tmp.resolve("data")),
+             EdgeProcess edge = EdgeProcess.edge(origin.baseUrl(), Files.createDirectories(tmp.resolve("data")),
                      List.of("-Xmx64m", "-XX:MaxDirectMemorySize=64m"))) {
             edge.start();
             String path = "/blob/" + SIZE + "/12";

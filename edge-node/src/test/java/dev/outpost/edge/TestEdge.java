@@ -3,6 +3,7 @@ package dev.outpost.edge;
 import dev.outpost.config.ConfigReader;
 import dev.outpost.config.NodeConfig;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.PrometheusText;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -204,30 +205,7 @@ public final class TestEdge implements AutoCloseable {
 
     /** The value of one Prometheus sample from {@code /metrics}, e.g. {@code outpost_requests_total{cache="hit",tier="memory"}}; labels given must all match. */
     public double metric(String name, String... labels) {
-        String text = admin("/metrics").body();
-        double sum = 0;
-        boolean found = false;
-        for (String line : text.split("\n")) {
-            if (line.startsWith("#") || !line.startsWith(name)) {
-                continue;
-            }
-            String rest = line.substring(name.length());
-            if (!rest.startsWith("{") && !rest.startsWith(" ")) {
-                continue;
-            }
-            boolean all = true;
-            for (int i = 0; i < labels.length; i += 2) {
-                if (!rest.contains(labels[i] + "=\"" + labels[i + 1] + "\"")) {
-                    all = false;
-                    break;
-                }
-            }
-            if (all) {
-                found = true;
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return found ? sum : Double.NaN;
+        return PrometheusText.sum(admin("/metrics").body(), name, labels);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.outpost.edge.hardening;
 
+import dev.outpost.edge.EdgeProcess;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;

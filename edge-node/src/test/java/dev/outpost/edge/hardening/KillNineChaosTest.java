@@ -1,5 +1,6 @@
 package dev.outpost.edge.hardening;
 
+import dev.outpost.edge.EdgeProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.edge.BlobOrigin;

@@ -1,5 +1,7 @@
 package dev.outpost.edge.hardening;
 
+import dev.outpost.edge.EdgeProcess;
+import dev.outpost.testing.PrometheusText;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -229,22 +231,22 @@ class SoakTest {
                 String m = edge.admin("/metrics");
                 double at = (System.nanoTime() - start) / 1e9;
                 samples.add(new Sample(at, percentile(w, 0.50), percentile(w, 0.99),
-                        EdgeProcess.metricIn(m, "jvm_memory_used_bytes", "area", "heap"),
-                        EdgeProcess.metricIn(m, "process_files_open_files"),
-                        EdgeProcess.metricIn(m, "jvm_buffer_memory_used_bytes", "id", "direct"),
-                        EdgeProcess.metricIn(m, "jvm_threads_live_threads"),
-                        EdgeProcess.metricIn(m, "outpost_cache_bytes", "tier", "disk")));
+                        PrometheusText.sum(m, "jvm_memory_used_bytes", "area", "heap"),
+                        PrometheusText.sum(m, "process_files_open_files"),
+                        PrometheusText.sum(m, "jvm_buffer_memory_used_bytes", "id", "direct"),
+                        PrometheusText.sum(m, "jvm_threads_live_threads"),
+                        PrometheusText.sum(m, "outpost_cache_bytes", "tier", "disk")));
                 if (!warmMarked && at > duration.toSeconds() / 4.0) {
                     warmMarked = true;
                     heapAfterGc[0] = heapAfterFullGc(edge);
-                    heapAfterGc[2] = EdgeProcess.metricIn(edge.admin("/metrics"), "jvm_buffer_memory_used_bytes", "id", "direct");
+                    heapAfterGc[2] = PrometheusText.sum(edge.admin("/metrics"), "jvm_buffer_memory_used_bytes", "id", "direct");
                 }
             }
             for (Thread th : threads) {
                 th.join(Duration.ofSeconds(60));
             }
             heapAfterGc[1] = heapAfterFullGc(edge);
-            heapAfterGc[3] = EdgeProcess.metricIn(edge.admin("/metrics"), "jvm_buffer_memory_used_bytes", "id", "direct");
+            heapAfterGc[3] = PrometheusText.sum(edge.admin("/metrics"), "jvm_buffer_memory_used_bytes", "id", "direct");
             double elapsed = (System.nanoTime() - start) / 1e9;
             String metricsAtEnd = edge.admin("/metrics");
             int exit = edge.terminate();
@@ -449,7 +451,7 @@ class SoakTest {
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
             p.destroyForcibly();
         }
-        return EdgeProcess.metricIn(edge.admin("/metrics"), "jvm_memory_used_bytes", "area", "heap");
+        return PrometheusText.sum(edge.admin("/metrics"), "jvm_memory_used_bytes", "area", "heap");
     }
 
     static double percentile(List<Long> nanos, double q) {
@@ -500,10 +502,10 @@ class SoakTest {
                 max(last, Sample::directBytes) / 1048576, max(first, Sample::diskBytes) / 1048576,
                 max(last, Sample::diskBytes) / 1048576));
         sb.append(String.format(Locale.ROOT, "  node counters at the end: corrupt %.0f, disk errors %.0f, evictions memory "
-                        + "%.0f / disk %.0f%n", EdgeProcess.metricIn(metricsAtEnd, "outpost_cache_corrupt_total"),
-                EdgeProcess.metricIn(metricsAtEnd, "outpost_cache_disk_errors_total"),
-                EdgeProcess.metricIn(metricsAtEnd, "outpost_cache_evictions_total", "tier", "memory"),
-                EdgeProcess.metricIn(metricsAtEnd, "outpost_cache_evictions_total", "tier", "disk")));
+                        + "%.0f / disk %.0f%n", PrometheusText.sum(metricsAtEnd, "outpost_cache_corrupt_total"),
+                PrometheusText.sum(metricsAtEnd, "outpost_cache_disk_errors_total"),
+                PrometheusText.sum(metricsAtEnd, "outpost_cache_evictions_total", "tier", "memory"),
+                PrometheusText.sum(metricsAtEnd, "outpost_cache_evictions_total", "tier", "disk")));
         sb.append("  windows (t s, p50 ms, p99 ms, heap MiB, open files, threads):\n");
         int every = Math.max(1, samples.size() / 40);
         for (int i = 0; i < samples.size(); i += every) {

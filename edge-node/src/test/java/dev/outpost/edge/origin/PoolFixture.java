@@ -3,6 +3,7 @@ package dev.outpost.edge.origin;
 import dev.outpost.config.DeliveryConfig;
 import dev.outpost.config.OutpostJson;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.PrometheusText;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -71,24 +72,7 @@ final class PoolFixture implements AutoCloseable {
 
     /** One Prometheus sample, e.g. {@code outpost_origin_server_up{origin="default",server="..."}}; NaN if absent. */
     double metric(String name, String... labels) {
-        double sum = 0;
-        boolean found = false;
-        for (String line : registry.scrape().split("\n")) {
-            if (line.startsWith("#") || !line.startsWith(name + "{") && !line.startsWith(name + " ")) {
-                continue;
-            }
-            boolean all = true;
-            for (int i = 0; i < labels.length; i += 2) {
-                if (!line.contains(labels[i] + "=\"" + labels[i + 1] + "\"")) {
-                    all = false;
-                }
-            }
-            if (all) {
-                found = true;
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return found ? sum : Double.NaN;
+        return PrometheusText.sum(registry.scrape(), name, labels);
     }
 
     @Override

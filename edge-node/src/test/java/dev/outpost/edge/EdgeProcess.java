@@ -1,9 +1,9 @@
-package dev.outpost.edge.hardening;
+package dev.outpost.edge;
 
-import dev.outpost.edge.EdgeNodeMain;
 import dev.outpost.testing.Await;
 import dev.outpost.testing.ChildJvm;
 import dev.outpost.testing.Ports;
+import dev.outpost.testing.PrometheusText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,10 +23,10 @@ import java.util.zip.CRC32;
  * main class of the test class path (the soak test's node with a config endpoint). Ports are
  * chosen once, so restarts keep them.
  */
-final class EdgeProcess implements AutoCloseable {
+public final class EdgeProcess implements AutoCloseable {
 
-    final int port = Ports.free();
-    final int adminPort = Ports.free();
+    public final int port = Ports.free();
+    public final int adminPort = Ports.free();
     private final Class<?> mainClass;
     private final Path log;
     private final List<String> jvmArgs;
@@ -43,7 +43,7 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /** The real edge main with {@code --origin}, listeners on this object's ports, and {@code extra} flags. */
-    static EdgeProcess edge(String origin, Path dataDir, List<String> jvmArgs, String... extra) {
+    public static EdgeProcess edge(String origin, Path dataDir, List<String> jvmArgs, String... extra) {
         EdgeProcess p = new EdgeProcess(EdgeNodeMain.class, dataDir.resolveSibling(dataDir.getFileName() + ".log"),
                 jvmArgs, new ArrayList<>());
         p.args.addAll(List.of("--origin", origin, "--listen", "127.0.0.1:" + p.port, "--admin", "127.0.0.1:" + p.adminPort,
@@ -53,7 +53,7 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /** Another main class; {@code args} may use {@code {port}} and {@code {admin}} for this object's ports. */
-    static EdgeProcess of(Class<?> mainClass, Path log, List<String> jvmArgs, String... args) {
+    public static EdgeProcess of(Class<?> mainClass, Path log, List<String> jvmArgs, String... args) {
         EdgeProcess p = new EdgeProcess(mainClass, log, jvmArgs, new ArrayList<>());
         for (String a : args) {
             p.args.add(a.replace("{port}", Integer.toString(p.port)).replace("{admin}", Integer.toString(p.adminPort)));
@@ -62,7 +62,7 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /** Starts the JVM and waits until the admin listener answers {@code /healthz}. */
-    EdgeProcess start() {
+    public EdgeProcess start() {
         List<String> jvmOptions = new ArrayList<>(jvmArgs);
         jvmOptions.add("--sun-misc-unsafe-memory-access=allow");
         jvm = ChildJvm.start(mainClass, log, jvmOptions, args.toArray(String[]::new));
@@ -88,36 +88,36 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /** kill -9. */
-    void kill() {
+    public void kill() {
         jvm.kill();
     }
 
     /** SIGTERM; the exit code. */
-    int terminate() {
+    public int terminate() {
         return jvm.terminate(Duration.ofSeconds(60));
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return jvm != null && jvm.isAlive();
     }
 
-    long pid() {
+    public long pid() {
         return jvm.pid();
     }
 
-    String logText() {
+    public String logText() {
         return jvm.logText();
     }
 
     /** A response whose body was checked by CRC rather than kept. */
-    record Checked(int status, long length, long crc, String cacheStatus, long contentLength) {
-        boolean hit() {
+    public record Checked(int status, long length, long crc, String cacheStatus, long contentLength, String age) {
+        public boolean hit() {
             return cacheStatus.contains("; hit");
         }
     }
 
     /** GET on the client listener; the body is streamed through a CRC. Throws if the body is cut off. */
-    Checked get(String path, String... headers) throws IOException {
+    public Checked get(String path, String... headers) throws IOException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofMinutes(2));
         for (int i = 0; i < headers.length; i += 2) {
@@ -136,7 +136,7 @@ final class EdgeProcess implements AutoCloseable {
                 }
             }
             return new Checked(r.statusCode(), n, crc.getValue(), r.headers().firstValue("Cache-Status").orElse(""),
-                    r.headers().firstValueAsLong("Content-Length").orElse(-1));
+                    r.headers().firstValueAsLong("Content-Length").orElse(-1), r.headers().firstValue("Age").orElse(null));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
@@ -144,12 +144,12 @@ final class EdgeProcess implements AutoCloseable {
     }
 
     /** GET on the admin listener. */
-    String admin(String path) {
+    public String admin(String path) {
         return adminCall(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path)).GET().build()).body();
     }
 
     /** POST a JSON document to the admin listener. */
-    HttpResponse<String> adminPost(String path, String json, String token) {
+    public HttpResponse<String> adminPost(String path, String json, String token) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
         if (token != null) {
@@ -169,35 +169,8 @@ final class EdgeProcess implements AutoCloseable {
         }
     }
 
-    /** Sum of the samples of a Prometheus metric whose labels include all of {@code labels}; NaN if none. */
-    static double metricIn(String metricsText, String name, String... labels) {
-        double sum = 0;
-        boolean found = false;
-        for (String line : metricsText.split("\n")) {
-            if (line.startsWith("#") || !line.startsWith(name)) {
-                continue;
-            }
-            String rest = line.substring(name.length());
-            if (!rest.startsWith("{") && !rest.startsWith(" ")) {
-                continue;
-            }
-            boolean all = true;
-            for (int i = 0; i < labels.length; i += 2) {
-                if (!rest.contains(labels[i] + "=\"" + labels[i + 1] + "\"")) {
-                    all = false;
-                    break;
-                }
-            }
-            if (all) {
-                found = true;
-                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return found ? sum : Double.NaN;
-    }
-
-    double metric(String name, String... labels) {
-        return metricIn(admin("/metrics"), name, labels);
+    public double metric(String name, String... labels) {
+        return PrometheusText.sum(admin("/metrics"), name, labels);
     }
 
     @Override
