@@ -231,12 +231,7 @@ public final class Fill {
         if (storable && !invalidated) {
             stored = cache.commit(this, done, toDisk, whole, toDisk ? reserved : 0);
             if (toDisk) {
-                diskHeld = false; // committed, or aborted by the commit
-            }
-            if (stored && invalidated) {
-                // a purge overtook the fill between the check above and the entry's arrival
-                cache.unstore(done);
-                stored = false;
+                diskHeld = false; // committed, or aborted by the commit (also when a purge overtook it)
             }
         }
         releaseDisk();

@@ -12,8 +12,11 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,13 +50,15 @@ public final class TieredCache implements AutoCloseable {
             Thread.ofPlatform().name("cache-background").daemon().factory(),
             new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
     /**
-     * Purges (and removals) under way, and a count bumped when each starts and ends. A lookup
-     * that copies an entry from disk into memory takes the copy back out if a purge overlapped
-     * it: a purge clears memory before disk, so a lookup in between would read the entry on
-     * disk and bring it back through memory, served after the purge as if it never ran.
+     * Purges (and removals) exclude the moments when an entry becomes visible in the tiers: a
+     * fill storing its entry, and a lookup copying one from disk into memory. A purge holds the
+     * write lock throughout, marks the fills it overtakes and bumps {@link #purgeEpoch} when it
+     * starts and ends; a store or a copy checks under the read lock that no purge overtook it.
+     * So an entry a purge must remove is either in place before the purge (which removes it) or
+     * never put there, and no request after the purge can see it. Memory hits take no lock.
      */
-    private final java.util.concurrent.atomic.AtomicInteger purgesRunning = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicLong purgeEpoch = new java.util.concurrent.atomic.AtomicLong();
+    private final ReentrantReadWriteLock purgeGate = new ReentrantReadWriteLock();
+    private final AtomicLong purgeEpoch = new AtomicLong();
     private volatile long hardPurgeAllAt;
     private volatile long softPurgeAllAt;
 
@@ -119,8 +124,7 @@ public final class TieredCache implements AutoCloseable {
 
     /** A lookup that does not count as a request (the same request looking a second time). */
     public Lookup lookAgain(String primaryKey, Function<List<String>, String> variantKey) {
-        long epoch = purgeEpoch.get();
-        long seq = purgesRunning.get() == 0 ? epoch : -1;
+        long seq = purgeEpoch.get();
         MemoryTier.MemoryEntry m = memory.get(primaryKey);
         if (m != null && visible(m.meta())) {
             if (!m.meta().isVariantIndex()) {
@@ -205,26 +209,27 @@ public final class TieredCache implements AutoCloseable {
         return new Hit(r, null, Tier.DISK);
     }
 
-    /**
-     * Copies a disk entry into memory, and takes it back out if a purge overlapped the lookup
-     * ({@code seq} is the purge epoch when it began, or -1 if a purge was running then).
-     */
+    /** Copies a disk entry into memory unless a purge ran since the lookup began ({@code seq}: the purge epoch then). */
     private void promote(CachedResponse r, ByteBuffer body, long seq) {
-        MemoryTier.MemoryEntry e = memory.put(r, body);
-        if (e != null && (seq < 0 || purgeEpoch.get() != seq)) {
-            memory.removeIfSame(r.key(), e);
+        purgeGate.readLock().lock();
+        try {
+            if (purgeEpoch.get() == seq) {
+                memory.put(r, body);
+            }
+        } finally {
+            purgeGate.readLock().unlock();
         }
     }
 
-    /** Runs a purge (or removal) so that lookups overlapping it don't bring back what it removed. */
-    private <T> T purging(java.util.function.Supplier<T> purge) {
-        purgesRunning.incrementAndGet();
-        purgeEpoch.incrementAndGet();
+    /** Runs a purge (or removal) so that no store or copy under way brings back what it removed. */
+    private <T> T purging(Supplier<T> purge) {
+        purgeGate.writeLock().lock();
         try {
+            purgeEpoch.incrementAndGet();
             return purge.get();
         } finally {
             purgeEpoch.incrementAndGet();
-            purgesRunning.decrementAndGet();
+            purgeGate.writeLock().unlock();
         }
     }
 
@@ -337,6 +342,23 @@ public final class TieredCache implements AutoCloseable {
         }
         String key = done.key();
         int variant = key.indexOf(VARIANT);
+        purgeGate.readLock().lock();
+        try {
+            return store(fill, done, onDisk, body, reserved, key, variant);
+        } finally {
+            purgeGate.readLock().unlock();
+        }
+    }
+
+    /** Called with the purge gate's read lock: stores a completed fill unless a purge overtook it. */
+    private boolean store(Fill fill, CachedResponse done, boolean onDisk, ByteBuffer body, long reserved, String key,
+                          int variant) {
+        if (fill.invalidated()) {
+            if (onDisk) {
+                disk.abort(done.fillId(), reserved);
+            }
+            return false;
+        }
         try {
             if (onDisk) {
                 if (variant > 0) {
@@ -393,18 +415,6 @@ public final class TieredCache implements AutoCloseable {
                 disk.delete(oldest.key());
                 memory.remove(oldest.key());
             }
-        }
-    }
-
-    /**
-     * Takes back what a fill just stored when a purge overtook it while it was storing (the
-     * purge checked its fills before the entry was in place, and cleared the tiers before it
-     * got there). Only this fill's entry goes, never a newer one under the same key.
-     */
-    void unstore(CachedResponse done) {
-        memory.removeIfMeta(done.key(), done);
-        if (disk != null && done.fillId() != 0) {
-            disk.deleteIfFill(done.key(), done.fillId());
         }
     }
 
