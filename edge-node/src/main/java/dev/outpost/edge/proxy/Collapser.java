@@ -82,7 +82,41 @@ final class Collapser {
         }
     }
 
+    /**
+     * A first request looking a key up (memory missed, the disk not yet read) that requests
+     * arriving meanwhile wait on without a thread: it resolves to the flight that request went
+     * on to lead or join, or to null when it needed none (a disk hit, a pass, an error).
+     */
+    static final class Lookup {
+        private final CompletableFuture<Flight> resolved = new CompletableFuture<>();
+
+        /** Calls {@code action} with the flight (or null) once the lookup resolves, on the resolving thread. */
+        void onResolved(Consumer<Flight> action) {
+            resolved.thenAccept(action);
+        }
+    }
+
+    /** What {@link #lookupOrJoin} gave: the caller's own lookup to resolve, or another's to wait on. */
+    record LookupTurn(Lookup lookup, boolean own) {
+    }
+
     private final ConcurrentHashMap<String, Flight> flights = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Lookup> lookups = new ConcurrentHashMap<>();
+
+    /** Opens a lookup of {@code key}, or joins the one under way. */
+    LookupTurn lookupOrJoin(String key) {
+        Lookup mine = new Lookup();
+        Lookup existing = lookups.putIfAbsent(key, mine);
+        return existing == null ? new LookupTurn(mine, true) : new LookupTurn(existing, false);
+    }
+
+    /** The owner's lookup came to {@code flight} (or to none); its waiters go on from there. Idempotent. */
+    void resolve(String key, Lookup lookup, Flight flight) {
+        if (lookup != null && !lookup.resolved.isDone()) {
+            lookups.remove(key, lookup);
+            lookup.resolved.complete(flight);
+        }
+    }
 
     /** A new flight if the caller is the leader, else null and the existing one in {@code joined}. */
     Flight lead(String key, Flight[] joined) {

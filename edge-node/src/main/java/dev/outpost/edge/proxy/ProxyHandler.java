@@ -85,6 +85,7 @@ public final class ProxyHandler implements HttpHandler {
     private final List<Cidr> trusted;
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
+    private final IoBatches ioBatches = new IoBatches();
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -299,6 +300,7 @@ public final class ProxyHandler implements HttpHandler {
                 ResponseWriter.abort(ctx.exchange);
             }
         } finally {
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null); // no fetch: whoever waited goes its own way
             finish(ctx);
         }
     }
@@ -308,6 +310,7 @@ public final class ProxyHandler implements HttpHandler {
                 names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
         long now = clock.millis();
         if (lookup instanceof TieredCache.Hit hit) {
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null); // stored: requests waiting on this lookup find it too
             CachedResponse r = hit.response();
             boolean gated = !hitsAllowed.getAsBoolean();
             if (ctx.clientWantsValidation() || gated) {
@@ -352,6 +355,7 @@ public final class ProxyHandler implements HttpHandler {
             return;
         }
         if (hitForPass.getIfPresent(ctx.primaryKey) != null) {
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null);
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
         }
@@ -389,6 +393,10 @@ public final class ProxyHandler implements HttpHandler {
             throws IOException {
         Collapser.Flight[] joined = new Collapser.Flight[1];
         Collapser.Flight flight = collapser.lead(ctx.primaryKey, joined);
+        if (flight != null) {
+            flight.miss = stale == null;
+        }
+        collapser.resolve(ctx.primaryKey, ctx.lookup, flight != null ? flight : joined[0]);
         if (flight == null) {
             Fill finished = joined[0].finishedFill();
             if (finished != null) {
@@ -400,31 +408,51 @@ public final class ProxyHandler implements HttpHandler {
             waitFor(ctx, joined[0], fwd, stale, peerIp, peerTrusted);
             return;
         }
-        flight.miss = stale == null;
         lead(ctx, fwd, stale, flight, peerIp, peerTrusted);
     }
 
     /**
-     * A request for a key whose miss is already being fetched waits without a thread: when the
-     * fetch lands with a small body complete in memory, the request is answered on its I/O
-     * thread like a memory hit; any other outcome sends it down the ordinary path. A crowd of
-     * collapsed requests is then answered at the pace of memory hits.
+     * A request for a key whose miss is already being fetched, or is being looked up by an
+     * earlier request, waits without a thread: when the fetch lands with a small body complete
+     * in memory, the request is answered on its I/O thread like a memory hit; any other outcome
+     * sends it down the ordinary path. A crowd arriving at once for an uncached object is then
+     * answered at the pace of memory hits. When there is nothing to wait on, the request opens
+     * a lookup for later ones to wait on, and goes on.
      */
     private boolean joinMissInFlight(RequestContext ctx, String peerIp, InetSocketAddress peer) {
         if (!hitsAllowed.getAsBoolean() || ctx.clientWantsValidation() || ctx.requestCc.present()) {
             return false;
         }
         Collapser.Flight flight = collapser.joinableMiss(ctx.primaryKey);
-        if (flight == null) {
+        HttpServerExchange ex = ctx.exchange;
+        if (flight != null) {
+            ex.dispatch(SameThreadExecutor.INSTANCE, () -> awaitFlight(ctx, flight, peerIp, peer));
+            return true;
+        }
+        Collapser.LookupTurn turn = collapser.lookupOrJoin(ctx.primaryKey);
+        if (turn.own()) {
+            ctx.lookup = turn.lookup();
             return false;
         }
+        ex.dispatch(SameThreadExecutor.INSTANCE, () -> turn.lookup().onResolved(f -> {
+            if (f != null && !f.fillEnded() && f.finishedFill() == null) {
+                awaitFlight(ctx, f, peerIp, peer);
+            } else {
+                rerun(ctx, peerIp, peer);
+            }
+        }));
+        return true;
+    }
+
+    /** Answers a waiting request by what {@code flight} comes to, without a thread while it waits. */
+    private void awaitFlight(RequestContext ctx, Collapser.Flight flight, String peerIp, InetSocketAddress peer) {
         HttpServerExchange ex = ctx.exchange;
-        ex.dispatch(SameThreadExecutor.INSTANCE, () -> flight.onOutcome(o -> {
+        flight.onOutcome(o -> {
             ByteBuffer whole = o instanceof Collapser.Filled f && f.fill().head().varyNames().isEmpty()
                     ? f.fill().completeBody() : null;
             if (whole != null) {
                 Fill fill = ((Collapser.Filled) o).fill();
-                ex.getIoThread().execute(() -> Connectors.executeRootHandler(x -> {
+                ioBatches.execute(ex.getIoThread(), () -> Connectors.executeRootHandler(x -> {
                     long now = clock.millis();
                     CachedResponse h = fill.head().withBodyLength(whole.remaining());
                     ctx.outcome = Outcome.MISS;
@@ -436,15 +464,21 @@ public final class ProxyHandler implements HttpHandler {
                         x.dispatch(executor, () -> run(ctx, true, peerIp, peer));
                     }
                 }, ex));
-            } else {
+            } else if (flight.miss) {
                 executor.execute(() -> Connectors.executeRootHandler(
                         x -> guarded(ctx, () -> {
                             boolean trusted = peer != null && isTrusted(peer.getAddress());
                             handleOutcome(ctx, o, "miss", null, peerIp, trusted);
                         }), ex));
+            } else {
+                rerun(ctx, peerIp, peer); // a revalidation: this request judges the stored entry itself
             }
-        }));
-        return true;
+        });
+    }
+
+    /** Sends a waiting request down the ordinary path, on a virtual thread. */
+    private void rerun(RequestContext ctx, String peerIp, InetSocketAddress peer) {
+        executor.execute(() -> Connectors.executeRootHandler(x -> run(ctx, true, peerIp, peer), ctx.exchange));
     }
 
     private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,

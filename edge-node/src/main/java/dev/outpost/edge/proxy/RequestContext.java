@@ -26,6 +26,8 @@ final class RequestContext {
     final CacheControl requestCc;
     String urlKey;
     String primaryKey;
+    /** The lookup this request opened for others to wait on, resolved once it leads or joins a fetch, or ends. */
+    Collapser.Lookup lookup;
 
     Outcome outcome = Outcome.MISS;
     String tier = EdgeMetrics.NONE;

@@ -120,6 +120,31 @@ class CollapsingTest {
     }
 
     @Test
+    void concurrentRequestsForAnObjectOnDiskOnlyAreAllHits() throws Exception {
+        String body = "d".repeat(64 * 1024);
+        origin.stubFor(get("/on-disk").willReturn(aResponse().withHeader("Cache-Control", "max-age=60").withBody(body)));
+        try (TestEdge small = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK)
+                .yaml("cache: {memory-max-object: 16KiB}").start()) {
+            assertThat(small.get("/on-disk").body()).isEqualTo(body);
+            dev.outpost.testing.Await.until("stored on disk", Duration.ofSeconds(10), () -> small.node().cache().diskEntries() == 1);
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                answers.add(threads.submit(() -> client.send(HttpRequest.newBuilder(small.uri("/on-disk")).build(),
+                        HttpResponse.BodyHandlers.ofString())));
+            }
+            for (Future<HttpResponse<String>> f : answers) {
+                HttpResponse<String> r = f.get();
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo(body);
+                // the first looked it up on disk; those that waited on that lookup then found it too
+                assertThat(r.headers().firstValue("Cache-Status")).hasValue("edge-test; hit; ttl=60");
+            }
+            assertThat(originCount("/on-disk")).isEqualTo(1);
+            assertThat(small.metric("outpost_requests_total", "cache", "hit", "tier", "disk")).isEqualTo(50.0);
+        }
+    }
+
+    @Test
     void waitersReadTheBodyAsItStreams() throws Exception {
         // ten pieces over two seconds
         origin.stubFor(get("/dribbled").willReturn(aResponse().withHeader("Cache-Control", "max-age=60")
