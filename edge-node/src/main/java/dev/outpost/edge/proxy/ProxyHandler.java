@@ -593,6 +593,9 @@ public final class ProxyHandler implements HttpHandler {
                     ctx.tier = tierOf(hit);
                     CachedResponse r = hit.response();
                     serveHit(ctx, hit, r, r.age(now), CacheStatus.hit(cacheId).ttl(r.ttl(now)).toString());
+                } else if (stale == null && again instanceof TieredCache.Hit hit) {
+                    // stored meanwhile, but not usable as it is for this request: revalidate it
+                    lead(ctx, hit.response().isFresh(now) ? "request" : "stale", hit, null, peerIp, peerTrusted);
                 } else {
                     lead(ctx, fwd, stale, null, peerIp, peerTrusted);
                 }

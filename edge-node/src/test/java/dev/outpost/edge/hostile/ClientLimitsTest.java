@@ -188,7 +188,27 @@ class ClientLimitsTest {
         }
     }
 
-    /** Reads one response head and its Content-Length body. */
+    /** Reads a chunked body up to and including its last chunk (no trailers). */
+    private static void skipChunkedBody(InputStream in) throws IOException {
+        while (true) {
+            StringBuilder size = new StringBuilder();
+            for (int b = in.read(); b != '\n'; b = in.read()) {
+                if (b < 0) {
+                    return;
+                }
+                if (b != '\r') {
+                    size.append((char) b);
+                }
+            }
+            int n = Integer.parseInt(size.toString().trim(), 16);
+            in.readNBytes(n + 2); // the chunk and its CRLF (for the last chunk: the final CRLF)
+            if (n == 0) {
+                return;
+            }
+        }
+    }
+
+    /** Reads one response head and its body (Content-Length or chunked). */
     private static String readHead(Socket s) throws IOException {
         s.setSoTimeout(5000);
         InputStream in = s.getInputStream();
@@ -204,8 +224,11 @@ class ClientLimitsTest {
         }
         String text = head.toString(StandardCharsets.ISO_8859_1);
         for (String line : text.split("\r\n")) {
-            if (line.toLowerCase().startsWith("content-length:")) {
+            String l = line.toLowerCase();
+            if (l.startsWith("content-length:")) {
                 in.readNBytes(Integer.parseInt(line.substring(15).trim()));
+            } else if (l.startsWith("transfer-encoding:") && l.contains("chunked")) {
+                skipChunkedBody(in);
             }
         }
         return text;
