@@ -127,6 +127,14 @@ public final class BenchOrigin implements AutoCloseable {
         }
     }
 
+    private void uncountBytes(String path, long bytes) {
+        bodyBytes.add(-bytes);
+        long[] c = perPath.get(path);
+        synchronized (c) {
+            c[1] -= bytes;
+        }
+    }
+
     private void handle(HttpServerExchange ex) throws Exception {
         if (ex.isInIoThread()) {
             ex.dispatch(this::handle);
@@ -171,8 +179,11 @@ public final class BenchOrigin implements AutoCloseable {
             return;
         }
         ex.startBlocking();
+        // counted before the first byte goes out (the stream sends a body whole as soon as it
+        // reaches its Content-Length), so a client that has the whole body always finds it
+        // counted; bytes a cache that went away mid-body never got are taken back
+        count(path, o.size(), false);
         long sent = 0;
-        boolean counted = false;
         OutputStream out = ex.getOutputStream();
         try {
             int offset = o.patternOffset();
@@ -182,15 +193,9 @@ public final class BenchOrigin implements AutoCloseable {
                 out.write(PATTERN, start, n);
                 sent += n;
             }
-            // counted before the close that completes the response, so a client that has the
-            // whole body always finds it counted
-            count(path, sent, false);
-            counted = true;
             out.close();
         } catch (IOException e) {
-            if (!counted) {
-                count(path, sent, false); // the cache went away mid-body: count what was sent
-            }
+            uncountBytes(path, o.size() - sent);
         }
     }
 
