@@ -185,9 +185,13 @@ class FaultsTest {
                     "/length/" + SMALL + "/no-store", "/chunked/" + LARGE + "/no-store")) {
                 int size = Integer.parseInt(path.split("/")[2]);
                 Wire.Response cut = Wire.get(edge.port(), "GET", path, "example.com");
-                assertThat(cut.status()).as(path).isEqualTo(200);
+                // the head and part of the body, or nothing at all when the failure cut the
+                // connection while the first bytes were still buffered: never a whole-looking answer
+                assertThat(cut.status()).as(path).isIn(200, -1);
                 assertThat(cut.complete()).as("%s delivered as if whole (%d of %d bytes)", path, cut.body().length, size).isFalse();
-                assertThat(cut.body().length).as(path).isLessThan(size);
+                if (cut.status() == 200) {
+                    assertThat(cut.body().length).as(path).isLessThan(size);
+                }
                 assertNothingStored(edge);
 
                 Wire.Response whole = Wire.get(edge.port(), "GET", path, "example.com");
