@@ -46,6 +46,9 @@ class TwoTierTest {
             for (int i = 0; i < 20; i++) {
                 assertThat(edge.getBytes("/obj/" + i).statusCode()).isEqualTo(200);
             }
+            // a client has the whole body before the fill is stored: wait for the last store
+            dev.outpost.testing.Await.until("all 20 stored on disk", java.time.Duration.ofSeconds(10),
+                    () -> edge.node().cache().diskEntries() == 20);
             edge.node().cache().cleanUp();
             assertThat(edge.node().cache().memoryBytes()).isLessThanOrEqualTo(512 * 1024);
             assertThat(edge.node().cache().diskEntries()).isEqualTo(20);

@@ -430,9 +430,14 @@ public final class TieredCache implements AutoCloseable {
         }
     }
 
-    /** Removes the entry under this storage key from both tiers. */
+    /** Removes the entry under this storage key from both tiers, and keeps a fill of it under way from storing. */
     public void remove(String key) {
         purging(() -> {
+            for (Fill f : fills) {
+                if (f.key().equals(key)) {
+                    f.invalidate();
+                }
+            }
             memory.remove(key);
             if (disk != null) {
                 disk.delete(key);

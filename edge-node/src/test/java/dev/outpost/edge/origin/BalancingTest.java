@@ -136,7 +136,8 @@ class BalancingTest {
             assertThat(new java.util.HashSet<>(before.values())).hasSize(4);
             for (String server : List.of(label(a), label(b), label(c), label(d))) {
                 long n = before.values().stream().filter(server::equals).count();
-                assertThat(n).as("share of %s", server).isBetween(70L, 130L);
+                // the ring depends on the servers' (random) ports: roughly even, not exactly
+                assertThat(n).as("share of %s", server).isBetween(55L, 145L);
             }
             for (int i = 0; i < 400; i += 7) {
                 String key = "/k/" + i;
