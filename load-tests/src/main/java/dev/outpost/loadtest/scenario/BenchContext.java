@@ -1,10 +1,13 @@
 package dev.outpost.loadtest.scenario;
 
 import dev.outpost.loadtest.system.BenchEnv;
+import dev.outpost.loadtest.system.CacheSystem;
+import dev.outpost.loadtest.system.Sizing;
 import dev.outpost.loadtest.system.SystemKind;
 import dev.outpost.loadtest.system.Systems;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
@@ -38,6 +41,24 @@ public record BenchContext(Systems systems, List<SystemKind> measured, Map<Syste
         List<String> notes = new ArrayList<>();
         skipped.forEach((k, why) -> notes.add(k.display() + " not measured: " + why));
         return notes;
+    }
+
+    /**
+     * Starts every measured system in front of {@code originUrl}, each for the whole scenario;
+     * adds each one's settings to {@code notes}, or why it could not be measured.
+     */
+    public Map<SystemKind, CacheSystem> startMeasured(String originUrl, Sizing sizing, List<String> notes) {
+        Map<SystemKind, CacheSystem> running = new EnumMap<>(SystemKind.class);
+        for (SystemKind k : measured) {
+            try {
+                CacheSystem sys = systems.start(k, originUrl, sizing);
+                running.put(k, sys);
+                notes.add(sys.settings());
+            } catch (Systems.StartException e) {
+                notes.add(k.display() + " not measured: " + e.getMessage());
+            }
+        }
+        return running;
     }
 
     /** A deadline for a scenario's rounds. */

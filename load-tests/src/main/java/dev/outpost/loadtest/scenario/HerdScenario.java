@@ -11,7 +11,6 @@ import dev.outpost.loadtest.stats.Stats;
 import dev.outpost.loadtest.system.CacheSystem;
 import dev.outpost.loadtest.system.Sizing;
 import dev.outpost.loadtest.system.SystemKind;
-import dev.outpost.loadtest.system.Systems;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -47,19 +46,11 @@ public final class HerdScenario implements Scenario {
         List<String> notes = new ArrayList<>(ctx.skippedNotes());
         RoundSamples s = new RoundSamples();
         Map<SystemKind, List<Long>> originPerRound = new EnumMap<>(SystemKind.class);
-        Map<SystemKind, CacheSystem> running = new EnumMap<>(SystemKind.class);
+        Map<SystemKind, CacheSystem> running = Map.of();
         var deadline = ctx.deadline(Duration.ofMinutes(2));
         int rounds = 0;
         try (BenchOrigin origin = BenchOrigin.start(0)) {
-            for (SystemKind k : ctx.measured()) {
-                try {
-                    CacheSystem sys = ctx.systems().start(k, origin.url(), Sizing.roomy());
-                    running.put(k, sys);
-                    notes.add(sys.settings());
-                } catch (Systems.StartException e) {
-                    notes.add(k.display() + " not measured: " + e.getMessage());
-                }
-            }
+            running = ctx.startMeasured(origin.url(), Sizing.roomy(), notes);
             // unmeasured herds per system first (on objects the origin answers after 50 ms), so that
             // what is measured is each system's collapsing path as it runs once it has been serving,
             // not a JVM's first passes through it in the interpreter

@@ -7,7 +7,6 @@ import dev.outpost.loadtest.report.Section;
 import dev.outpost.loadtest.system.CacheSystem;
 import dev.outpost.loadtest.system.Sizing;
 import dev.outpost.loadtest.system.SystemKind;
-import dev.outpost.loadtest.system.Systems;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,19 +47,11 @@ public final class RevalidationScenario implements Scenario {
         BenchOptions o = ctx.options();
         List<String> notes = new ArrayList<>(ctx.skippedNotes());
         RoundSamples s = new RoundSamples();
-        Map<SystemKind, CacheSystem> running = new EnumMap<>(SystemKind.class);
+        Map<SystemKind, CacheSystem> running = Map.of();
         var deadline = ctx.deadline(Duration.ofMinutes(1));
         int rounds = 0;
         try (BenchOrigin origin = BenchOrigin.start(0)) {
-            for (SystemKind k : ctx.measured()) {
-                try {
-                    CacheSystem sys = ctx.systems().start(k, origin.url(), Sizing.roomy());
-                    running.put(k, sys);
-                    notes.add(sys.settings());
-                } catch (Systems.StartException e) {
-                    notes.add(k.display() + " not measured: " + e.getMessage());
-                }
-            }
+            running = ctx.startMeasured(origin.url(), Sizing.roomy(), notes);
             for (int r = 0; r < o.rounds() && !deadline.passed(); r++) {
                 ctx.progress("revalidation: round " + (r + 1));
                 Map<SystemKind, long[]> first = new EnumMap<>(SystemKind.class);
