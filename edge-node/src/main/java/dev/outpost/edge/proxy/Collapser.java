@@ -3,11 +3,8 @@ package dev.outpost.edge.proxy;
 import dev.outpost.edge.cache.CachedResponse;
 import dev.outpost.edge.cache.Fill;
 import dev.outpost.edge.origin.UpstreamException;
-import java.util.concurrent.CompletableFuture;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -45,13 +42,16 @@ final class Collapser {
 
     /** One fetch under way. */
     static final class Flight {
-        private final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+        private final ArrivalOrder<Outcome> outcome = new ArrivalOrder<>();
         /** The leader found nothing stored (a miss, not a revalidation). */
         volatile boolean miss;
 
-        /** Calls {@code action} with the outcome when it lands (at once if it has), on the landing thread. */
+        /**
+         * Calls {@code action} with the outcome when it lands (at once if it has), on the landing
+         * thread; waiters are called in the order they registered.
+         */
         void onOutcome(Consumer<Outcome> action) {
-            outcome.thenAccept(action);
+            outcome.whenSet(action);
         }
 
         /**
@@ -60,23 +60,20 @@ final class Collapser {
          * answered from the cache once the store is done, not as a collapsed waiter.
          */
         Fill finishedFill() {
-            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled
-                    && filled.fill().finalLength() >= 0 ? filled.fill() : null;
+            return outcome.now() instanceof Filled filled && filled.fill().finalLength() >= 0 ? filled.fill() : null;
         }
 
         /** Whether the flight published a fill that has since ended, or that a purge overtook. */
         boolean fillEnded() {
-            return outcome.isDone() && outcome.getNow(null) instanceof Filled filled
-                    && (filled.fill().ended() || filled.fill().invalidated());
+            return outcome.now() instanceof Filled filled && (filled.fill().ended() || filled.fill().invalidated());
         }
 
         Outcome await(long timeoutMillis) {
             try {
-                return outcome.get(timeoutMillis, TimeUnit.MILLISECONDS);
+                Outcome o = outcome.await(timeoutMillis);
+                return o != null ? o : new Released();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return new Released();
-            } catch (ExecutionException | TimeoutException e) {
                 return new Released();
             }
         }
@@ -88,11 +85,14 @@ final class Collapser {
      * on to lead or join, or to null when it needed none (a disk hit, a pass, an error).
      */
     static final class Lookup {
-        private final CompletableFuture<Flight> resolved = new CompletableFuture<>();
+        private final ArrivalOrder<Optional<Flight>> resolved = new ArrivalOrder<>();
 
-        /** Calls {@code action} with the flight (or null) once the lookup resolves, on the resolving thread. */
+        /**
+         * Calls {@code action} with the flight (or null) once the lookup resolves, on the
+         * resolving thread; waiters are called in the order they registered.
+         */
         void onResolved(Consumer<Flight> action) {
-            resolved.thenAccept(action);
+            resolved.whenSet(f -> action.accept(f.orElse(null)));
         }
     }
 
@@ -112,9 +112,9 @@ final class Collapser {
 
     /** The owner's lookup came to {@code flight} (or to none); its waiters go on from there. Idempotent. */
     void resolve(String key, Lookup lookup, Flight flight) {
-        if (lookup != null && !lookup.resolved.isDone()) {
+        if (lookup != null && !lookup.resolved.isSet()) {
             lookups.remove(key, lookup);
-            lookup.resolved.complete(flight);
+            lookup.resolved.set(Optional.ofNullable(flight));
         }
     }
 
@@ -142,7 +142,7 @@ final class Collapser {
      * {@link #fillEnded}; any other outcome lets later requests start a new flight at once.
      */
     void land(String key, Flight flight, Outcome outcome) {
-        flight.outcome.complete(outcome);
+        flight.outcome.set(outcome);
         if (!(outcome instanceof Filled filled) || filled.fill().ended()) {
             flights.remove(key, flight);
         }

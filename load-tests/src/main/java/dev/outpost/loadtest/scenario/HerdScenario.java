@@ -28,7 +28,14 @@ import java.util.OptionalDouble;
 public final class HerdScenario implements Scenario {
 
     static final double MARGIN_MILLIS = 20;
-    static final int WARM_UP_HERDS = 10;
+    /**
+     * Unmeasured herds per system before the rounds: enough requests through the collapsing path
+     * for a JIT to have compiled it (with 10, Outpost's compiler threads were still busy on the
+     * node's core during the measured herds).
+     */
+    static final int WARM_UP_HERDS = 50;
+    /** Pause between connecting the herd and sending it, so every connection has been accepted. */
+    static final Duration SETTLE = Duration.ofMillis(300);
 
     @Override
     public String id() {
@@ -78,7 +85,7 @@ public final class HerdScenario implements Scenario {
                     ctx.progress("herd: round " + (r + 1) + " " + k.display());
                     long before = origin.requests(path);
                     try {
-                        Herd.Result h = Herd.run(sys.port(), path, o.herdClients(), 30_000);
+                        Herd.Result h = Herd.run(sys.port(), path, o.herdClients(), 30_000, SETTLE);
                         Thread.sleep(200); // late background fetches still count
                         long originRequests = origin.requests(path) - before;
                         originPerRound.computeIfAbsent(k, x -> new ArrayList<>()).add(originRequests);
@@ -131,9 +138,11 @@ public final class HerdScenario implements Scenario {
     }
 
     static String description(BenchOptions o) {
-        return o.herdClients() + " clients, connected first, send the same GET at once for an uncached 1 KiB object that the origin "
-                + "answers after " + o.herdDelayMillis() + " ms; origin requests for that object, and the waiters' latency "
-                + "(to the last byte) percentiles; median of the rounds, after " + WARM_UP_HERDS + " unmeasured herds per system on objects the origin answers after 50 ms.";
+        return o.herdClients() + " clients, connected first (then " + SETTLE.toMillis() + " ms for the server to accept them all), "
+                + "send the same GET at once (one thread writes the requests back to back and reads the answers through a selector) "
+                + "for an uncached 1 KiB object that the origin answers after " + o.herdDelayMillis() + " ms; origin requests for "
+                + "that object, and the waiters' latency (each from its own send to the last byte) percentiles; median of the rounds, "
+                + "after " + WARM_UP_HERDS + " unmeasured herds per system on objects the origin answers after 50 ms.";
     }
 
     static Target target(RoundSamples s, List<Long> outpostOriginPerRound, long delay) {
