@@ -67,6 +67,32 @@ class TwoTierTest {
     }
 
     @Test
+    void anObjectTheDiskTierEvictsLeavesMemoryToo() {
+        // memory could hold all 20 objects, the disk tier 5: the disk tier bounds what the node holds
+        try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl())
+                .yaml("cache: {memory-size: 8MiB, memory-max-object: 1MiB, disk-size: 520KiB}").start()) {
+            for (int i = 0; i < 20; i++) {
+                assertThat(edge.getBytes("/obj/" + i).statusCode()).isEqualTo(200);
+                int stored = i + 1;
+                dev.outpost.testing.Await.until("object stored", java.time.Duration.ofSeconds(10),
+                        () -> edge.node().cache().diskEntries() >= Math.min(stored, 5));
+            }
+            edge.node().cache().evictNow();
+            edge.node().cache().cleanUp();
+            long onDisk = edge.node().cache().diskEntries();
+            assertThat(onDisk).isBetween(1L, 5L);
+            assertThat(edge.node().cache().memoryEntries()).as("memory holds copies of what disk keeps").isLessThanOrEqualTo(onDisk);
+            HttpResponse<byte[]> again = edge.getBytes("/obj/0"); // the oldest: evicted from disk
+            assertThat(again.body()).isEqualTo(body(100 * 1024, 0));
+            assertThat(again.headers().firstValue("Cache-Status").orElseThrow()).contains("fwd=miss");
+            origin.verify(2, getRequestedFor(urlEqualTo("/obj/0")));
+            HttpResponse<byte[]> kept = edge.getBytes("/obj/19"); // the newest: on disk and in memory
+            assertThat(kept.headers().firstValue("Cache-Status").orElseThrow()).startsWith("edge-test; hit");
+            origin.verify(1, getRequestedFor(urlEqualTo("/obj/19")));
+        }
+    }
+
+    @Test
     void objectLargerThanMemoryLimitIsServedFromDiskOnly() {
         try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl())
                 .yaml("cache: {memory-size: 8MiB, memory-max-object: 1MiB, disk-size: 64MiB, chunk-size: 64KiB}").start()) {

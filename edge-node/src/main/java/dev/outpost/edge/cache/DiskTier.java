@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.ObjLongConsumer;
 import java.util.zip.CRC32C;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -78,6 +79,8 @@ public final class DiskTier implements AutoCloseable {
     private final WriteOptions writeOptions = new WriteOptions();
     private final ReadOptions readOptions = new ReadOptions().setVerifyChecksums(true);
     private final AtomicLong usedBytes = new AtomicLong();
+    /** Told of each entry eviction removes (key, fill id), so the memory tier drops its copy too. */
+    private volatile ObjLongConsumer<String> evictionListener = (key, fillId) -> { };
     private final AtomicLong entries = new AtomicLong();
     private final AtomicLong nextFillId = new AtomicLong();
     private volatile long fillIdCeiling;
@@ -963,6 +966,7 @@ public final class DiskTier implements AutoCloseable {
                 if (r != null && r.fillId() == fillId) {
                     if (delete(v.key())) {
                         evictions.increment();
+                        evictionListener.accept(v.key(), fillId);
                     } else {
                         db.delete(lru, v.lruKey());
                     }
@@ -974,6 +978,11 @@ public final class DiskTier implements AutoCloseable {
                 return;
             }
         }
+    }
+
+    /** Sets who is told of the entries eviction removes. */
+    void onEviction(ObjLongConsumer<String> listener) {
+        this.evictionListener = listener;
     }
 
     /** Flushes memtables so a restart reads from table files, not only the WAL. */

@@ -68,6 +68,11 @@ final class MemoryTier {
         cache.asMap().computeIfPresent(key, (k, e) -> e.meta() == meta ? null : e);
     }
 
+    /** Removes the copy under {@code key} if it is of fill {@code fillId} (not a newer one). */
+    void removeIfFill(String key, long fillId) {
+        cache.asMap().computeIfPresent(key, (k, e) -> e.meta().fillId() == fillId ? null : e);
+    }
+
     /** Replaces the metadata of an entry whose body is unchanged (304, soft purge). */
     void replaceMeta(CachedResponse meta) {
         cache.asMap().computeIfPresent(meta.key(), (k, e) -> e.meta().fillId() == meta.fillId()

@@ -68,6 +68,9 @@ public final class TieredCache implements AutoCloseable {
         this.memory = memory;
         this.disk = disk;
         if (disk != null) {
+            // the tiers are inclusive: memory holds copies of what the disk tier keeps, so the
+            // disk tier's size bounds the objects the node holds (as ATS's RAM cache over its disk)
+            disk.onEviction(memory::removeIfFill);
             hardPurgeAllAt = disk.marker("hard-purge-all");
             softPurgeAllAt = disk.marker("soft-purge-all");
         }

@@ -71,16 +71,26 @@ final class OutpostSystem extends ProcessSystem {
     }
 
     /**
-     * Memory and disk tier sizes for a sizing. The disk tier gets the budget: it bounds how many
-     * distinct objects Outpost keeps, as nginx's cache directory does for nginx. The memory tier
-     * (a quarter of the budget) only ever holds copies of objects the disk tier admitted, so it
-     * adds speed, not capacity, as the page cache does for nginx.
+     * What Outpost's disk tier counts per entry beyond the body: the key, the stored header
+     * fields and 64 bytes of fixed fields. Measured: 10 bench-origin objects of 4 KiB made
+     * {@code outpost_cache_bytes{tier="disk"}} 43,822, 4,382 bytes each.
+     */
+    static final long OBJECT_OVERHEAD = 288;
+
+    /**
+     * Memory and disk tier sizes for a sizing. The disk tier bounds how many distinct objects
+     * Outpost keeps, as nginx's keys zone does for nginx: it gets room for the budget's objects,
+     * counted the way it counts them (body plus {@link #OBJECT_OVERHEAD}, as Varnish's storage
+     * gets its own per-object overhead). The memory tier (a quarter of that) only ever holds
+     * copies of objects the disk tier admitted, so it adds speed, not capacity, as the page cache
+     * does for nginx.
      */
     static long[] tiers(Sizing sizing) {
         if (sizing.largeObjects() || sizing.capacityBytes() >= (1L << 30)) {
             return new long[] {64L << 20, sizing.capacityBytes()};
         }
-        return new long[] {sizing.capacityBytes() / 4, sizing.capacityBytes()};
+        long disk = sizing.objects() * (sizing.objectSize() + OBJECT_OVERHEAD);
+        return new long[] {disk / 4, disk};
     }
 
     static List<String> command(BenchEnv env, Path dir, String originUrl, int port, int adminPort, long memory, long disk) {

@@ -32,10 +32,10 @@ class SystemsTest {
     }
 
     @Test
-    void outpostDiskTierGetsTheBudgetAndMemoryAQuarterInFront() {
+    void outpostDiskTierGetsTheBudgetsObjectsAsItCountsThemAndMemoryAQuarterInFront() {
         long[] t = OutpostSystem.tiers(new Sizing(1000L * 4096, 4096, false));
-        assertThat(t[1]).isEqualTo(1000L * 4096);
-        assertThat(t[0]).isEqualTo(1000L * 4096 / 4);
+        assertThat(t[1]).isEqualTo(1000L * (4096 + 288));
+        assertThat(t[0]).isEqualTo(1000L * (4096 + 288) / 4);
         assertThat(OutpostSystem.tiers(Sizing.roomy())).containsExactly(64L << 20, 1L << 30);
     }
 
