@@ -35,8 +35,9 @@ class RetryTest {
         c.stubFor(any(anyUrl()).willReturn(aResponse().withBody("c")));
     }
 
+    /** A pool that never ejects a server: which servers a fetch tries must follow from the ranking alone. */
     private static String pool(String... urls) {
-        StringBuilder sb = new StringBuilder("origins:\n  - name: default\n    ejection: {consecutive-failures: 1000}\n    servers:\n");
+        StringBuilder sb = new StringBuilder("origins:\n  - name: default\n    ejection: {consecutive-failures: 1000, min-requests: 1000}\n    servers:\n");
         for (String u : urls) {
             sb.append("      - url: ").append(u).append('\n');
         }
