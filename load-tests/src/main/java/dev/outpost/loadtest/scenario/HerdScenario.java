@@ -34,6 +34,8 @@ public final class HerdScenario implements Scenario {
      * node's core during the measured herds).
      */
     static final int WARM_UP_HERDS = 50;
+    /** A --quick run's warm-up: its figures are not comparable with a full run's anyway. */
+    static final int QUICK_WARM_UP_HERDS = 20;
     /** Pause between connecting the herd and sending it, so every connection has been accepted. */
     static final Duration SETTLE = Duration.ofMillis(300);
 
@@ -66,7 +68,7 @@ public final class HerdScenario implements Scenario {
                 if (sys != null) {
                     ctx.progress("herd: warm-up " + k.display());
                     try {
-                        for (int i = 0; i < WARM_UP_HERDS; i++) {
+                        for (int i = 0; i < warmUpHerds(o); i++) {
                             Herd.run(sys.port(), "/slow/50/1KiB/herd-warm-up-" + i, o.herdClients(), 30_000);
                         }
                     } catch (InterruptedException e) {
@@ -137,12 +139,16 @@ public final class HerdScenario implements Scenario {
                 List.of(target(s, originPerRound.getOrDefault(SystemKind.OUTPOST, List.of()), o.herdDelayMillis())));
     }
 
+    static int warmUpHerds(BenchOptions o) {
+        return o.mode().equals("quick") ? QUICK_WARM_UP_HERDS : WARM_UP_HERDS;
+    }
+
     static String description(BenchOptions o) {
         return o.herdClients() + " clients, connected first (then " + SETTLE.toMillis() + " ms for the server to accept them all), "
                 + "send the same GET at once (one thread writes the requests back to back and reads the answers through a selector) "
                 + "for an uncached 1 KiB object that the origin answers after " + o.herdDelayMillis() + " ms; origin requests for "
                 + "that object, and the waiters' latency (each from its own send to the last byte) percentiles; median of the rounds, "
-                + "after " + WARM_UP_HERDS + " unmeasured herds per system on objects the origin answers after 50 ms.";
+                + "after " + warmUpHerds(o) + " unmeasured herds per system on objects the origin answers after 50 ms.";
     }
 
     static Target target(RoundSamples s, List<Long> outpostOriginPerRound, long delay) {
