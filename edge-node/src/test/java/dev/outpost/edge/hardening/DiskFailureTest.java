@@ -281,8 +281,10 @@ class DiskFailureTest {
                 fillUp(ballast);
                 long seed = 100;
                 int served = 0;
+                // RocksDB takes writes into preallocated WAL space and its memtables (two of 64 MiB)
+                // before a write must reach the full filesystem: allow twice the filesystem's size
                 while (!(edge.metric("outpost_cache_disk_errors_total") > 0)) {
-                    assertThat(served).as("disk errors after writing %d MiB to a full disk", served * 4).isLessThan(60);
+                    assertThat(served).as("disk errors after writing %d MiB to a full disk", served * 4).isLessThan(128);
                     assertThat(crcGet(edge, "/blob/" + (4 << 20) + "/" + seed++)).as("a new object while the disk fills").isTrue();
                     served++;
                 }
