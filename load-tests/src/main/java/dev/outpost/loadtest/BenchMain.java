@@ -211,7 +211,7 @@ public final class BenchMain implements Callable<Integer> {
         String stamp = DateTimeFormatter.ofPattern("yyyy-MM-dd-HHmm").withZone(ZoneOffset.UTC).format(startedAt);
         String stem = stamp + "-" + opts.mode();
         String mode = opts.mode() + " (" + opts.rounds() + " round" + (opts.rounds() == 1 ? "" : "s") + ", median"
-                + (opts.mode().equals("quick") ? "; a smoke run, not comparable with full runs" : "") + ")"
+                + (opts.isQuick() ? "; a smoke run, not comparable with full runs" : "") + ")"
                 + (only.isEmpty() ? "" : "; only " + String.join(",", only));
         Report report = new Report(DateTimeFormatter.ISO_INSTANT.format(startedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)),
                 mode, secs / 60 + "m " + secs % 60 + "s", machine, runNotes, sections);

@@ -436,11 +436,7 @@ public final class TieredCache implements AutoCloseable {
     /** Removes the entry under this storage key from both tiers, and keeps a fill of it under way from storing. */
     public void remove(String key) {
         purging(() -> {
-            for (Fill f : fills) {
-                if (f.key().equals(key)) {
-                    f.invalidate();
-                }
-            }
+            invalidateFills(f -> f.key().equals(key));
             memory.remove(key);
             if (disk != null) {
                 disk.delete(key);
@@ -478,11 +474,7 @@ public final class TieredCache implements AutoCloseable {
 
     private int purgeMatchingNow(String diskPrefix, Predicate<String> match, boolean soft) {
         long now = clock.millis();
-        for (Fill f : fills) {
-            if (match.test(f.key())) {
-                f.invalidate();
-            }
-        }
+        invalidateFills(f -> match.test(f.key()));
         int[] n = {0};
         if (soft) {
             memory.replaceIf((k, meta) -> match.test(k) && !meta.isVariantIndex(), meta -> meta.withPurgedAt(now));
@@ -519,6 +511,15 @@ public final class TieredCache implements AutoCloseable {
         return 0;
     }
 
+    /** Marks the fills under way that {@code which} selects, so that none of them stores its entry. */
+    private void invalidateFills(Predicate<Fill> which) {
+        for (Fill f : fills) {
+            if (which.test(f)) {
+                f.invalidate();
+            }
+        }
+    }
+
     /** Everything tagged {@code tag} (Surrogate-Key or Cache-Tag). */
     public int purgeTag(String tag, boolean soft) {
         return purging(() -> purgeTagNow(tag, soft));
@@ -526,11 +527,7 @@ public final class TieredCache implements AutoCloseable {
 
     private int purgeTagNow(String tag, boolean soft) {
         long now = clock.millis();
-        for (Fill f : fills) {
-            if (f.head().tags().contains(tag)) {
-                f.invalidate();
-            }
-        }
+        invalidateFills(f -> f.head().tags().contains(tag));
         if (soft) {
             memory.replaceIf((k, meta) -> meta.tags().contains(tag), meta -> meta.withPurgedAt(now));
         } else {

@@ -81,7 +81,7 @@ public final class ContributedScenario implements Scenario {
         List<Table> tables = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         scriptPath.ifPresent(p -> runScript(ctx, p, tables, notes));
-        runBenches(ctx, id, classes, ctx.options().mode().equals("quick") ? quickArgs : fullArgs, tables, notes);
+        runBenches(ctx, id, classes, ctx.options().isQuick() ? quickArgs : fullArgs, tables, notes);
         notes.add("Figures as printed by the benchmark itself; ratios against peers appear where it measures them.");
         return new Section(id, title, what, List.of(), tables, notes, List.of(), List.of());
     }
@@ -116,7 +116,7 @@ public final class ContributedScenario implements Scenario {
      * column and a peer's in the third (as {@code load-tests/dns/run} does), and adds the ratio.
      */
     private void runScript(BenchContext ctx, Path script, List<Table> tables, List<String> notes) {
-        boolean quick = ctx.options().mode().equals("quick");
+        boolean quick = ctx.options().isQuick();
         ctx.progress(id + ": " + ctx.env().repoRoot().relativize(script));
         Duration bound = ctx.options().budget(Duration.ofMinutes(6));
         // the suite itself runs pinned to the client CPU: give the script every CPU back, it pins its own processes

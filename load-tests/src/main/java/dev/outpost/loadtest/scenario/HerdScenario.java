@@ -140,7 +140,7 @@ public final class HerdScenario implements Scenario {
     }
 
     static int warmUpHerds(BenchOptions o) {
-        return o.mode().equals("quick") ? QUICK_WARM_UP_HERDS : WARM_UP_HERDS;
+        return o.isQuick() ? QUICK_WARM_UP_HERDS : WARM_UP_HERDS;
     }
 
     static String description(BenchOptions o) {

@@ -87,10 +87,9 @@ public final class HotHitsScenario implements Scenario {
             }
             if (o.hotWarmup()) {
                 // a JIT compiles the hit path under load: without this, a JVM's first seconds are measured
-                Duration warmUp = Duration.ofSeconds(2);
                 for (SystemKind k : running.keySet()) {
                     for (Case c : CASES) {
-                        measure(ctx, running.get(k), c, warmUp, new StringBuilder());
+                        measure(ctx, running.get(k), c, Duration.ofSeconds(2), new StringBuilder());
                     }
                 }
             }
@@ -143,7 +142,7 @@ public final class HotHitsScenario implements Scenario {
             metrics.add(s.metric(c.key() + ".p50", c.label() + " latency p50", "ms", 3, Metric.Better.LOWER));
             metrics.add(s.metric(c.key() + ".p99", c.label() + " latency p99", "ms", 3, Metric.Better.LOWER));
         }
-        return new Section(id(), title(), description(), metrics, List.of(), notes, charts(s), targets(s, o.mode().equals("quick")));
+        return new Section(id(), title(), description(), metrics, List.of(), notes, charts(s), targets(s, o.isQuick()));
     }
 
     static void warm(CacheSystem sys, String path) throws IOException {

@@ -157,7 +157,7 @@ public final class OffloadScenario implements Scenario {
         // the shield feature's own benchmark (in-process edges), when present
         List<String> inProcess = ContributedScenario.benchClasses("dev.outpost.loadtest.offload");
         if (!inProcess.isEmpty()) {
-            ContributedScenario.runBenches(ctx, id(), inProcess, o.mode().equals("quick")
+            ContributedScenario.runBenches(ctx, id(), inProcess, o.isQuick()
                     ? List.of("--requests-per-edge", "5000") : List.of(), tables, notes);
         }
         return new Section(id(), title(), description(o), List.of(), tables, notes, List.of(), List.of());
