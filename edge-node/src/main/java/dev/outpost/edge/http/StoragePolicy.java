@@ -120,9 +120,9 @@ public final class StoragePolicy {
             }
         }
 
-        long date = HttpDates.parse(response.first("date"));
+        long date = HttpDates.parse(singleton(response, "date"));
         long dateValue = date == HttpDates.INVALID ? responseTime : date;
-        long ageValue = ageValue(response.first("age"));
+        long ageValue = ageValue(response.all("age"));
         long apparentAge = Math.max(0, responseTime - dateValue);
         long correctedAgeValue = ageValue * 1000 + Math.max(0, responseTime - requestTime);
         long correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
@@ -140,7 +140,8 @@ public final class StoragePolicy {
             lifetime = seconds(cc.maxAge());
             explicit = true;
         } else if (targeted == null && response.contains("expires")) {
-            long expires = HttpDates.parse(response.first("expires"));
+            // several Expires lines, or a list on one line, are not a date: already expired
+            long expires = HttpDates.parse(singleton(response, "expires"));
             lifetime = expires == HttpDates.INVALID ? 0 : Math.max(0, expires - dateValue);
             explicit = true;
         } else if (rule.ttl() != null) {
@@ -187,12 +188,26 @@ public final class StoragePolicy {
         return delta < 0 ? 0 : delta * 1000;
     }
 
-    /** Age header: delta-seconds, anything invalid counts as 0 (RFC 9111 §5.1). */
-    static long ageValue(String age) {
-        if (age == null) {
+    /**
+     * The value of a field defined as a singleton, or null when it is absent or has several
+     * lines (a recipient cannot tell which one the sender meant).
+     */
+    static String singleton(HeaderSource h, String name) {
+        List<String> lines = h.all(name);
+        return lines.size() == 1 ? lines.get(0) : null;
+    }
+
+    /**
+     * Age (RFC 9111 §5.1) from all its lines: a list, on one line ({@code Age: 7200, 0}) or on
+     * several, counts by its first member. Delta-seconds; anything invalid counts as 0.
+     */
+    static long ageValue(List<String> lines) {
+        if (lines.isEmpty()) {
             return 0;
         }
-        long v = CacheControl.delta(CacheControl.ows(age));
+        String first = lines.get(0);
+        int comma = first.indexOf(',');
+        long v = CacheControl.delta(CacheControl.ows(comma < 0 ? first : first.substring(0, comma)));
         return v < 0 ? 0 : v;
     }
 }

@@ -33,7 +33,7 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
 
     /** Content-Length of the body, or -1 when unknown (chunked, close-delimited). */
     public long contentLength() {
-        String cl = response.header("Content-Length");
+        String cl = first("Content-Length");
         if (cl == null) {
             return -1;
         }
@@ -78,9 +78,15 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
         return server;
     }
 
+    /**
+     * The first line of the field, as for every {@link HeaderSource} (OkHttp's own
+     * {@code header(name)} answers the last line, which would let a second line override the
+     * first for fields where the first value counts, such as Age).
+     */
     @Override
     public String first(String name) {
-        return response.header(name);
+        List<String> lines = response.headers(name);
+        return lines.isEmpty() ? null : lines.get(0);
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.outpost.edge.http.CacheControl;
 import dev.outpost.edge.http.CacheStatus;
 import dev.outpost.edge.http.Conditionals;
 import dev.outpost.edge.http.HttpDates;
+import dev.outpost.edge.http.Methods;
 import dev.outpost.edge.http.Ranges;
 import dev.outpost.edge.http.RequestTarget;
 import dev.outpost.edge.http.Statuses;
@@ -64,7 +65,6 @@ import org.slf4j.LoggerFactory;
 public final class ProxyHandler implements HttpHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
-    private static final Set<String> UNSAFE = Set.of("POST", "PUT", "DELETE", "PATCH");
     /** Bodies up to this size (with a Content-Length) are read by the leader before waiters are released. */
     private static final long INLINE_FILL = 64 * 1024;
 
@@ -990,9 +990,7 @@ public final class ProxyHandler implements HttpHandler {
             }
         }
         List<String> vary = CacheKeys.varyNames(resp);
-        String encoding = resp.first("content-encoding");
-        if (encoding != null && !encoding.isBlank() && !encoding.trim().equalsIgnoreCase("identity")
-                && !vary.contains("accept-encoding")) {
+        if (encoded(resp) && !vary.contains("accept-encoding")) {
             // an encoded body depends on Accept-Encoding even when the origin forgot to say so
             vary = new ArrayList<>(vary);
             vary.add("accept-encoding");
@@ -1003,6 +1001,18 @@ public final class ProxyHandler implements HttpHandler {
         return new CachedResponse(key, resp.status(), names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
                 d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d), -1, 0, 0,
                 List.copyOf(tags), vary, 0);
+    }
+
+    /** Whether any line of Content-Encoding names a coding other than identity. */
+    private static boolean encoded(UpstreamResponse resp) {
+        for (String line : resp.all("content-encoding")) {
+            for (String coding : line.split(",")) {
+                if (!coding.isBlank() && !coding.trim().equalsIgnoreCase("identity")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Sends a request upstream as it is and relays the answer; no lookup, no storage. */
@@ -1038,7 +1048,7 @@ public final class ProxyHandler implements HttpHandler {
         ctx.originNanos = System.nanoTime() - n0;
         metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
         ctx.outcome = outcome;
-        if (UNSAFE.contains(ctx.method) && resp.status() < 400) {
+        if (Methods.invalidates(ctx.method) && resp.status() < 400) {
             invalidate(ctx, resp);
         }
         try (resp) {
@@ -1046,11 +1056,17 @@ public final class ProxyHandler implements HttpHandler {
         }
     }
 
+    /** Methods the origin client refuses to send without a body: they get an empty one. */
+    private static final Set<String> BODY_REQUIRED = Set.of("POST", "PUT", "PATCH", "PROPPATCH", "REPORT", "QUERY");
+
     private static boolean requiresBody(String method) {
-        return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
+        return BODY_REQUIRED.contains(method);
     }
 
-    /** RFC 9111 §4.4: a successful unsafe request invalidates its target, Location and Content-Location. */
+    /**
+     * RFC 9111 §4.4: a non-error response to a method not known to be safe invalidates its
+     * target, Location and Content-Location (same host only).
+     */
     private void invalidate(RequestContext ctx, UpstreamResponse resp) {
         Set<String> keys = new HashSet<>();
         keys.add(CacheKeys.urlKey(ctx.host, ctx.target.path(), ctx.target.query(), ctx.rule.cacheKey()));

@@ -110,6 +110,28 @@ class AgeTest {
     }
 
     @Test
+    void aListOnOneLineCountsByItsFirstMember() {
+        origin.stubFor(get("/age-list").willReturn(ok("max-age=3600").withHeader("Age", "7200, 0")));
+        HttpResponse<String> miss = edge.get("/age-list");
+        assertThat(header(miss, "Age")).isEqualTo("7200");
+        assertThat(cacheStatus(miss)).isEqualTo("edge-test; fwd=miss; fwd-status=200; stored; ttl=-3600");
+        assertThat(cacheStatus(edge.get("/age-list"))).startsWith("edge-test; fwd=stale");
+        assertThat(origin.findAll(getRequestedFor(urlEqualTo("/age-list")))).hasSize(2);
+    }
+
+    @Test
+    void severalLinesCountByTheFirst() {
+        // two lines: the first (old) one counts, not the last
+        origin.stubFor(get("/age-lines").willReturn(ok("max-age=3600").withHeader("Age", "7200", "0")));
+        HttpResponse<String> miss = edge.get("/age-lines");
+        assertThat(header(miss, "Age")).isEqualTo("7200");
+        assertThat(cacheStatus(edge.get("/age-lines"))).startsWith("edge-test; fwd=stale");
+        origin.stubFor(get("/age-lines-young").willReturn(ok("max-age=3600").withHeader("Age", "0", "7200")));
+        edge.get("/age-lines-young");
+        assertThat(cacheStatus(edge.get("/age-lines-young"))).isEqualTo("edge-test; hit; ttl=3600");
+    }
+
+    @Test
     void anInvalidAgeCountsAsZero() {
         origin.stubFor(get("/bad-age").willReturn(ok("max-age=60").withHeader("Age", "ten")));
         HttpResponse<String> miss = edge.get("/bad-age");

@@ -22,8 +22,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Invalidation (RFC 9111 §4.4): a non-error response to POST, PUT, DELETE or PATCH
- * invalidates the target URI and the Location and Content-Location URIs on the same host.
+ * Invalidation (RFC 9111 §4.4): a non-error response to any method not known to be safe
+ * (POST, PUT, DELETE, PATCH, and extension methods such as M-SEARCH) invalidates the target URI
+ * and the Location and Content-Location URIs on the same host; safe methods invalidate nothing.
  */
 class InvalidationTest {
 
@@ -60,7 +61,7 @@ class InvalidationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"POST", "PUT", "DELETE", "PATCH"})
+    @ValueSource(strings = {"POST", "PUT", "DELETE", "PATCH", "M-SEARCH", "FOO", "PURGE-ALL"})
     void aSuccessfulUnsafeRequestInvalidatesItsTarget(String method) {
         String path = "/target-" + method.toLowerCase();
         stored(path);
@@ -133,5 +134,38 @@ class InvalidationTest {
         assertThat(cacheStatus(edge.get("/varied", "X-V", "a"))).startsWith("edge-test; fwd=");
         assertThat(cacheStatus(edge.get("/varied", "X-V", "b"))).startsWith("edge-test; fwd=");
         assertThat(originGets("/varied")).isEqualTo(4);
+    }
+
+    @Test
+    void anExtensionMethodIsForwardedAsItIs() {
+        origin.stubFor(any(urlEqualTo("/ext")).atPriority(1).withHeader("X-Method", matching(".*"))
+                .willReturn(aResponse().withStatus(200).withBody("extension answered")));
+        HttpResponse<String> r = edge.send("M-SEARCH", "/ext", null, "X-Method", "M-SEARCH");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("extension answered");
+        assertThat(cacheStatus(r)).isEqualTo("edge-test; fwd=method; fwd-status=200");
+        assertThat(origin.findAll(com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor(urlEqualTo("/ext")))
+                .getFirst().getMethod().getName()).isEqualTo("M-SEARCH");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"OPTIONS", "PROPFIND", "REPORT", "QUERY"})
+    void aSafeMethodInvalidatesNothing(String method) {
+        String path = "/safe-" + method.toLowerCase();
+        stored(path);
+        origin.stubFor(any(urlEqualTo(path)).atPriority(1).withHeader("X-Method", matching(".*"))
+                .willReturn(aResponse().withStatus(200).withHeader("Location", path)));
+        assertThat(edge.send(method, path, null, "X-Method", method).statusCode()).isEqualTo(200);
+        assertThat(stillAHit(path)).isTrue();
+        assertThat(originGets(path)).isEqualTo(1);
+    }
+
+    @Test
+    void anExtensionMethodInvalidatesLocationToo() {
+        stored("/ext-items/1");
+        origin.stubFor(any(urlEqualTo("/ext-items")).atPriority(1).withHeader("X-Method", matching(".*"))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Location", "/ext-items/1")));
+        edge.send("M-SEARCH", "/ext-items", null, "X-Method", "M-SEARCH");
+        assertThat(stillAHit("/ext-items/1")).isFalse();
     }
 }
