@@ -22,6 +22,10 @@ import java.time.Duration;
  * @param cacheSetCookie store responses that carry Set-Cookie (the header is stored and replayed)
  * @param errorTtl the longest an error response (status 400 and above) is kept; 0 stores none
  * @param rateLimit per-client request rate, answered 429 beyond it
+ * @param serveStaleOnError how long past its freshness a stored response may still be served
+ *     when the origin is down or answers 5xx, whatever the origin's stale-if-error says (as
+ *     Varnish's grace and nginx's proxy_cache_use_stale); never when must-revalidate,
+ *     proxy-revalidate, s-maxage or no-cache forbid stale serving. 0 (the default): off
  */
 public record Rule(
         String name,
@@ -38,12 +42,13 @@ public record Rule(
         Boolean ignoreClientNoCache,
         Boolean cacheSetCookie,
         Duration errorTtl,
-        RateLimit rateLimit) {
+        RateLimit rateLimit,
+        Duration serveStaleOnError) {
 
     /** The built-in defaults every rule falls back to. */
     public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
             false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, false, false,
-            Duration.ofSeconds(10), null);
+            Duration.ofSeconds(10), null, Duration.ZERO);
 
     public Rule {
         match = match == null ? RuleMatch.ANY : match;
@@ -66,7 +71,8 @@ public record Rule(
                 ignoreClientNoCache != null ? ignoreClientNoCache : base.ignoreClientNoCache,
                 cacheSetCookie != null ? cacheSetCookie : base.cacheSetCookie,
                 errorTtl != null ? errorTtl : base.errorTtl,
-                rateLimit != null ? rateLimit : base.rateLimit);
+                rateLimit != null ? rateLimit : base.rateLimit,
+                serveStaleOnError != null ? serveStaleOnError : base.serveStaleOnError);
     }
 
     /** How {@code ttl} combines with the origin's own freshness. */

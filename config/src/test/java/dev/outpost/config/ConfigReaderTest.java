@@ -136,6 +136,32 @@ class ConfigReaderTest {
     }
 
     @Test
+    void serveStaleOnErrorIsADurationOffByDefault() throws Exception {
+        Path f = write("""
+                origin: http://o
+                rules:
+                  - match: {path-prefix: /a/}
+                    serve-stale-on-error: 1h
+                  - match: {path-prefix: /b/}
+                """);
+        NodeConfig n = ConfigReader.node().read(f, Map.of()).value();
+        Rule base = n.delivery().defaultRule();
+        assertThat(n.delivery().rules().get(0).withDefaults(base).serveStaleOnError()).isEqualTo(Duration.ofHours(1));
+        assertThat(n.delivery().rules().get(1).withDefaults(base).serveStaleOnError()).isEqualTo(Duration.ZERO);
+        Path bad = write("""
+                origin: http://o
+                rules:
+                  - match: {path-prefix: /a/}
+                    serve-stale-on-error: a while
+                """);
+        assertThatThrownBy(() -> ConfigReader.node().read(bad, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(bad + ":4:")
+                .hasMessageContaining("rules[0].serve-stale-on-error")
+                .hasMessageContaining("not a duration");
+    }
+
+    @Test
     void deliveryDocumentsValidateStandalone() {
         ConfigReader.Loaded<DeliveryConfig> ok = ConfigReader.delivery().parse("push.json",
                 "{\"origins\":[{\"name\":\"default\",\"servers\":[{\"url\":\"http://o\"}]}],\"rules\":[]}");

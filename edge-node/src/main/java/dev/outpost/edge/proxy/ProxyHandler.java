@@ -573,7 +573,7 @@ public final class ProxyHandler implements HttpHandler {
                 }
             }
             case Collapser.Failed failed -> {
-                if (stale != null && canServeStaleIfError(stale.response(), now)) {
+                if (stale != null && canServeStaleIfError(ctx, stale.response(), now)) {
                     serveStaleIfError(ctx, stale, failed.error() != null ? failed.error().status() : failed.status(), now);
                 } else if (failed.error() != null) {
                     ctx.outcome = Outcome.ERROR;
@@ -665,7 +665,7 @@ public final class ProxyHandler implements HttpHandler {
             resp.close();
             return new Fetched(null, null, null, updated, null, stored);
         }
-        if (stored != null && Statuses.staleIfErrorApplies(resp.status()) && canServeStaleIfError(stored, t1)) {
+        if (stored != null && Statuses.staleIfErrorApplies(resp.status()) && canServeStaleIfError(ctx, stored, t1)) {
             return new Fetched(resp, null, null, null, null, stored);
         }
         StoreDecision decision = policy.decide(ctx.headers.contains("authorization"), requestNoStore, resp.status(),
@@ -737,7 +737,7 @@ public final class ProxyHandler implements HttpHandler {
     private void serve(RequestContext ctx, Fetched f, String fwd, TieredCache.Hit stale, boolean collapsed) throws IOException {
         long now = clock.millis();
         if (f.error() != null) {
-            if (stale != null && canServeStaleIfError(stale.response(), now)) {
+            if (stale != null && canServeStaleIfError(ctx, stale.response(), now)) {
                 serveStaleIfError(ctx, stale, f.error().status(), now);
                 return;
             }
@@ -756,7 +756,7 @@ public final class ProxyHandler implements HttpHandler {
         }
         UpstreamResponse resp = f.response();
         if (f.fill() == null && stale != null && Statuses.staleIfErrorApplies(resp.status())
-                && canServeStaleIfError(stale.response(), now)) {
+                && canServeStaleIfError(ctx, stale.response(), now)) {
             resp.close();
             serveStaleIfError(ctx, stale, resp.status(), now);
             return;
@@ -829,16 +829,13 @@ public final class ProxyHandler implements HttpHandler {
         return stale != null && stale.response().hasFlag(CachedResponse.MUST_REVALIDATE) ? 504 : e.status();
     }
 
-    private boolean canServeStaleIfError(CachedResponse r, long now) {
-        if (r.hasFlag(CachedResponse.MUST_REVALIDATE)) {
-            return false;
-        }
-        long staleFor = -r.ttl(now);
-        return staleFor <= r.staleIfError() && r.staleIfError() > 0;
+    private static boolean canServeStaleIfError(RequestContext ctx, CachedResponse r, long now) {
+        return StaleOnError.reason(r, ctx.rule, now) != null;
     }
 
     /**
-     * Serves a stale entry in place of an upstream error (RFC 5861 §4). {@code errorStatus} is
+     * Serves a stale entry in place of an upstream error (RFC 5861 §4, or the rule's
+     * serve-stale-on-error: {@link StaleOnError}). {@code errorStatus} is
      * the status upstream answered, or the one the node would have sent when no response came
      * (502 refused, 504 timed out): an absent {@code fwd-status} would mean the status served,
      * 200 (RFC 9211 §2.3).
@@ -847,8 +844,9 @@ public final class ProxyHandler implements HttpHandler {
         ctx.outcome = Outcome.STALE;
         ctx.tier = tierOf(stale);
         CachedResponse r = stale.response();
-        String cs = CacheStatus.forward(cacheId, "stale").fwdStatus(errorStatus).ttl(r.ttl(now)).detail("stale-if-error")
-                .toString();
+        String reason = StaleOnError.reason(r, ctx.rule, now);
+        String cs = CacheStatus.forward(cacheId, "stale").fwdStatus(errorStatus).ttl(r.ttl(now))
+                .detail(reason == null ? StaleOnError.STALE_IF_ERROR : reason).toString();
         serveHit(ctx, stale, r, r.age(now), cs);
     }
 
