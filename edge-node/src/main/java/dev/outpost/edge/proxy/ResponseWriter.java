@@ -8,6 +8,7 @@ import dev.outpost.edge.origin.UpstreamResponse;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http2.Http2ServerConnection;
 import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Protocols;
@@ -76,8 +77,29 @@ final class ResponseWriter {
         if (ageMillis >= 0) {
             out.put(Headers.AGE, Long.toString(ageMillis / 1000));
         }
-        out.add(CACHE_STATUS, cacheStatus);
+        appendCacheStatus(out, cacheStatus);
         ctx.cacheStatus = cacheStatus;
+    }
+
+    /**
+     * Appends this node's member to the Cache-Status members already in the response (those of
+     * upstream caches, relayed or stored with it: RFC 9211 §2 asks caches to keep them), as one
+     * field line, nearest-to-origin first. One line rather than one per cache: the list means
+     * the same either way, but clients that read a single line of a field (the first or the
+     * last) would otherwise see one cache only.
+     */
+    static void appendCacheStatus(HeaderMap out, String member) {
+        HeaderValues prior = out.get(CACHE_STATUS);
+        StringBuilder chain = new StringBuilder();
+        if (prior != null) {
+            for (String line : prior) {
+                String l = line.strip();
+                if (!l.isEmpty()) {
+                    chain.append(l).append(", ");
+                }
+            }
+        }
+        out.put(CACHE_STATUS, chain.append(member).toString());
     }
 
     /**
@@ -336,7 +358,7 @@ final class ResponseWriter {
             }
             out.add(HttpString.tryFromString(name), headers.value(i));
         }
-        out.add(CACHE_STATUS, cacheStatus);
+        appendCacheStatus(out, cacheStatus);
         ctx.cacheStatus = cacheStatus;
         if (length >= 0 && (bodyAllowed || head)) {
             out.put(Headers.CONTENT_LENGTH, Long.toString(length));
