@@ -8,7 +8,9 @@ import java.util.List;
  * and the delivery config (hosts, origins, rules). Every key is also a flag of the same name
  * ({@code data-dir} is {@code --data-dir}); flags win over the file.
  *
- * @param nodeId the node's name, used as the cache identifier in Cache-Status
+ * @param nodeId the node's name, used as the cache identifier in Cache-Status; by default the
+ *     host name and the client listener's port ({@code web1-8080}), so that several nodes on one
+ *     host get different names (tiers tell loops apart by them)
  * @param role {@code edge} (misses go to shields when there are any) or {@code shield}
  * @param origin shorthand for an origin {@code default} with this one server
  * @param shield shield URLs an edge sends its misses to, ranked per key by rendezvous hashing
@@ -55,10 +57,10 @@ public record NodeConfig(
         Rule defaultRule) {
 
     public NodeConfig {
-        nodeId = nodeId == null || nodeId.isBlank() ? defaultNodeId() : nodeId;
+        listen = listen == null ? HostPort.parse("0.0.0.0:8080") : listen;
+        nodeId = nodeId == null || nodeId.isBlank() ? defaultNodeId(listen) : nodeId;
         role = role == null ? Role.EDGE : role;
         region = region == null ? "default" : region;
-        listen = listen == null ? HostPort.parse("0.0.0.0:8080") : listen;
         admin = admin == null ? HostPort.parse("127.0.0.1:9080") : admin;
         dataDir = dataDir == null ? "./data" : dataDir;
         shield = shield == null ? List.of() : List.copyOf(shield);
@@ -80,7 +82,11 @@ public record NodeConfig(
         return origin == null ? d : d.withDefaultOrigin(origin);
     }
 
-    private static String defaultNodeId() {
+    /**
+     * The host name and the client port ({@code web1-8080}); with port 0 (any free port, known
+     * only once bound) the process id stands in for it ({@code web1-pid4242}).
+     */
+    static String defaultNodeId(HostPort listen) {
         String host = System.getenv("HOSTNAME");
         if (host == null || host.isBlank()) {
             try {
@@ -89,7 +95,8 @@ public record NodeConfig(
                 host = "outpost";
             }
         }
-        return host;
+        String name = host.replaceAll("[^A-Za-z0-9._-]", "-");
+        return name + "-" + (listen.port() != 0 ? Integer.toString(listen.port()) : "pid" + ProcessHandle.current().pid());
     }
 
     /** What a node does in the fleet. */

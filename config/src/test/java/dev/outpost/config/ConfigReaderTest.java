@@ -136,6 +136,19 @@ class ConfigReaderTest {
     }
 
     @Test
+    void theDefaultNodeIdIsTheHostNameAndTheClientPort() {
+        NodeConfig a = ConfigReader.node().read(null, Map.of("origin", "http://o", "listen", "0.0.0.0:8080")).value();
+        NodeConfig b = ConfigReader.node().read(null, Map.of("origin", "http://o", "listen", "0.0.0.0:8081")).value();
+        NodeConfig any = ConfigReader.node().read(null, Map.of("origin", "http://o", "listen", "127.0.0.1:0")).value();
+        assertThat(a.nodeId()).endsWith("-8080").matches("[A-Za-z0-9._-]+");
+        assertThat(b.nodeId()).endsWith("-8081");
+        assertThat(a.nodeId().substring(0, a.nodeId().length() - 5)).isEqualTo(b.nodeId().substring(0, b.nodeId().length() - 5));
+        assertThat(any.nodeId()).as("port 0: the process id stands in").endsWith("-pid" + ProcessHandle.current().pid());
+        assertThat(ConfigReader.node().read(null, Map.of("origin", "http://o", "node-id", "edge-1")).value().nodeId())
+                .isEqualTo("edge-1");
+    }
+
+    @Test
     void serveStaleOnErrorIsADurationOffByDefault() throws Exception {
         Path f = write("""
                 origin: http://o

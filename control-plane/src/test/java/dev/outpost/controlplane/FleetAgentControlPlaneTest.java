@@ -266,4 +266,24 @@ class FleetAgentControlPlaneTest {
         var euOnly = cp.get("/v1/stats?region=eu", TestControlPlane.READ).as(dev.outpost.config.fleet.FleetStats.class);
         assertThat(euOnly.nodes()).extracting(dev.outpost.config.fleet.TrafficSummary::name).containsExactly("eu-1");
     }
+
+    @Test
+    void aSecondNodeUnderALiveNodesIdIsRefusedAndToldToSetNodeId() {
+        FleetAgent first = agent("twin", "eu", new RecordingHooks());
+        awaitConnected(first);
+        // another node (its own data directory) given the same id
+        RecordingHooks hooks = new RecordingHooks();
+        FleetAgent second = FleetNodes.agent(cp, "twin", "eu", hooks, nodeClock, dir.resolve("twin-elsewhere"));
+        agents.add(second);
+        Await.until("second refused: " + second.status(), T, () -> second.status().state() == FleetAgent.State.REFUSED);
+        assertThat(second.status().lastError()).contains("node id 'twin' is taken by another live node").contains("--node-id");
+        assertThat(hooks.calls()).anySatisfy(c -> assertThat(c).startsWith("refused:node id 'twin'"));
+        assertThat(hooks.hits).as("a refused node never serves hits").isFalse();
+        assertThat(first.status().state()).isEqualTo(FleetAgent.State.CONNECTED);
+        // the first node restarting on its own data directory is no collision
+        first.close();
+        agents.remove(first);
+        FleetAgent restarted = agent("twin", "eu", new RecordingHooks());
+        awaitConnected(restarted);
+    }
 }

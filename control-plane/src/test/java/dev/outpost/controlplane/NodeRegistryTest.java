@@ -1,6 +1,7 @@
 package dev.outpost.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.outpost.config.Coordinates;
 import dev.outpost.config.NodeConfig;
@@ -46,6 +47,33 @@ class NodeRegistryTest {
     static NodeRegistration reg(String id, String region, NodeConfig.Role role, String address) {
         return new NodeRegistration(id, region, role, new Coordinates(48.85, 2.35), List.of(address),
                 "http://10.0.0.1:9080", 0L, 0L);
+    }
+
+    static NodeRegistration withInstance(NodeRegistration r, String instance) {
+        return new NodeRegistration(r.nodeId(), r.region(), r.role(), r.coordinates(), r.publicAddresses(), r.adminUrl(),
+                r.configVersion(), r.purgeSequence(), instance);
+    }
+
+    @Test
+    void anotherNodeUnderALiveNodesIdIsRefusedUntilTheFirstFallsSilent() {
+        NodeRegistration first = withInstance(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"), "instance-a");
+        NodeRegistration other = withInstance(reg("e1", "eu", NodeConfig.Role.SHIELD, "192.0.2.9"), "instance-b");
+        registry.register(first);
+        assertThatThrownBy(() -> registry.register(other))
+                .isInstanceOf(NodeRegistry.NodeIdCollision.class)
+                .hasMessageContaining("node id 'e1' is taken by another live node")
+                .hasMessageContaining("--node-id");
+        assertThat(registry.node("e1").orElseThrow().role()).as("the first keeps its registration").isEqualTo(NodeConfig.Role.EDGE);
+        // the same node again (a restart keeps its instance name), or one that sends none: no collision
+        registry.register(first);
+        registry.register(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"));
+        registry.register(first);
+        clock.advanceSeconds(10);
+        assertThatThrownBy(() -> registry.register(other)).isInstanceOf(NodeRegistry.NodeIdCollision.class);
+        // the first fell silent for longer than the heartbeat timeout: the id is free
+        clock.advanceSeconds(6);
+        registry.register(other);
+        assertThat(registry.node("e1").orElseThrow().role()).isEqualTo(NodeConfig.Role.SHIELD);
     }
 
     static NodeStats stats(long requests) {

@@ -58,6 +58,11 @@ final class RecordingHooks implements FleetHooks {
         calls.add("hits:" + allowed);
     }
 
+    @Override
+    public synchronized void refused(String reason) {
+        calls.add("refused:" + reason);
+    }
+
     synchronized List<String> calls() {
         return List.copyOf(calls);
     }

@@ -88,6 +88,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final GracefulShutdownHandler shutdown;
     private ClientListeners server;
     private FleetAgent fleet;
+    private final java.util.concurrent.CompletableFuture<String> refusal = new java.util.concurrent.CompletableFuture<>();
     private int httpPort = -1;
     private int tlsPort = -1;
     private Undertow admin;
@@ -314,6 +315,20 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     @Override
     public void hitsAllowed(boolean allowed) {
         hitsAllowed.set(allowed);
+    }
+
+    @Override
+    public void refused(String reason) {
+        refusal.complete(reason);
+    }
+
+    /**
+     * Completes with the reason when the control plane refused this node for good (another
+     * live node holds its id): the process should then stop rather than serve under a name
+     * that is not its own.
+     */
+    public java.util.concurrent.CompletableFuture<String> refusal() {
+        return refusal;
     }
 
     /** Applies a purge and returns how many entries it touched (the admin endpoint's answer). */

@@ -33,7 +33,7 @@ public final class EdgeNodeMain {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML (or JSON) config file")
     Path config;
 
-    @Option(names = "--node-id", paramLabel = "ID", description = "node name; the cache id in Cache-Status (default: host name)")
+    @Option(names = "--node-id", paramLabel = "ID", description = "node name; the cache id in Cache-Status (default: host name and client port, e.g. web1-8080)")
     String nodeId;
 
     @Option(names = "--role", paramLabel = "edge|shield", description = "edge (default) or shield")
@@ -183,10 +183,18 @@ public final class EdgeNodeMain {
             node.close();
             stopped.countDown();
         }, "shutdown"));
+        node.refusal().thenRun(stopped::countDown);
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        String refused = node.refusal().getNow(null);
+        if (refused != null) {
+            // e.g. two nodes given one id: neither may serve under a name that is not its own
+            System.err.println("edge-node: " + refused);
+            node.close();
+            return 2;
         }
         return 0;
     }

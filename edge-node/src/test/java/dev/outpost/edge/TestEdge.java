@@ -64,6 +64,7 @@ public final class TestEdge implements AutoCloseable {
         private final Map<String, Object> flags = new LinkedHashMap<>();
         private ManualClock clock;
         private Path dataDir;
+        private boolean defaultNodeId;
 
         public Builder yaml(String text) {
             yaml.append(text).append('\n');
@@ -77,6 +78,12 @@ public final class TestEdge implements AutoCloseable {
 
         public Builder clock(ManualClock c) {
             this.clock = c;
+            return this;
+        }
+
+        /** Leaves {@code node-id} unset, so the node takes its default (host name and port). */
+        public Builder defaultNodeId() {
+            this.defaultNodeId = true;
             return this;
         }
 
@@ -96,6 +103,9 @@ public final class TestEdge implements AutoCloseable {
                 f.put("access-log", "off");
                 f.put("node-id", "edge-test");
                 f.putAll(flags);
+                if (defaultNodeId) {
+                    f.remove("node-id");
+                }
                 TestEdge e = new TestEdge(yaml.toString(), f, clock == null ? wallClock() : clock, dir, owns);
                 e.startNode();
                 return e;

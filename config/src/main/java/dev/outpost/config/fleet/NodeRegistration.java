@@ -17,6 +17,9 @@ import java.util.List;
  * @param adminUrl its admin listener, e.g. {@code http://10.0.0.5:9080}
  * @param configVersion the config version it runs now (0: none)
  * @param purgeSequence the last purge sequence it applied (0: none)
+ * @param instance a random name the node keeps in its data directory: a restart of the same
+ *     node registers with the same one, another node that took the same id does not, and the
+ *     control plane refuses it while the first is live (null from nodes that send none: no check)
  */
 public record NodeRegistration(
         String nodeId,
@@ -26,7 +29,8 @@ public record NodeRegistration(
         List<String> publicAddresses,
         String adminUrl,
         Long configVersion,
-        Long purgeSequence) {
+        Long purgeSequence,
+        String instance) {
 
     public NodeRegistration {
         region = region == null || region.isBlank() ? "default" : region;
@@ -34,5 +38,11 @@ public record NodeRegistration(
         publicAddresses = publicAddresses == null ? List.of() : List.copyOf(publicAddresses);
         configVersion = configVersion == null ? 0L : configVersion;
         purgeSequence = purgeSequence == null ? 0L : purgeSequence;
+    }
+
+    /** A registration without an instance name (no check against id collisions). */
+    public NodeRegistration(String nodeId, String region, NodeConfig.Role role, Coordinates coordinates,
+                            List<String> publicAddresses, String adminUrl, Long configVersion, Long purgeSequence) {
+        this(nodeId, region, role, coordinates, publicAddresses, adminUrl, configVersion, purgeSequence, null);
     }
 }

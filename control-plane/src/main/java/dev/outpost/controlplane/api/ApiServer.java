@@ -197,7 +197,12 @@ public final class ApiServer implements AutoCloseable {
                 throw Http.badRequest("admin-url: not a URL: '" + reg.adminUrl() + "'");
             }
         }
-        NodeView v = registry.register(reg);
+        NodeView v;
+        try {
+            v = registry.register(reg);
+        } catch (NodeRegistry.NodeIdCollision e) {
+            throw new ApiException(409, "node-id-conflict", e.getMessage());
+        }
         Http.json(ex, 200, new RegistrationReply(v.nodeId(), v.desiredConfigVersion(), purges.head(), config.heartbeatTimeout()));
     }
 

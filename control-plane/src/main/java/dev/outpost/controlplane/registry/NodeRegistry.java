@@ -85,6 +85,9 @@ public final class NodeRegistry implements EdgeDirectory {
             NodeState s = old != null ? old
                     : new NodeState(new StoredNode(r, now.toEpochMilli(), false, 0, null, 0), 0);
             synchronized (s) {
+                if (old != null) {
+                    refuseCollision(old, r, now);
+                }
                 boolean addressChanged = old != null && !old.stored.registration().equals(r);
                 s.stored = new StoredNode(r, old == null ? now.toEpochMilli() : s.stored.registeredAtMillis(),
                         s.stored.drained(), r.configVersion(), s.stored.configError(),
@@ -102,6 +105,29 @@ public final class NodeRegistry implements EdgeDirectory {
                 OutpostJson.kebab(r.role()), r.configVersion(), r.purgeSequence());
         changed();
         return view(n, now);
+    }
+
+    /**
+     * Refuses a registration under the id of another node that is still live: both name an
+     * instance and the names differ (a restart of the same node keeps its instance name, so it
+     * may always register again). Once the other node has missed its heartbeats for the
+     * timeout, the id is free for whoever registers next.
+     */
+    private void refuseCollision(NodeState old, NodeRegistration r, Instant now) {
+        NodeRegistration known = old.stored.registration();
+        if (known.instance() == null || r.instance() == null || known.instance().equals(r.instance()) || !isFresh(old, now)) {
+            return;
+        }
+        throw new NodeIdCollision("node id '" + r.nodeId() + "' is taken by another live node (admin "
+                + known.adminUrl() + ", last heartbeat " + Duration.between(old.lastHeartbeat, now).toSeconds()
+                + "s ago): give each node its own --node-id");
+    }
+
+    /** A registration under an id that another live node holds. */
+    public static final class NodeIdCollision extends RuntimeException {
+        NodeIdCollision(String message) {
+            super(message);
+        }
     }
 
     /** Records a heartbeat; false when the node is unknown (it must register again). */

@@ -22,6 +22,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,7 +72,9 @@ public final class FleetAgent implements AutoCloseable {
         /** cut off; retrying */
         DISCONNECTED,
         /** closed */
-        CLOSED
+        CLOSED,
+        /** the control plane refused the node's id: another live node holds it; no retries */
+        REFUSED
     }
 
     /**
@@ -109,6 +112,7 @@ public final class FleetAgent implements AutoCloseable {
     private volatile String lastError;
     private volatile boolean registered;
     private volatile boolean closed;
+    private volatile String instance;
     private volatile InputStream stream;
     private volatile long lastByteNanos;
     private Thread loop;
@@ -192,6 +196,7 @@ public final class FleetAgent implements AutoCloseable {
             status = State.STANDALONE;
             return;
         }
+        instance = instanceName(stateDir);
         disconnectedSince = clock.instant();
         status = State.CONNECTING;
         loop = new Thread(this::run, "fleet-agent");
@@ -247,6 +252,12 @@ public final class FleetAgent implements AutoCloseable {
                 synced = session();
             } catch (InterruptedException e) {
                 break;
+            } catch (IdRefused e) {
+                lastError = e.getMessage();
+                status = State.REFUSED;
+                LOG.error("control plane {} refused this node: {}", base, e.getMessage());
+                hooks.refused(e.getMessage());
+                break;
             } catch (Exception e) {
                 if (!closed) {
                     lastError = describe(e);
@@ -284,9 +295,12 @@ public final class FleetAgent implements AutoCloseable {
         FleetState s = state;
         NodeRegistration reg = new NodeRegistration(node.nodeId(), node.region(), node.role(), node.coordinates(),
                 node.publicAddress() == null ? List.of() : List.of(node.publicAddress()), adminUrl,
-                s.configVersion(), s.purgeSequence());
+                s.configVersion(), s.purgeSequence(), instance);
         HttpResponse<String> r = http.send(request(FleetProtocol.REGISTER).POST(body(reg)).build(),
                 HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 409) {
+            throw new IdRefused(errorDetail(r.body()));
+        }
         check(r.statusCode(), r.body(), "register");
         RegistrationReply reply = OutpostJson.json().readValue(r.body(), RegistrationReply.class);
         registered = true;
@@ -518,6 +532,50 @@ public final class FleetAgent implements AutoCloseable {
             } catch (IOException e) {
                 // closing anyway
             }
+        }
+    }
+
+    /** The control plane's 409 on registration: another live node holds this node's id. */
+    private static final class IdRefused extends IOException {
+        IdRefused(String message) {
+            super(message);
+        }
+    }
+
+    /** The {@code detail} of a control-plane error body, or the body as it is. */
+    private static String errorDetail(String body) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode detail = OutpostJson.json().readTree(body).get("detail");
+            if (detail != null && detail.isTextual()) {
+                return detail.asText();
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: the body says it
+        }
+        return body.strip();
+    }
+
+    /**
+     * This node's instance name, kept in its state directory: the same across restarts of the
+     * node, different for another node (which cannot share the data directory), so the control
+     * plane can tell a restart from two nodes given one id.
+     */
+    private static String instanceName(Path dir) {
+        Path f = dir.resolve("instance");
+        try {
+            if (Files.exists(f)) {
+                String name = Files.readString(f).strip();
+                if (!name.isEmpty()) {
+                    return name;
+                }
+            }
+            Files.createDirectories(dir);
+            String name = java.util.UUID.randomUUID().toString();
+            Files.writeString(f, name);
+            return name;
+        } catch (IOException e) {
+            LOG.warn("cannot keep an instance name in {} ({}); registering without one", dir, e.getMessage());
+            return null;
         }
     }
 

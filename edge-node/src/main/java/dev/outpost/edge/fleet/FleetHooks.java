@@ -30,4 +30,11 @@ public interface FleetHooks {
      * bound under the {@code revalidate} policy; hits are then revalidated with the origin.
      */
     void hitsAllowed(boolean allowed);
+
+    /**
+     * The control plane refused the node for good: another live node holds its id. The node
+     * should stop, saying {@code reason} (which tells the operator to set {@code --node-id}).
+     */
+    default void refused(String reason) {
+    }
 }
