@@ -11,7 +11,9 @@
  * {@link dev.outpost.edge.http.Ranges} evaluate clients' If-None-Match, If-Modified-Since,
  * Range and If-Range against a stored response; {@link dev.outpost.edge.http.RequestTarget}
  * normalises targets and hosts for cache keys; {@link dev.outpost.edge.http.HttpDates} reads
- * and writes dates; {@link dev.outpost.edge.http.CacheStatus} builds the Cache-Status member.
+ * and writes dates (strictly: an invalid Expires means already expired);
+ * {@link dev.outpost.edge.http.Methods} says which methods invalidate;
+ * {@link dev.outpost.edge.http.CacheStatus} builds the Cache-Status member.
  * Every parser here takes any input without throwing (they are fuzzed).
  */
 package dev.outpost.edge.http;

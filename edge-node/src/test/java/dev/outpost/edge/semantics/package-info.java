@@ -2,7 +2,8 @@
  * The HTTP caching semantics of the edge node, proven over real sockets: one class per topic
  * of RFC 9111 and its companions (freshness, directive parsing, Age, heuristics, storage
  * rules, Vary, invalidation, validation, client conditionals, collapsing, stale serving,
- * ranges, targeted cache control, HEAD), each against WireMock origins, asserting status,
+ * ranges, targeted cache control, HEAD, Expires parsing, 1xx responses, the Cache-Status chain
+ * through a shield, node ids), each against WireMock origins, asserting status,
  * header fields ({@code Cache-Status}, {@code Age}, {@code Date}), bodies and origin request
  * counts.
  *
