@@ -32,6 +32,9 @@ import java.util.stream.Collectors;
  */
 public final class ConfigReader<T> {
 
+    /** A document this wrong is reported up to here; the rest would only repeat the cause. */
+    static final int MAX_PROBLEMS = 100;
+
     private final Class<T> type;
     private final Function<T, List<ConfigProblem>> validator;
 
@@ -57,7 +60,8 @@ public final class ConfigReader<T> {
     /**
      * Reads {@code file} (may be null: defaults and flags only) with {@code flags} laid over it.
      * Flag keys are top-level keys or dotted paths ({@code cache.memory-size}); values are
-     * strings, or lists of strings for repeatable flags.
+     * strings, lists of strings for repeatable flags, or a parsed tree ({@code JsonNode}) for
+     * keys given as YAML text ({@code --rules}).
      */
     public Loaded<T> read(Path file, Map<String, ?> flags) {
         String text = "";
@@ -101,27 +105,76 @@ public final class ConfigReader<T> {
         }
         SourceMap source = text.isBlank() ? SourceMap.none(flags.keySet())
                 : SourceMap.of(name, text, mapper, flags.keySet());
-        String empty = emptyListEntry(root, "");
-        if (empty != null) {
+        List<String> problems = new ArrayList<>();
+        List<String> broken = new ArrayList<>();
+        for (String empty = emptyListEntry(root, ""); empty != null; empty = emptyListEntry(root, "")) {
             // a bare '-' or '~' in a list: no setting means anything there, and records would
             // otherwise meet a null element somewhere in validation
-            throw new ConfigException(source.describe(empty) + ": empty list entry");
+            problems.add(source.describe(empty) + ": empty list entry");
+            String list = empty.substring(0, empty.lastIndexOf('['));
+            broken.add(list);
+            if (!remove(root, list)) {
+                throw new ConfigException(problems);
+            }
         }
-        T value;
-        try {
-            value = mapper.treeToValue(root, type);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(source.describe(path(e)) + ": " + describe(e));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException((name == null ? "" : name + ": ") + e.getMessage());
+        T value = null;
+        while (value == null) {
+            try {
+                value = mapper.treeToValue(root, type);
+            } catch (JsonProcessingException e) {
+                // report it, drop what was wrong (its default applies) and bind again, so one
+                // run names every problem of the file, not only the first
+                String path = path(e);
+                problems.add(source.describe(path) + ": " + describe(e));
+                String cut = path.endsWith("]") ? path.substring(0, path.lastIndexOf('[')) : path;
+                broken.add(cut);
+                if (problems.size() >= MAX_PROBLEMS || cut.isEmpty() || !remove(root, cut)) {
+                    throw new ConfigException(problems);
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add((name == null ? "" : name + ": ") + e.getMessage());
+                throw new ConfigException(problems);
+            }
         }
-        List<ConfigProblem> problems = validator.apply(value);
+        for (ConfigProblem p : validator.apply(value)) {
+            if (broken.stream().noneMatch(b -> within(p.path(), b))) {
+                problems.add(source.describe(p.path()) + ": " + p.message());
+            }
+        }
         if (!problems.isEmpty()) {
-            throw new ConfigException(problems.stream()
-                    .map(p -> source.describe(p.path()) + ": " + p.message())
-                    .toList());
+            throw new ConfigException(problems);
         }
         return new Loaded<>(value, source);
+    }
+
+    /** Whether {@code path} is {@code prefix} or lies under it ({@code rules[1].ttl} under {@code rules}). */
+    private static boolean within(String path, String prefix) {
+        String p = path == null ? "" : path;
+        return p.equals(prefix) || p.startsWith(prefix + ".") || p.startsWith(prefix + "[");
+    }
+
+    /** Removes the key at {@code path} (dotted, with list indexes) from the tree; false if it is not there. */
+    private static boolean remove(ObjectNode root, String path) {
+        JsonNode node = root;
+        String[] parts = path.split("\\.");
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i];
+            int bracket = part.indexOf('[');
+            String key = bracket < 0 ? part : part.substring(0, bracket);
+            if (i == parts.length - 1 && bracket < 0) {
+                return node instanceof ObjectNode o && o.remove(key) != null;
+            }
+            node = node.get(key);
+            while (bracket >= 0 && node != null) {
+                int close = part.indexOf(']', bracket);
+                node = node.get(Integer.parseInt(part.substring(bracket + 1, close)));
+                bracket = part.indexOf('[', close);
+            }
+            if (node == null) {
+                return false;
+            }
+        }
+        return false;
     }
 
     /** The path of the first null element of a list in the document ({@code rules[2]}), or null. */
@@ -172,7 +225,9 @@ public final class ConfigReader<T> {
             node = (ObjectNode) child;
         }
         String last = parts[parts.length - 1];
-        if (value instanceof Collection<?> list) {
+        if (value instanceof JsonNode tree) {
+            node.set(last, tree.deepCopy());
+        } else if (value instanceof Collection<?> list) {
             ArrayNode array = node.putArray(last);
             list.forEach(v -> array.add(String.valueOf(v)));
         } else {

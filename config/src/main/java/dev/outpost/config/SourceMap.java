@@ -73,9 +73,15 @@ public final class SourceMap {
      * nearest enclosing key that was written, so a missing key points at its parent.
      */
     public String describe(String path) {
-        String top = path == null ? "" : path.split("[.\\[]", 2)[0];
-        if (flags.contains(path) || flags.contains(top)) {
-            return "flag --" + top + (path.length() > top.length() ? " (" + path + ")" : "");
+        String flag = null;
+        for (String f : flags) {
+            if (path != null && (path.equals(f) || path.startsWith(f + ".") || path.startsWith(f + "["))
+                    && (flag == null || f.length() > flag.length())) {
+                flag = f;
+            }
+        }
+        if (flag != null) {
+            return "flag --" + flag + (path.length() > flag.length() ? " (" + path + ")" : "");
         }
         String p = path == null ? "" : path;
         while (!p.isEmpty()) {

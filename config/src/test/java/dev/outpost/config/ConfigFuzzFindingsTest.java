@@ -12,7 +12,7 @@ class ConfigFuzzFindingsTest {
 
     @Test
     void aMultiLineValueIsQuotedOnOneLine() {
-        String yaml = "listen: \"12d-proxies: [10.0.0.0/8]\\ncache: memory-size\\t1GiB\\u0007\"\n";
+        String yaml = "listen: \"12d-proxies: [10.0.0.0/8]\\ncache: memory-size\\t1GiB\\u0007\"\norigin: http://127.0.0.1:9000\n"; // the only problem: listen
         assertThatThrownBy(() -> ConfigReader.node().parse("edge.yaml", yaml))
                 .isInstanceOfSatisfying(ConfigException.class, e -> {
                     assertThat(e.problems()).hasSize(1);

@@ -175,6 +175,37 @@ class ConfigReaderTest {
     }
 
     @Test
+    void typeErrorsUnknownKeysAndRuleProblemsAreReportedTogether() throws Exception {
+        Path f = write("""
+                origin: http://o
+                listen: nowhere
+                cache:
+                  memory-size: lots
+                  max-varients: 4
+                limits:
+                  max-headers: many
+                hosts: [www.example.com, ~]
+                rules:
+                  - match: {path-regex: "(["}
+                    ttl: soon
+                  - match: {path-prefix: /a}
+                    ttl: 1h
+                    error-ttl: -5s
+                """);
+        ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+                () -> ConfigReader.node().read(f, Map.of()));
+        assertThat(e.problems()).as(String.join("\n", e.problems())).hasSize(8);
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":8:26: hosts[1]: empty list entry"));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":2:1: listen: invalid value 'nowhere'"));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":4:3: cache.memory-size: invalid value 'lots'"));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":5:3: cache.max-varients: unknown key"));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":7:3: limits.max-headers: "));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":11:5: rules[0].ttl: invalid value 'soon'"));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":14:5: rules[1].error-ttl: "));
+        assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith(f + ":10:13: rules[0].match.path-regex: invalid regular"));
+    }
+
+    @Test
     void deliveryDocumentsValidateStandalone() {
         ConfigReader.Loaded<DeliveryConfig> ok = ConfigReader.delivery().parse("push.json",
                 "{\"origins\":[{\"name\":\"default\",\"servers\":[{\"url\":\"http://o\"}]}],\"rules\":[]}");

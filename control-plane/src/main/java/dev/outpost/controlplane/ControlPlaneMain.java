@@ -2,24 +2,25 @@ package dev.outpost.controlplane;
 
 import dev.outpost.config.ConfigException;
 import dev.outpost.config.ControlPlaneConfig;
+import dev.outpost.config.flags.ConfigFlags;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Entry point of the control plane: flags laid over an optional YAML file, then one
  * {@link ControlPlane} until SIGTERM, which stops it gracefully.
  */
-@Command(name = "control-plane", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "control-plane", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Outpost control plane: node registry, config distribution, purge fan-out, fleet stats, GeoDNS.",
                 "Every flag is also a key of the YAML file given with --config; flags win."},
         footer = {"", "Exit codes: 0 stopped cleanly, 2 bad flags or config, 1 failed to start."})
@@ -27,35 +28,25 @@ public final class ControlPlaneMain implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file")
     Path configFile;
-    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "HTTP API address (default 0.0.0.0:7000)")
-    String listen;
-    @Option(names = "--dns-listen", paramLabel = "HOST:PORT", description = "authoritative DNS address (default 0.0.0.0:53)")
-    String dnsListen;
-    @Option(names = "--zone", paramLabel = "NAME", description = "the CDN's DNS zone, e.g. cdn.example.test")
-    String zone;
-    @Option(names = "--geoip", paramLabel = "FILE", description = "MaxMind .mmdb database for client locations")
-    String geoip;
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "where the store lives (default ./control-plane-data)")
-    String dataDir;
-    @Option(names = "--token", paramLabel = "TOKEN", description = "bearer token with every scope (read, write, node)")
-    String token;
-    @Option(names = "--read-token", paramLabel = "TOKEN", description = "bearer token with read scope")
-    String readToken;
-    @Option(names = "--write-token", paramLabel = "TOKEN", description = "bearer token with read and write scope")
-    String writeToken;
-    @Option(names = "--node-token", paramLabel = "TOKEN", description = "bearer token for nodes (register, heartbeat, subscribe, ack)")
-    String nodeToken;
-    @Option(names = "--heartbeat-timeout", paramLabel = "DURATION", description = "node unhealthy after this without heartbeat (default 15s)")
-    String heartbeatTimeout;
-    @Option(names = "--max-request-body", paramLabel = "SIZE", description = "larger request bodies get 413 (default 1MiB)")
-    String maxRequestBody;
+    /** One flag per key of {@link ControlPlaneConfig}, derived from the model; help texts in {@code flags.properties}. */
+    ConfigFlags flags;
+    @Spec
+    CommandSpec spec;
+
+    /** The command line of the control plane: {@code --config} and a flag for every config key. */
+    static CommandLine commandLine(ControlPlaneMain main) {
+        CommandLine cl = new CommandLine(main);
+        main.flags = ConfigFlags.register(cl.getCommandSpec(), ControlPlaneConfig.class,
+                ControlPlaneMain.class.getResource("flags.properties"));
+        return cl;
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     static int run(String[] args) {
-        CommandLine cl = new CommandLine(new ControlPlaneMain());
+        CommandLine cl = commandLine(new ControlPlaneMain());
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
             err.println("control-plane: " + ex.getMessage() + " (see --help)");
@@ -66,21 +57,9 @@ public final class ControlPlaneMain implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Map<String, Object> flags = new LinkedHashMap<>();
-        put(flags, "listen", listen);
-        put(flags, "dns-listen", dnsListen);
-        put(flags, "zone", zone);
-        put(flags, "geoip", geoip);
-        put(flags, "data-dir", dataDir);
-        put(flags, "token", token);
-        put(flags, "read-token", readToken);
-        put(flags, "write-token", writeToken);
-        put(flags, "node-token", nodeToken);
-        put(flags, "heartbeat-timeout", heartbeatTimeout);
-        put(flags, "max-request-body", maxRequestBody);
         ControlPlaneConfig config;
         try {
-            config = ControlPlaneConfig.read(configFile, flags);
+            config = ControlPlaneConfig.read(configFile, flags.values(spec.commandLine().getParseResult()));
         } catch (ConfigException e) {
             e.problems().forEach(p -> System.err.println("control-plane: " + p));
             return 2;
@@ -107,11 +86,5 @@ public final class ControlPlaneMain implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
-    }
-
-    private static void put(Map<String, Object> flags, String key, String value) {
-        if (value != null) {
-            flags.put(key, value);
-        }
     }
 }

@@ -2,6 +2,8 @@ package dev.outpost.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.config.ConfigKeys;
+import dev.outpost.config.ControlPlaneConfig;
 import dev.outpost.testing.Await;
 import dev.outpost.testing.ChildJvm;
 import dev.outpost.testing.Ports;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** The control plane as operators run it: flags, YAML, --help, refusals, JSON logs, SIGTERM. */
 class ControlPlaneMainTest {
@@ -36,6 +39,17 @@ class ControlPlaneMainTest {
     }
 
     @Test
+    void everyConfigKeyIsAFlag() {
+        CommandLine cl = ControlPlaneMain.commandLine(new ControlPlaneMain());
+        for (ConfigKeys.Key key : ConfigKeys.of(ControlPlaneConfig.class)) {
+            assertThat(cl.getCommandSpec().findOption("--" + key.name())).as("--" + key.name()).isNotNull();
+        }
+        assertThat(cl.getUsageMessage(CommandLine.Help.Ansi.OFF))
+                .contains("--stream-keepalive=DURATION", "stays silent (default 5s)",
+                        "--purge-rate-limit.burst=N", "--shutdown-grace=DURATION", "--tls.certificate=FILE", "--dns=YAML");
+    }
+
+    @Test
     void badFlagsAndConfigsAreRefusedInOneLineEach() throws Exception {
         ChildJvm noToken = run("no-token", "--data-dir", dir.resolve("d").toString());
         assertThat(noToken.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
@@ -46,6 +60,10 @@ class ControlPlaneMainTest {
         ChildJvm badYaml = run("bad-yaml", "--config", yaml.toString());
         assertThat(badYaml.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
         assertThat(badYaml.logText()).contains("cp.yaml:2:").contains("heartbeat-timeout");
+
+        ChildJvm badFlag = run("bad-flag", "--token", "long-enough-token", "--stream-keepalive", "soon");
+        assertThat(badFlag.waitFor(Duration.ofSeconds(30))).isEqualTo(2);
+        assertThat(badFlag.logText()).contains("control-plane: flag --stream-keepalive: invalid value 'soon'");
 
         ChildJvm unknown = run("unknown", "--tokn", "x");
         assertThat(unknown.waitFor(Duration.ofSeconds(30))).isEqualTo(2);

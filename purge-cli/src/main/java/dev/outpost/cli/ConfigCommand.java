@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "config", description = "Validate, push, compare and roll back delivery configs.",
         subcommands = {ConfigCommand.Validate.class, ConfigCommand.Push.class, ConfigCommand.Diff.class,
                 ConfigCommand.Rollback.class, ConfigCommand.Show.class, ConfigCommand.History.class})
-final class ConfigCommand {
+final class ConfigCommand extends Group {
 
     static DeliveryConfig readLocal(Path file, CliContext ctx) {
         if (!Files.isReadable(file)) {

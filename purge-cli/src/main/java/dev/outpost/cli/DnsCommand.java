@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
  * from the control plane's {@code GET /v1/dns/resolve}. A human table by default,
  * {@code --output json} for scripts.
  */
-@Command(name = "dns", mixinStandardHelpOptions = true, description = "GeoDNS: what clients get and why.",
+@Command(name = "dns", description = "GeoDNS: what clients get and why.",
         subcommands = {DnsCommand.Resolve.class, CommandLine.HelpCommand.class})
 public final class DnsCommand implements Runnable {
 
@@ -41,7 +41,7 @@ public final class DnsCommand implements Runnable {
     }
 
     /** One name, one client address. */
-    @Command(name = "resolve", mixinStandardHelpOptions = true,
+    @Command(name = "resolve",
             description = "Show what a client at IP gets for NAME, and why: its location, the policy applied, the candidates.")
     static final class Resolve implements Callable<Integer> {
 

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  * Entry point of the operator's command line over the control plane's API. Each command is its
  * own class listed in {@code subcommands}: adding one is one line here.
  */
-@Command(name = "outpost", mixinStandardHelpOptions = true, version = "outpost CLI 0.1",
+@Command(name = "outpost", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT,
+        version = "outpost CLI 0.1",
         description = "Outpost operator CLI: purge, config, nodes, stats, dns.",
         subcommands = {
                 PurgeCommand.class,

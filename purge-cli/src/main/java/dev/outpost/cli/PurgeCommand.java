@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "purge", description = "Purge cached content on every node.",
         subcommands = {PurgeCommand.Url.class, PurgeCommand.Prefix.class, PurgeCommand.Tag.class,
                 PurgeCommand.Host.class, PurgeCommand.All.class})
-final class PurgeCommand {
+final class PurgeCommand extends Group {
 
     private static final Pattern TAG = Pattern.compile("[\\x21-\\x7e&&[^,\"\\\\]]{1,256}");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?(:\\d{1,5})?");

@@ -60,6 +60,11 @@ public final class DiskTier implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
     private static final byte[] FILL_SEQ = "fill-seq".getBytes(StandardCharsets.UTF_8);
     private static final long BUCKET_MS = 60_000;
+    /**
+     * Past its bound, the tier is evicted down to this fraction of it (1% headroom), so that
+     * one eviction pass makes room for a few more fills rather than one.
+     */
+    static final double EVICTION_TARGET = 0.99;
 
     private final Path dir;
     private final long maxBytes;
@@ -912,6 +917,11 @@ public final class DiskTier implements AutoCloseable {
         return maxBytes;
     }
 
+    /** The bytes the tier is evicted down to once past its bound: {@link #EVICTION_TARGET} of it. */
+    long evictionTarget() {
+        return (long) (maxBytes * EVICTION_TARGET);
+    }
+
     /** Whether writes are being skipped after a failure (disk full, I/O error). */
     boolean isFailing() {
         return failingUntil > clock.millis();
@@ -935,7 +945,7 @@ public final class DiskTier implements AutoCloseable {
         while (!closed) {
             if (usedBytes.get() > maxBytes) {
                 try {
-                    evictTo((long) (maxBytes * 0.99));
+                    evictTo(evictionTarget());
                 } catch (RuntimeException e) {
                     LOG.warn("eviction failed: {}", e.toString());
                 }

@@ -612,7 +612,7 @@ public final class TieredCache implements AutoCloseable {
     /** Evicts the disk tier down to its bound now, rather than on the evictor's next turn. */
     public void evictNow() {
         if (disk != null && disk.usedBytes() > disk.maxBytes()) {
-            disk.evictTo((long) (disk.maxBytes() * 0.99));
+            disk.evictTo(disk.evictionTarget());
         }
     }
 

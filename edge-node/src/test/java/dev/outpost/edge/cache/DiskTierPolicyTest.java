@@ -2,10 +2,13 @@ package dev.outpost.edge.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.testing.Await;
 import dev.outpost.testing.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,5 +72,28 @@ class DiskTierPolicyTest {
             assertThat(disk.entries()).isEqualTo(7);
             assertThat(disk.usedBytes()).isLessThanOrEqualTo(one * 7);
         }
+    }
+
+    @Test
+    void pastItsBoundTheEvictorLeavesOnePercentHeadroomAsTheReadmeSays() throws Exception {
+        ManualClock clock = new ManualClock();
+        long one = entry("k000", 1, 1000).weight(); // every key of the same length: the same weight
+        try (DiskTier disk = DiskTier.open(dir, one * 100, clock, new SimpleMeterRegistry())) {
+            for (int i = 0; i < 100; i++) {
+                store(disk, String.format("k%03d", i), 1000);
+            }
+            assertThat(disk.entries()).isEqualTo(100);
+        }
+        // the operator halves disk-size: the tier starts over its bound and the evictor takes it under
+        try (DiskTier disk = DiskTier.open(dir, one * 50, clock, new SimpleMeterRegistry())) {
+            Await.until("the evictor brings the tier to its eviction target", Duration.ofSeconds(30),
+                    () -> disk.usedBytes() <= disk.evictionTarget());
+            assertThat(disk.evictionTarget()).isEqualTo((long) (one * 50 * 0.99));
+            assertThat(disk.entries()).as("evicted to 1% under the bound of 50 (49 entries), not 5% (47)").isEqualTo(49);
+        }
+        String readme = Files.readString(Path.of("README.md"));
+        long headroom = Math.round((1 - DiskTier.EVICTION_TARGET) * 100);
+        assertThat(readme).as("edge-node/README.md states the evictor's headroom")
+                .contains("evicts it to " + headroom + "% under its bound");
     }
 }
