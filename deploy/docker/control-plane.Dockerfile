@@ -1,6 +1,10 @@
 # Outpost control plane: node registry, config distribution, purge fan-out, GeoDNS.
 # Build from the repository root after `./mvnw -q -DskipTests package`:
 #   docker build -f deploy/docker/control-plane.Dockerfile -t outpost/control-plane .
+# The entry point runs what bin/control-plane runs outside a container (the image's java is
+# JDK 25). The default command has no --zone (yours to name) and no token: give the whole
+# command with --token and --zone. Without --zone the control plane runs with DNS off and logs
+# one line saying so. See deploy/README.md, "Container images".
 FROM eclipse-temurin:25-jre
 
 # curl is for the HEALTHCHECK only

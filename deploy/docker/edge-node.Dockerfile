@@ -1,6 +1,10 @@
 # Outpost edge node (also the origin shield: same image, --role shield).
 # Build from the repository root after `./mvnw -q -DskipTests package`:
 #   docker build -f deploy/docker/edge-node.Dockerfile -t outpost/edge-node .
+# The entry point runs what bin/edge-node runs outside a container (the image's java is JDK 25).
+# The default command only sets listeners and the data dir: give the whole command, with
+# --origin and --admin-token (the admin listener is on all interfaces, so the node refuses to
+# start without a token for POST /purge). See deploy/README.md, "Container images".
 FROM eclipse-temurin:25-jre
 
 # curl is for the HEALTHCHECK only

@@ -47,6 +47,7 @@ public final class ConfigValidator {
         if (n.controlPlane() != null) {
             url(n.controlPlane(), "control-plane", out);
         }
+        adminToken(n, out);
         if (n.controlPlane() == null && n.origin() == null && n.origins() == null) {
             out.add(new ConfigProblem("origin", "no origin: give --origin URL, an origins list, or --control-plane URL"));
         }
@@ -88,6 +89,38 @@ public final class ConfigValidator {
         positive(n.heartbeatInterval(), "heartbeat-interval", out);
         delivery(n.delivery(), "", out, n.controlPlane() == null || n.origins() != null || n.origin() != null);
         return out;
+    }
+
+    /**
+     * {@code POST /purge} on the admin listener drops cached content: where others can reach the
+     * listener (any address but loopback), it must ask for a token.
+     */
+    private static void adminToken(NodeConfig n, List<ConfigProblem> out) {
+        if (n.adminToken() != null && n.adminToken().isBlank()) {
+            out.add(new ConfigProblem("admin-token", "empty: give a token (e.g. openssl rand -hex 16) or leave admin-token out"));
+        } else if (n.adminToken() == null && !isLoopback(n.admin().host())) {
+            out.add(new ConfigProblem("admin", "the admin listener " + n.admin() + " is reachable from other hosts and"
+                    + " POST /purge would need no token: set --admin-token TOKEN (admin-token: in the config),"
+                    + " or listen on 127.0.0.1"));
+        }
+    }
+
+    /** A literal loopback address or {@code localhost}; names are not resolved here. */
+    static boolean isLoopback(String host) {
+        String h = host.toLowerCase(java.util.Locale.ROOT);
+        if (h.equals("localhost") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1")) {
+            return true;
+        }
+        String[] parts = h.split("\\.", -1);
+        if (parts.length != 4 || !parts[0].equals("127")) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit) || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void delivery(DeliveryConfig d, String prefix, List<ConfigProblem> out, boolean needsOrigin) {

@@ -4,8 +4,6 @@ import dev.outpost.testing.JazzerRun;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +21,7 @@ class ConfigFuzzRunTest {
 
     @Test
     void tenSecondsOfFuzzingFindNothing() throws IOException, InterruptedException {
-        fuzz("10s", 120);
+        fuzz("10s", 300);
     }
 
     @Test
@@ -34,16 +32,11 @@ class ConfigFuzzRunTest {
     }
 
     private static void fuzz(String duration, long timeoutSeconds) throws IOException, InterruptedException {
-        String out = JazzerRun.fuzz(ConfigReaderFuzzTest.class, Path.of("target", "jazzer", "config-reader-fuzz-" + duration + ".log"),
+        JazzerRun.fuzz(ConfigReaderFuzzTest.class, Path.of("target", "jazzer", "config-reader-fuzz-" + duration + ".log"),
                 timeoutSeconds, List.of("-Djazzer.max_duration=" + duration,
                         // path-regex is a regular expression by design, written by the operator:
                         // compiling it is not an injection. An invalid one must still be refused
                         // with a ConfigException, which the target checks itself.
                         "-Djazzer.disabled_hooks=com.code_intelligence.jazzer.sanitizers.RegexInjection"));
-        Matcher runs = Pattern.compile("#(\\d+)\\s+DONE\\s+cov: (\\d+)").matcher(out);
-        if (runs.find()) {
-            System.out.println("config reader fuzzing: " + runs.group(1) + " inputs in " + duration + ", coverage "
-                    + runs.group(2) + " edges, 0 findings");
-        }
     }
 }

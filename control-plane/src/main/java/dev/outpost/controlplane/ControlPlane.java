@@ -87,6 +87,9 @@ public final class ControlPlane implements AutoCloseable {
     public ControlPlane start() {
         if (dns != null) {
             dns.start();
+        } else {
+            LOG.info("DNS is off: no zone is set; give --zone NAME (with --geoip FILE) to answer GeoDNS on {}",
+                    config.dnsListen());
         }
         api.start();
         long period = Math.max(50, Math.min(1000, config.heartbeatTimeout().toMillis() / 10));

@@ -96,6 +96,8 @@ class ControlPlaneMainTest {
         assertThat(code).isIn(0, 143);
         String log = cp.logText();
         assertThat(log).contains("\"message\":\"control plane stopped\"");
+        // no zone: the control plane says that DNS is off, and how to turn it on
+        assertThat(log).contains("DNS is off: no zone is set; give --zone NAME");
         assertThat(log).contains("\"level\":\"INFO\"");
         assertThat(log).doesNotContain("read-token-from-yaml").doesNotContain("write-token-from-yaml");
     }

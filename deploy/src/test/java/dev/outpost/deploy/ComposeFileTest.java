@@ -262,4 +262,29 @@ class ComposeFileTest {
         assertThat(DeployFiles.strings(compose.at("/services/prometheus/volumes")))
                 .anyMatch(v -> v.endsWith(":" + rules + ":ro") && Files.exists(DeployFiles.deploy().resolve(v.split(":")[0])));
     }
+
+    @Test
+    void tokensComeFromTheEnvironmentWithNoFallbackAndPortsArePublishedOnLoopbackByDefault() {
+        java.util.regex.Pattern required = java.util.regex.Pattern.compile("\\$\\{OUTPOST_[A-Z_]*TOKEN:\\?[^}]+}");
+        compose.get("services").properties().forEach(e -> {
+            List<String> command = DeployFiles.strings(e.getValue().get("command"));
+            for (int i = 0; i + 1 < command.size(); i++) {
+                if (command.get(i).matches("--([a-z]+-)?token")) {
+                    assertThat(command.get(i + 1)).as("%s %s: from the environment, no default", e.getKey(), command.get(i))
+                            .matches(required);
+                }
+            }
+            Service service = services.get(e.getKey());
+            if (service.node() != null) {
+                assertThat(service.node().adminToken()).as("%s: its admin listener %s needs a token", e.getKey(),
+                        service.node().admin()).isNotBlank();
+            }
+            for (String mapping : DeployFiles.strings(e.getValue().get("ports"))) {
+                assertThat(mapping).as("%s publishes on 127.0.0.1 unless the operator says otherwise", e.getKey())
+                        .startsWith("${OUTPOST_PUBLISH_ADDRESS:-127.0.0.1}:");
+            }
+        });
+        String text = DeployFiles.read(DeployFiles.deploy().resolve("docker-compose.yml"));
+        assertThat(text).doesNotContain("TOKEN:-");
+    }
 }

@@ -180,10 +180,18 @@ class DockerfilesTest {
         }
     }
 
-    /** The image's default command leaves the origin to the operator: add one to validate the rest. */
+    /**
+     * The image's default command leaves the origin and the admin token to the operator (its
+     * admin listener is on all interfaces, where POST /purge must need a token, and the node
+     * refuses to start without one): add both to validate the rest.
+     */
     private static Map<String, Object> withOrigin(Map<String, Object> flags) {
         Map<String, Object> f = new LinkedHashMap<>(flags);
         f.putIfAbsent("origin", "http://origin.example:9000");
+        Map<String, Object> noToken = new LinkedHashMap<>(f);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OutpostFlags.node(noToken))
+                .as("the default command without --admin-token is refused").hasMessageContaining("--admin-token");
+        f.putIfAbsent("admin-token", "from-the-operator");
         return f;
     }
 }

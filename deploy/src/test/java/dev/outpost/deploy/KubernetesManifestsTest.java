@@ -13,20 +13,26 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * deploy/kubernetes: the kustomization lists files that exist; every mount names a volume or a
- * claim template; probes, Services and URLs between workloads point at declared container ports;
- * the Outpost containers' args are real config keys with valid values; every container has
- * resource requests and limits; edges and shields keep their disk tier on a claim.
+ * deploy/kubernetes: the kustomization lists files that exist; every object is valid against the
+ * Kubernetes API schema ({@link KubernetesSchema}) and every pod meets the Pod Security level its
+ * namespace enforces ({@link PodSecurityStandard}), as written and as {@code kubectl kustomize}
+ * renders them where kubectl is installed; every mount names a volume or a claim template;
+ * probes, Services and URLs between workloads point at declared container ports; the Outpost
+ * containers' args are real config keys with valid values (an admin listener open to the pod
+ * network has a token); every container has resource requests and limits; edges and shields
+ * keep their disk tier on a claim; the GeoIP database is on a claim, filled by an init container.
  */
 class KubernetesManifestsTest {
 
-    /** Created by the operator before applying (deploy/README.md says how). */
-    private static final Set<String> EXTERNAL_SECRETS = Set.of("outpost-token");
-    private static final Set<String> EXTERNAL_CONFIG_MAPS = Set.of("outpost-geoip");
+    /** Created by the operator before applying, with these keys (deploy/README.md says how). */
+    private static final Map<String, Set<String>> EXTERNAL_SECRETS = Map.of(
+            "outpost-token", Set.of("token", "admin-token"),
+            "outpost-geoip", Set.of("account-id", "license-key"));
 
     private static final List<JsonNode> objects = new ArrayList<>();
     private static JsonNode kustomization;
@@ -68,11 +74,23 @@ class KubernetesManifestsTest {
         }
     }
 
+    /** ConfigMaps the kustomization generates: name to keys. */
+    private static Map<String, Set<String>> generatedConfigMaps() {
+        Map<String, Set<String>> out = new HashMap<>();
+        for (JsonNode g : kustomization.path("configMapGenerator")) {
+            Set<String> keys = new HashSet<>();
+            g.path("literals").forEach(l -> keys.add(l.asText().substring(0, l.asText().indexOf('='))));
+            out.put(g.path("name").asText(), keys);
+        }
+        return out;
+    }
+
     @Test
     void mountsNameDeclaredVolumesAndReferencedObjectsExist() {
-        Set<String> secrets = new HashSet<>(EXTERNAL_SECRETS);
+        Set<String> secrets = new HashSet<>(EXTERNAL_SECRETS.keySet());
         kind("Secret").forEach(s -> secrets.add(s.at("/metadata/name").asText()));
-        Set<String> configMaps = new HashSet<>(EXTERNAL_CONFIG_MAPS);
+        Map<String, Set<String>> generated = generatedConfigMaps();
+        Set<String> configMaps = new HashSet<>(generated.keySet());
         kind("ConfigMap").forEach(s -> configMaps.add(s.at("/metadata/name").asText()));
         for (JsonNode w : workloads()) {
             Set<String> volumes = new HashSet<>();
@@ -91,7 +109,7 @@ class KubernetesManifestsTest {
                 assertThat(t.at("/spec/resources/requests/storage").asText()).isNotEmpty();
             }
             Set<String> mounted = new HashSet<>();
-            for (JsonNode c : pod.path("containers")) {
+            for (JsonNode c : PodSecurityStandard.containers(pod)) {
                 for (JsonNode m : c.path("volumeMounts")) {
                     assertThat(volumes).as("volume of mount %s in %s", m.path("mountPath").asText(), name(w))
                             .contains(m.path("name").asText());
@@ -101,6 +119,18 @@ class KubernetesManifestsTest {
                     JsonNode ref = env.at("/valueFrom/secretKeyRef");
                     if (!ref.isMissingNode()) {
                         assertThat(secrets).as("Secret of %s", name(w)).contains(ref.path("name").asText());
+                        if (EXTERNAL_SECRETS.containsKey(ref.path("name").asText())) {
+                            assertThat(EXTERNAL_SECRETS.get(ref.path("name").asText())).as("keys of Secret %s", ref.path("name"))
+                                    .contains(ref.path("key").asText());
+                        }
+                    }
+                    JsonNode cm = env.at("/valueFrom/configMapKeyRef");
+                    if (!cm.isMissingNode()) {
+                        assertThat(configMaps).as("ConfigMap of %s", name(w)).contains(cm.path("name").asText());
+                        if (generated.containsKey(cm.path("name").asText())) {
+                            assertThat(generated.get(cm.path("name").asText())).as("keys of ConfigMap %s", cm.path("name"))
+                                    .contains(cm.path("key").asText());
+                        }
                     }
                 }
             }
@@ -217,5 +247,203 @@ class KubernetesManifestsTest {
         }
         assertThat(edgeRegions).isGreaterThanOrEqualTo(3);
         assertThat(regions).hasSizeGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void everyObjectIsValidAgainstTheKubernetesSchema() {
+        for (JsonNode o : objects) {
+            assertThat(KubernetesSchema.problem(o)).as("%s", name(o)).isNull();
+        }
+    }
+
+    @Test
+    void theSchemaCheckCatchesWhatTheApiServerWouldRefuse() throws Exception {
+        JsonNode service = kind("Service").getFirst();
+        com.fasterxml.jackson.databind.node.ObjectNode typo = service.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) typo.path("spec")).put("selecter", "x");
+        assertThat(KubernetesSchema.problem(typo)).contains("selecter");
+        com.fasterxml.jackson.databind.node.ObjectNode wrongType = service.deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) wrongType.at("/spec/ports/0")).put("port", "eighty");
+        assertThat(KubernetesSchema.problem(wrongType)).isNotNull();
+        com.fasterxml.jackson.databind.node.ObjectNode badQuantity = workloads().getFirst().deepCopy();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) badQuantity.at("/spec/template/spec/containers/0/resources/limits"))
+                .put("memory", "2 gigs");
+        assertThat(KubernetesSchema.problem(badQuantity)).isNotNull();
+    }
+
+    /** The level that the namespace's {@code pod-security.kubernetes.io/enforce} label asks for. */
+    private static String enforcedLevel(List<JsonNode> docs) {
+        JsonNode ns = docs.stream().filter(o -> o.path("kind").asText().equals("Namespace")).findFirst().orElseThrow();
+        return ns.at("/metadata/labels").path("pod-security.kubernetes.io/enforce").asText("privileged");
+    }
+
+    @Test
+    void everyPodMeetsThePodSecurityLevelItsNamespaceEnforces() {
+        String level = enforcedLevel(objects);
+        assertThat(level).as("the namespace enforces a Pod Security level").isEqualTo("restricted");
+        for (JsonNode w : workloads()) {
+            assertThat(PodSecurityStandard.violations(w.at("/spec/template/spec"), level)).as("%s under %s", name(w), level)
+                    .isEmpty();
+        }
+    }
+
+    @Test
+    void thePodSecurityCheckRefusesWhatTheAdmissionControllerWould() {
+        JsonNode pod = kind("StatefulSet").stream().filter(w -> w.at("/metadata/name").asText().startsWith("edge-"))
+                .findFirst().orElseThrow().at("/spec/template/spec");
+        assertThat(PodSecurityStandard.violations(pod, "restricted")).isEmpty();
+        Map<String, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode>> breaks = new java.util.LinkedHashMap<>();
+        breaks.put("hostPort", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/ports/0")).put("hostPort", 80));
+        breaks.put("hostNetwork", p -> p.put("hostNetwork", true));
+        breaks.put("hostPath", p -> ((com.fasterxml.jackson.databind.node.ArrayNode) p.path("volumes")).addObject().put("name", "h")
+                .putObject("hostPath").put("path", "/var"));
+        breaks.put("allowPrivilegeEscalation", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext"))
+                .remove("allowPrivilegeEscalation"));
+        breaks.put("runAsNonRoot", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.path("securityContext")).remove("runAsNonRoot"));
+        breaks.put("seccompProfile", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.path("securityContext")).remove("seccompProfile"));
+        breaks.put("drop ALL", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext"))
+                .remove("capabilities"));
+        breaks.put("privileged", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext"))
+                .put("privileged", true));
+        breaks.put("capability", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext/capabilities"))
+                .putArray("add").add("SYS_ADMIN"));
+        for (var e : breaks.entrySet()) {
+            com.fasterxml.jackson.databind.node.ObjectNode broken = pod.deepCopy();
+            e.getValue().accept(broken);
+            assertThat(PodSecurityStandard.violations(broken, "restricted")).as(e.getKey()).isNotEmpty();
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode hostPort = pod.deepCopy();
+        breaks.get("hostPort").accept(hostPort);
+        assertThat(PodSecurityStandard.violations(hostPort, "baseline")).as("baseline forbids host ports too").isNotEmpty();
+    }
+
+    @Test
+    void theRenderedKustomizationIsValidAndMeetsPodSecurity() {
+        String kubectl = which("kubectl");
+        Assumptions.assumeTrue(kubectl != null, "kubectl is not installed: the files themselves are checked by the other tests");
+        var rendered = DeployFiles.run(java.time.Duration.ofMinutes(2),
+                List.of(kubectl, "kustomize", DeployFiles.deploy().resolve("kubernetes").toString()));
+        assertThat(rendered.exit()).as("kubectl kustomize\n%s", rendered).isZero();
+        List<JsonNode> docs = new ArrayList<>();
+        try (var it = DeployFiles.YAML.readerFor(JsonNode.class).<JsonNode>readValues(rendered.stdout())) {
+            it.forEachRemaining(docs::add);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(docs).hasSizeGreaterThan(objects.size()); // plus the generated ConfigMap
+        String level = enforcedLevel(docs);
+        for (JsonNode o : docs) {
+            assertThat(KubernetesSchema.problem(o)).as("rendered %s", name(o)).isNull();
+            assertThat(o.at("/metadata/namespace").asText("outpost")).isEqualTo("outpost");
+            JsonNode pod = o.at("/spec/template/spec");
+            if (!pod.isMissingNode()) {
+                assertThat(PodSecurityStandard.violations(pod, level)).as("rendered %s", name(o)).isEmpty();
+                for (JsonNode c : PodSecurityStandard.containers(pod)) {
+                    assertThat(c.path("image").asText()).as("image of %s", name(o)).matches("[^/]+\\.[^/]+/.+:.+");
+                }
+            }
+        }
+    }
+
+    private static String which(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            if (java.nio.file.Files.isExecutable(Path.of(dir, tool))) {
+                return Path.of(dir, tool).toString();
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void imagesComeFromTheRegistryNamedInTheKustomization() {
+        for (JsonNode image : kustomization.path("images")) {
+            assertThat(image.path("newName").asText()).as("registry of %s", image.path("name"))
+                    .endsWith(image.path("name").asText()).contains(".");
+            assertThat(image.path("newTag").asText()).isNotEmpty();
+        }
+        String readme = DeployFiles.read(DeployFiles.deploy().resolve("README.md"));
+        assertThat(readme).contains("docker push").contains("kustomize edit set image");
+    }
+
+    @Test
+    void eachRegionsEdgesAreReachableOnPort80ThroughALoadBalancerAndAnnounceItsAddress() {
+        Map<String, String> addresses = new HashMap<>();
+        for (JsonNode g : kustomization.path("configMapGenerator")) {
+            g.path("literals").forEach(l -> addresses.put(l.asText().substring(0, l.asText().indexOf('=')),
+                    l.asText().substring(l.asText().indexOf('=') + 1)));
+        }
+        for (JsonNode w : kind("StatefulSet")) {
+            JsonNode labels = w.at("/spec/template/metadata/labels");
+            if (!labels.path("outpost.dev/role").asText().equals("edge")) {
+                continue;
+            }
+            String region = labels.path("outpost.dev/region").asText();
+            assertThat(kind("Service")).as("a public Service for %s", region).anySatisfy(svc -> {
+                assertThat(svc.at("/spec/type").asText()).isEqualTo("LoadBalancer");
+                assertThat(svc.at("/spec/selector").path("outpost.dev/region").asText()).isEqualTo(region);
+                assertThat(svc.at("/spec/ports/0/port").asInt()).isEqualTo(80);
+                assertThat(svc.at("/spec/ports/0/targetPort").asText()).isEqualTo("http");
+            });
+            JsonNode c = w.at("/spec/template/spec/containers/0");
+            List<String> args = DeployFiles.strings(c.get("args"));
+            String announced = args.get(args.indexOf("--public-address") + 1);
+            String variable = announced.substring(2, announced.length() - 1);
+            JsonNode env = null;
+            for (JsonNode e : c.path("env")) {
+                if (e.path("name").asText().equals(variable)) {
+                    env = e;
+                }
+            }
+            assertThat(env).as("%s is set", variable).isNotNull();
+            assertThat(env.at("/valueFrom/configMapKeyRef/key").asText()).isEqualTo(region);
+            assertThat(addresses).containsKey(region);
+            assertThat(java.net.InetAddress.ofLiteral(addresses.get(region))).isNotNull();
+        }
+    }
+
+    @Test
+    void theGeoIpDatabaseIsOnAClaimThatAnInitContainerFills() {
+        JsonNode cp = kind("StatefulSet").stream().filter(w -> w.at("/metadata/name").asText().equals("control-plane"))
+                .findFirst().orElseThrow();
+        JsonNode pod = cp.at("/spec/template/spec");
+        for (JsonNode v : pod.path("volumes")) {
+            assertThat(v.has("configMap")).as("volume %s: a ConfigMap holds at most 1 MiB", v.path("name")).isFalse();
+        }
+        JsonNode container = pod.at("/containers/0");
+        ControlPlaneConfig config = OutpostFlags.controlPlane(DeployFiles.flags(DeployFiles.strings(container.get("args"))));
+        Path geoip = Path.of(config.geoip());
+        String volume = null;
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (m.path("mountPath").asText().equals(geoip.getParent().toString())) {
+                volume = m.path("name").asText();
+            }
+        }
+        assertThat(volume).as("the folder of --geoip is mounted").isNotNull();
+        Set<String> claims = new HashSet<>();
+        cp.at("/spec/volumeClaimTemplates").forEach(t -> claims.add(t.at("/metadata/name").asText()));
+        assertThat(claims).as("the GeoIP volume is a claim").contains(volume);
+        JsonNode init = pod.at("/initContainers/0");
+        Map<String, String> env = new HashMap<>();
+        init.path("env").forEach(e -> env.put(e.path("name").asText(), e.path("value").asText()));
+        String dir = env.get("GEOIPUPDATE_DB_DIR");
+        String claim = volume;
+        assertThat(init.path("volumeMounts")).as("the init container writes the claim").anySatisfy(m -> {
+            assertThat(m.path("name").asText()).isEqualTo(claim);
+            assertThat(m.path("mountPath").asText()).isEqualTo(dir);
+        });
+        assertThat(env.get("GEOIPUPDATE_EDITION_IDS") + ".mmdb").as("the file the init container writes")
+                .isEqualTo(geoip.getFileName().toString());
+        assertThat(init.path("image").asText()).contains("geoipupdate:v");
+    }
+
+    @Test
+    void theReadmeCreatesEverySecretKeyTheManifestsRead() {
+        String readme = DeployFiles.read(DeployFiles.deploy().resolve("README.md"));
+        for (var e : EXTERNAL_SECRETS.entrySet()) {
+            assertThat(readme).contains("create secret generic " + e.getKey());
+            for (String key : e.getValue()) {
+                assertThat(readme).as("README creates key %s of %s", key, e.getKey()).contains("--from-literal=" + key + "=");
+            }
+        }
     }
 }

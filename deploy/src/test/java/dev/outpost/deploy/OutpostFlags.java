@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  */
 final class OutpostFlags {
 
-    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z0-9_]+)(?::-([^}]*))?}|\\$\\(([A-Z0-9_]+)\\)");
+    private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z0-9_]+)(?::-([^}]*)|:\\?[^}]*)?}|\\$\\(([A-Z0-9_]+)\\)");
 
     private OutpostFlags() {
     }
@@ -32,8 +32,9 @@ final class OutpostFlags {
     }
 
     /**
-     * Compose's {@code ${VAR:-default}} becomes its default, Kubernetes' {@code $(VAR)} a
-     * stand-in of the right shape (an address for *_IP, a name otherwise).
+     * Compose's {@code ${VAR:-default}} becomes its default ({@code ${VAR:?message}}, which has
+     * none, a stand-in), Kubernetes' {@code $(VAR)} a stand-in of the right shape (an address for
+     * *_IP and *_ADDRESS, a name otherwise).
      */
     static String substitute(String value) {
         Matcher m = VARIABLE.matcher(value);
@@ -43,7 +44,9 @@ final class OutpostFlags {
             if (m.group(1) != null) {
                 replacement = m.group(2) != null ? m.group(2) : "from-environment";
             } else {
-                replacement = m.group(3).endsWith("_IP") ? "10.0.0.1" : m.group(3).toLowerCase().replace('_', '-');
+                String name = m.group(3);
+                replacement = name.endsWith("_IP") ? "10.0.0.1"
+                        : name.endsWith("_ADDRESS") ? "203.0.113.1" : name.toLowerCase().replace('_', '-');
             }
             m.appendReplacement(sb, Matcher.quoteReplacement(replacement));
         }

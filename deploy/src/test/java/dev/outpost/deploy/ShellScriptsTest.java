@@ -14,9 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every shell script under deploy/ passes shellcheck (installed from Debian's package when the
- * tests run as root and it is missing), and the fleet script's usage errors are one line and a
- * non-zero exit.
+ * Every shell script under deploy/ and bin/, and mvnw, passes shellcheck (installed from
+ * Debian's package when the tests run as root and it is missing), and the fleet script's usage
+ * errors are one line and a non-zero exit.
  */
 class ShellScriptsTest {
 
@@ -56,6 +56,10 @@ class ShellScriptsTest {
                 }
             }
         }
+        try (Stream<Path> files = Files.list(DeployFiles.repo().resolve("bin"))) {
+            files.filter(Files::isRegularFile).filter(p -> firstLine(p).matches("#!.*\\b(sh|bash|dash)\\b.*")).forEach(out::add);
+        }
+        out.add(DeployFiles.repo().resolve("mvnw"));
         return out;
     }
 
@@ -70,7 +74,8 @@ class ShellScriptsTest {
     @Test
     void everyScriptPassesShellcheck() throws IOException {
         List<Path> scripts = scripts();
-        assertThat(scripts.stream().map(p -> p.getFileName().toString())).contains("fleet", "purge-cli");
+        assertThat(scripts.stream().map(p -> p.getFileName().toString())).contains("fleet", "purge-cli", "edge-node",
+                "control-plane", "outpost", "launch-jar", "jdk25-home", "try-edge", "mvnw");
         for (Path script : scripts) {
             assertThat(Files.isExecutable(script)).as("%s is executable", script).isTrue();
         }

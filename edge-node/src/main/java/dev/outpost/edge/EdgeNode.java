@@ -167,7 +167,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
                 .getMap();
         ClientListeners l = new ClientListeners(Math.max(1, cores), options, limits.maxConnectionsPerClient(), registry);
         try {
-            httpPort = bind(() -> l.http(config.listen(), shutdown), source, "listen");
+            httpPort = bind(() -> l.http(config.listen(), shutdown), source, "listen", config.listen());
             if (config.tls() != null) {
                 SSLContext ssl;
                 try {
@@ -175,7 +175,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
                 } catch (IOException e) {
                     throw new ConfigException(source.describe("tls") + ": " + e.getMessage());
                 }
-                tlsPort = bind(() -> l.https(config.tls().listen(), ssl, shutdown), source, "tls.listen");
+                tlsPort = bind(() -> l.https(config.tls().listen(), ssl, shutdown), source, "tls.listen", config.tls().listen());
             }
         } catch (IOException | RuntimeException e) {
             l.close();
@@ -188,13 +188,18 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         int bind() throws IOException;
     }
 
-    private static int bind(Binding b, SourceMap source, String key) throws IOException {
+    private static int bind(Binding b, SourceMap source, String key, HostPort address) throws IOException {
         try {
             return b.bind();
         } catch (BindException e) {
-            throw new ConfigException(source.describe(key) + ": cannot listen: " + e.getMessage()
-                    + " (address in use, or not an address of this host)");
+            throw cannotListen(source, key, address, e);
         }
+    }
+
+    /** Names the address, so a port already taken is told apart from the others the node opens. */
+    private static ConfigException cannotListen(SourceMap source, String key, HostPort address, BindException e) {
+        return new ConfigException(source.describe(key) + ": cannot listen on " + address + ": " + e.getMessage()
+                + " (address in use, or not an address of this host)");
     }
 
     private Undertow buildAdmin(SourceMap source) {
@@ -208,11 +213,11 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
                 .addHttpListener(config.admin().port(), config.admin().host())
                 .setHandler(handler)
                 .build();
-        start(u, source, List.of("admin"));
+        start(u, source, "admin", config.admin());
         return u;
     }
 
-    private static void start(Undertow u, SourceMap source, List<String> keys) {
+    private static void start(Undertow u, SourceMap source, String key, HostPort address) {
         try {
             u.start();
         } catch (RuntimeException e) {
@@ -220,9 +225,8 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
             while (c != null && !(c instanceof BindException)) {
                 c = c.getCause();
             }
-            if (c != null) {
-                throw new ConfigException(source.describe(keys.get(0)) + ": cannot listen: " + c.getMessage()
-                        + " (address in use, or not an address of this host)");
+            if (c instanceof BindException bind) {
+                throw cannotListen(source, key, address, bind);
             }
             throw e;
         }

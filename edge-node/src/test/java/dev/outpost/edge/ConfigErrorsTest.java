@@ -102,7 +102,7 @@ class ConfigErrorsTest {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Run r = run("origin: http://127.0.0.1:9\nadmin: 127.0.0.1:0\nlisten: 127.0.0.1:" + taken.getLocalPort() + "\n");
             assertThat(r.exit()).isEqualTo(2);
-            assertThat(r.err()).contains(file() + ":3:1: listen: cannot listen");
+            assertThat(r.err()).contains(file() + ":3:1: listen: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": ");
         }
     }
 
@@ -125,5 +125,12 @@ class ConfigErrorsTest {
         Run r = run("listen: 127.0.0.1:0\n");
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).contains("no origin");
+    }
+
+    @Test
+    void adminListenerOnAllInterfacesWithoutTokenIsRefusedInOneLine() throws Exception {
+        Run r = run("origin: http://127.0.0.1:9\nlisten: 127.0.0.1:0\n", "--admin", "0.0.0.0:0");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err().strip()).doesNotContain("\n").startsWith("edge-node: ").contains("--admin-token");
     }
 }

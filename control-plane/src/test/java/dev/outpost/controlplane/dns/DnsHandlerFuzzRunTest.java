@@ -4,8 +4,6 @@ import dev.outpost.testing.JazzerRun;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,11 +16,7 @@ class DnsHandlerFuzzRunTest {
 
     @Test
     void tenSecondsOfCoverageGuidedFuzzingFindNothing() throws IOException, InterruptedException {
-        String out = JazzerRun.fuzz(DnsHandlerFuzzTest.class, Path.of("target", "jazzer", "dns-handler-fuzz.log"), 120,
+        JazzerRun.fuzz(DnsHandlerFuzzTest.class, Path.of("target", "jazzer", "dns-handler-fuzz.log"), 300,
                 List.of("-Doutpost.repo.root=" + DnsTestKit.repoRoot()));
-        Matcher runs = Pattern.compile("#(\\d+)\\s+DONE").matcher(out);
-        if (runs.find()) {
-            System.out.println("dns handler fuzzing: " + runs.group(1) + " inputs in 10 s, 0 findings");
-        }
     }
 }
