@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.micrometer.core.instrument.Counter;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -44,14 +45,17 @@ public final class OriginPool implements Upstream {
     private final Member[] members;
     private final Balancer balancer;
     private final RetryBudget budget;
+    private final Counter panics;
 
     /** One server as this config version sees it: its state, URL, client, weight and limit. */
     record Member(int index, Server server, HttpUrl url, OkHttpClient client, OkHttpClient checkClient, int weight,
                   int maxConnections) {
     }
 
-    OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers) {
+    OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers,
+               Counter panics) {
         this.config = config;
+        this.panics = panics;
         this.kind = kind;
         this.clock = clock;
         OkHttpClient client = base.newBuilder()
@@ -232,6 +236,15 @@ public final class OriginPool implements Upstream {
                 count++;
             }
         }
+        if (count == 0 && kind == PoolKind.ORIGIN && !anyTried(tried)) {
+            // panic mode (Envoy's): when no server is up, a pool that refused every request
+            // would be a total outage of its own making; send to all of them instead
+            for (int i = 0; i < n; i++) {
+                eligible[i] = true;
+            }
+            count = n;
+            panics.increment();
+        }
         boolean atLimit = false;
         while (count > 0) {
             int i = balancer.pick(request, eligible);
@@ -252,6 +265,15 @@ public final class OriginPool implements Upstream {
         throw new UpstreamException(UpstreamException.Kind.NO_SERVER,
                 kind == PoolKind.SHIELD ? "shields-down" : "origin-servers-down",
                 "no server of " + what + " is up (health checks or ejection)", true, null);
+    }
+
+    private static boolean anyTried(boolean[] tried) {
+        for (boolean t : tried) {
+            if (t) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A failure of the client's request body: not the server's fault, never retried. */
@@ -297,7 +319,7 @@ public final class OriginPool implements Upstream {
             throw e;
         }
         server.recordResponse(response.code(), System.nanoTime() - n0);
-        recordOutcome(server, kind.failure(response.code(), response.headers()));
+        recordOutcome(server, kind.failure(response.code(), response.headers(), config.ejection().serverErrors()));
         AtomicBoolean released = new AtomicBoolean();
         return new UpstreamResponse(response, server.label, () -> {
             if (released.compareAndSet(false, true)) {
@@ -308,10 +330,20 @@ public final class OriginPool implements Upstream {
 
     private void recordOutcome(Server server, boolean failure) {
         long now = clock.millis();
-        if (server.recordOutcome(failure, now, config.ejection())) {
+        if (server.recordOutcome(failure, now, config.ejection(), kind == PoolKind.SHIELD || anotherUp(server, now))) {
             LOG.warn("{} server {} ejected for {} after failing live requests", kindName(), server.label,
                     server.ejectedFor(now));
         }
+    }
+
+    /** Whether a server of this pool other than {@code server} is up: only then may it be ejected. */
+    private boolean anotherUp(Server server, long now) {
+        for (Member m : members) {
+            if (m.server() != server && m.server().up(now)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String kindName() {

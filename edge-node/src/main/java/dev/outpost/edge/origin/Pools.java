@@ -2,6 +2,7 @@ package dev.outpost.edge.origin;
 
 import dev.outpost.config.DeliveryConfig;
 import dev.outpost.config.OriginConfig;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -95,7 +96,10 @@ public final class Pools implements AutoCloseable {
             }
             states.put(label, state);
         }
-        return new OriginPool(o, kind, base, clock, states);
+        Counter panics = kind != PoolKind.ORIGIN ? null : Counter.builder("outpost.origin.panic").tag("origin", o.name())
+                .description("Requests sent to every server of an origin because none was up (panic mode)")
+                .register(registry);
+        return new OriginPool(o, kind, base, clock, states, panics);
     }
 
     /** Makes these pools the current ones of their kind; servers no longer in any of them are dropped. */
