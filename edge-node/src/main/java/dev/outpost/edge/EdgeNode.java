@@ -80,7 +80,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     /** The client listeners are bound: until then /healthz says 503, as the node serves nobody. */
     private final AtomicBoolean listening = new AtomicBoolean();
-    private final OkHttpClient httpClient = Origins.baseClient();
+    private final OkHttpClient httpClient;
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
     private final Upstreams upstreams;
     private final ProxyHandler proxy;
@@ -96,6 +96,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.hitsAllowed = new AtomicBoolean(config.controlPlane() == null);
+        this.httpClient = Origins.baseClient(config.originIdleTimeout());
         Files.createDirectories(Path.of(config.dataDir()));
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags(Tags.of("node", config.nodeId(), "region", config.region(),

@@ -93,6 +93,10 @@ public final class EdgeNodeMain {
     @Option(names = "--disconnected-policy", paramLabel = "serve|revalidate", description = "what hits do when cut off too long (default serve)")
     String disconnectedPolicy;
 
+    @Option(names = "--origin-idle-timeout", paramLabel = "DURATION",
+            description = "idle origin and shield connections close after this, under the origins' keep-alive (default 2s)")
+    String originIdleTimeout;
+
     @Option(names = "--shutdown-grace", paramLabel = "DURATION", description = "time to finish requests on SIGTERM (default 10s)")
     String shutdownGrace;
 

@@ -46,6 +46,7 @@ public final class OriginPool implements Upstream {
     private final Balancer balancer;
     private final RetryBudget budget;
     private final Counter panics;
+    private final ConnectionGuard guard;
 
     /** One server as this config version sees it: its state, URL, client, weight and limit. */
     record Member(int index, Server server, HttpUrl url, OkHttpClient client, OkHttpClient checkClient, int weight,
@@ -53,9 +54,10 @@ public final class OriginPool implements Upstream {
     }
 
     OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers,
-               Counter panics) {
+               Counter panics, ConnectionGuard guard) {
         this.config = config;
         this.panics = panics;
+        this.guard = guard;
         this.kind = kind;
         this.clock = clock;
         OkHttpClient client = base.newBuilder()
@@ -63,7 +65,7 @@ public final class OriginPool implements Upstream {
                 .readTimeout(config.readTimeout())
                 .writeTimeout(config.readTimeout())
                 .callTimeout(config.totalTimeout().isZero() ? Duration.ZERO : config.totalTimeout())
-                .eventListenerFactory(CallPhase.FACTORY)
+                .eventListenerFactory(CallPhase.factory(guard))
                 .build();
         OriginConfig.HealthCheck hc = config.healthCheck();
         OkHttpClient.Builder cb = hc == null ? null : client.newBuilder()
@@ -295,9 +297,9 @@ public final class OriginPool implements Upstream {
         if (config.hostHeader() != null) {
             b.header("Host", config.hostHeader());
         }
-        TrackedBody body = request.body() == null ? null : new TrackedBody(request.body());
+        CallPhase phase = new CallPhase(guard);
+        TrackedBody body = request.body() == null ? null : new TrackedBody(request.body(), phase);
         b.method(request.method(), body);
-        CallPhase phase = new CallPhase();
         b.tag(CallPhase.class, phase);
         long n0 = System.nanoTime();
         Response response;
@@ -383,8 +385,11 @@ public final class OriginPool implements Upstream {
                     "cannot connect to " + where + ": " + e.getMessage(), !sent, e);
         }
         if (e instanceof ProtocolException || String.valueOf(e.getMessage()).startsWith("Unexpected status line")) {
+            // OkHttp's message quotes the bytes it could not parse: on a reused connection they
+            // may belong to another response, so they go to the debug log, never to a client
+            LOG.debug("invalid response from {}: {}", where, e.getMessage());
             return new UpstreamException(UpstreamException.Kind.PROTOCOL, shield ? "shield-invalid-response" : null,
-                    "invalid response from " + where + ": " + e.getMessage(), false, e);
+                    "invalid response from " + where, false, e);
         }
         return new UpstreamException(UpstreamException.Kind.CONNECT, shield ? "shield-unreachable" : null,
                 "connection to " + where + " failed: " + e.getMessage(), false, e);
