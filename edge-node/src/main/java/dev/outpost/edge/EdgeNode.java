@@ -201,7 +201,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         // healthy once the client listeners accept: the admin listener opens first (the fleet
         // agent needs it), and a health check must not send clients to a port still closed
         AdminHandler handler = new AdminHandler(config.nodeId(), registry, this::stats, purges, config.adminToken(),
-                () -> running.get() && listening.get(), () -> delivery.get().version());
+                () -> running.get() && listening.get(), () -> delivery.get().version(), cache::diskHealth);
         Undertow u = Undertow.builder()
                 .setIoThreads(1)
                 .setWorkerThreads(4)
@@ -304,7 +304,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     @Override
     public NodeStats stats() {
         return metrics.stats(cache::memoryBytes, cache::memoryEntries, cache::diskBytes, cache::diskEntries,
-                () -> evictions("memory"), () -> evictions("disk"));
+                () -> evictions("memory"), () -> evictions("disk"), cache::diskState);
     }
 
     private long evictions(String tier) {
