@@ -87,6 +87,7 @@ public final class ConfigValidator {
             out.add(new ConfigProblem("limits.max-connections-per-client", "must be at least 1"));
         }
         positive(n.heartbeatInterval(), "heartbeat-interval", out);
+        positive(n.originIdleTimeout(), "origin-idle-timeout", out);
         delivery(n.delivery(), "", out, n.controlPlane() == null || n.origins() != null || n.origin() != null);
         return out;
     }

@@ -24,6 +24,9 @@ import java.util.List;
  *     {@code disconnected-policy} applies
  * @param disconnectedPolicy {@code serve} (keep serving hits) or {@code revalidate} (revalidate
  *     every hit with the origin, since purges may have been missed)
+ * @param originIdleTimeout an idle keep-alive connection to an origin or shield is closed after
+ *     this; kept under the origins' own keep-alive (5 s is common) so that a request is never
+ *     sent on a connection the origin has just closed
  */
 public record NodeConfig(
         String nodeId,
@@ -50,6 +53,7 @@ public record NodeConfig(
         Duration disconnectedBound,
         DisconnectedPolicy disconnectedPolicy,
         Duration shutdownGrace,
+        Duration originIdleTimeout,
         List<String> hosts,
         Integer unknownHostStatus,
         List<OriginConfig> origins,
@@ -74,6 +78,7 @@ public record NodeConfig(
         disconnectedBound = disconnectedBound == null ? Duration.ofMinutes(5) : disconnectedBound;
         disconnectedPolicy = disconnectedPolicy == null ? DisconnectedPolicy.SERVE : disconnectedPolicy;
         shutdownGrace = shutdownGrace == null ? Duration.ofSeconds(10) : shutdownGrace;
+        originIdleTimeout = originIdleTimeout == null ? Duration.ofSeconds(2) : originIdleTimeout;
     }
 
     /** The delivery part, with {@code origin} applied as the {@code default} origin. */

@@ -77,10 +77,15 @@ public record OriginConfig(
      * Passive ejection from live traffic: after {@code consecutive-failures} in a row, or an
      * error rate above {@code error-rate} over at least {@code min-requests}, a server is left
      * out for {@code base-time}, doubled on each new ejection up to {@code max-time}.
+     *
+     * <p>A failure is a server that gave no answer (connection refused or reset, timeout,
+     * invalid response). A 5xx answer counts only with {@code server-errors: true}: an origin
+     * that answers 500 for one broken path is not a dead server, and ejecting it would fail
+     * every healthy path too.
      */
     public record Ejection(Integer consecutiveFailures, Double errorRate, Integer minRequests,
-                           Duration baseTime, Duration maxTime) {
-        public static final Ejection DEFAULT = new Ejection(null, null, null, null, null);
+                           Duration baseTime, Duration maxTime, Boolean serverErrors) {
+        public static final Ejection DEFAULT = new Ejection(null, null, null, null, null, null);
 
         public Ejection {
             consecutiveFailures = consecutiveFailures == null ? 5 : consecutiveFailures;
@@ -88,6 +93,7 @@ public record OriginConfig(
             minRequests = minRequests == null ? 20 : minRequests;
             baseTime = baseTime == null ? Duration.ofSeconds(10) : baseTime;
             maxTime = maxTime == null ? Duration.ofMinutes(5) : maxTime;
+            serverErrors = serverErrors != null && serverErrors;
         }
     }
 

@@ -80,7 +80,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     /** The client listeners are bound: until then /healthz says 503, as the node serves nobody. */
     private final AtomicBoolean listening = new AtomicBoolean();
-    private final OkHttpClient httpClient = Origins.baseClient();
+    private final OkHttpClient httpClient;
     private final ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("request-", 0).factory());
     private final Upstreams upstreams;
     private final ProxyHandler proxy;
@@ -97,6 +97,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.hitsAllowed = new AtomicBoolean(config.controlPlane() == null);
+        this.httpClient = Origins.baseClient(config.originIdleTimeout());
         Files.createDirectories(Path.of(config.dataDir()));
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         registry.config().commonTags(Tags.of("node", config.nodeId(), "region", config.region(),
@@ -206,7 +207,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         // healthy once the client listeners accept: the admin listener opens first (the fleet
         // agent needs it), and a health check must not send clients to a port still closed
         AdminHandler handler = new AdminHandler(config.nodeId(), registry, this::stats, purges, config.adminToken(),
-                () -> running.get() && listening.get(), () -> delivery.get().version());
+                () -> running.get() && listening.get(), () -> delivery.get().version(), cache::diskHealth);
         Undertow u = Undertow.builder()
                 .setIoThreads(1)
                 .setWorkerThreads(4)
@@ -308,7 +309,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     @Override
     public NodeStats stats() {
         return metrics.stats(cache::memoryBytes, cache::memoryEntries, cache::diskBytes, cache::diskEntries,
-                () -> evictions("memory"), () -> evictions("disk"));
+                () -> evictions("memory"), () -> evictions("disk"), cache::diskState);
     }
 
     private long evictions(String tier) {

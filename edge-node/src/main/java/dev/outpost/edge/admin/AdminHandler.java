@@ -36,10 +36,13 @@ public final class AdminHandler implements HttpHandler {
     private final byte[] token;
     private final BooleanSupplier healthy;
     private final LongSupplier configVersion;
+    private final Supplier<Map<String, Object>> diskHealth;
     private final ObjectMapper json = OutpostJson.json();
 
     public AdminHandler(String nodeId, PrometheusMeterRegistry registry, Supplier<NodeStats> stats, PurgeExecutor purges,
-                        String token, BooleanSupplier healthy, LongSupplier configVersion) {
+                        String token, BooleanSupplier healthy, LongSupplier configVersion,
+                        Supplier<Map<String, Object>> diskHealth) {
+        this.diskHealth = diskHealth;
         this.nodeId = nodeId;
         this.registry = registry;
         this.stats = stats;
@@ -68,6 +71,12 @@ public final class AdminHandler implements HttpHandler {
                 body.put("status", ok ? "ok" : "shutting-down");
                 body.put("node", nodeId);
                 body.put("config-version", configVersion.getAsLong());
+                // a failing disk tier does not make the node unhealthy (it serves from memory
+                // and the origin), but operators see it here
+                Map<String, Object> disk = diskHealth.get();
+                if (disk != null) {
+                    body.put("disk", disk);
+                }
                 send(ex, ok ? 200 : 503, body);
             }
             case "/metrics" -> {

@@ -69,18 +69,25 @@ public final class DiskTier implements AutoCloseable {
     private final Path dir;
     private final long maxBytes;
     private final InstantSource clock;
-    private final RocksDB db;
+    // replaced by a reopen (under the write side of life); read under its read side
+    private RocksDB db;
     private final DBOptions dbOptions;
     private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
     private final LRUCache blockCache;
-    private final ColumnFamilyHandle defaultCf;
-    private final ColumnFamilyHandle meta;
-    private final ColumnFamilyHandle chunks;
-    private final ColumnFamilyHandle lru;
-    private final ColumnFamilyHandle atime;
-    private final ColumnFamilyHandle tags;
-    private final ColumnFamilyHandle pending;
-    private final List<ColumnFamilyHandle> handles;
+    private ColumnFamilyHandle defaultCf;
+    private ColumnFamilyHandle meta;
+    private ColumnFamilyHandle chunks;
+    private ColumnFamilyHandle lru;
+    private ColumnFamilyHandle atime;
+    private ColumnFamilyHandle tags;
+    private ColumnFamilyHandle pending;
+    private List<ColumnFamilyHandle> handles;
+    private final List<ColumnFamilyDescriptor> descriptors;
+    /** The database is open (false after a reopen that failed: the tier is off until one works). */
+    private volatile boolean dbOpen = true;
+    private final DiskRecovery recovery;
+    /** Fills with a smaller id began before the last reopen: their pending marks are gone. */
+    private volatile long fillFloor;
     private final WriteOptions writeOptions = new WriteOptions();
     private final ReadOptions readOptions = new ReadOptions().setVerifyChecksums(true);
     /**
@@ -107,7 +114,9 @@ public final class DiskTier implements AutoCloseable {
     private final java.util.concurrent.locks.ReentrantLock[] keyLocks = new java.util.concurrent.locks.ReentrantLock[64];
 
     private DiskTier(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry, RocksDB db, DBOptions dbOptions,
-                     List<ColumnFamilyOptions> cfOptions, LRUCache blockCache, List<ColumnFamilyHandle> handles) {
+                     List<ColumnFamilyOptions> cfOptions, List<ColumnFamilyDescriptor> descriptors, LRUCache blockCache,
+                     List<ColumnFamilyHandle> handles) {
+        this.descriptors = List.copyOf(descriptors);
         this.dir = dir;
         this.maxBytes = maxBytes;
         this.clock = clock;
@@ -115,14 +124,7 @@ public final class DiskTier implements AutoCloseable {
         this.dbOptions = dbOptions;
         this.cfOptions.addAll(cfOptions);
         this.blockCache = blockCache;
-        this.handles = handles;
-        this.defaultCf = handles.get(0);
-        this.meta = handles.get(1);
-        this.chunks = handles.get(2);
-        this.lru = handles.get(3);
-        this.atime = handles.get(4);
-        this.tags = handles.get(5);
-        this.pending = handles.get(6);
+        useHandles(handles);
         this.sketch = new FrequencySketch((int) Math.min(1 << 22, Math.max(1024, maxBytes / 16384)));
         this.evictions = Counter.builder("outpost.cache.evictions").tag("tier", "disk")
                 .description("Entries evicted to keep a tier within its byte bound").register(registry);
@@ -130,6 +132,7 @@ public final class DiskTier implements AutoCloseable {
                 .description("Stored entries dropped because a checksum or decode failed").register(registry);
         this.errors = Counter.builder("outpost.cache.disk.errors")
                 .description("Disk tier reads or writes that failed").register(registry);
+        this.recovery = new DiskRecovery(dir, clock, registry);
         for (int i = 0; i < keyLocks.length; i++) {
             keyLocks[i] = new java.util.concurrent.locks.ReentrantLock();
         }
@@ -215,7 +218,7 @@ public final class DiskTier implements AutoCloseable {
         }
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-        DiskTier tier = new DiskTier(dir, maxBytes, clock, registry, db, dbOptions, opts, blockCache, handles);
+        DiskTier tier = new DiskTier(dir, maxBytes, clock, registry, db, dbOptions, opts, descriptors, blockCache, handles);
         try {
             tier.recover();
         } catch (RocksDBException | RuntimeException e) {
@@ -228,6 +231,7 @@ public final class DiskTier implements AutoCloseable {
                 .description("Bytes held by a cache tier").register(registry);
         Gauge.builder("outpost.cache.entries", tier.entries, AtomicLong::get).tag("tier", "disk")
                 .description("Entries held by a cache tier").register(registry);
+        tier.recovery.registerGauge(registry);
         tier.evictor.start();
         return tier;
     }
@@ -285,11 +289,22 @@ public final class DiskTier implements AutoCloseable {
         if (!life.readLock().tryLock()) {
             return false;
         }
-        if (closed) {
+        if (closed || !dbOpen) {
             life.readLock().unlock();
             return false;
         }
         return true;
+    }
+
+    private void useHandles(List<ColumnFamilyHandle> list) {
+        this.handles = list;
+        this.defaultCf = list.get(0);
+        this.meta = list.get(1);
+        this.chunks = list.get(2);
+        this.lru = list.get(3);
+        this.atime = list.get(4);
+        this.tags = list.get(5);
+        this.pending = list.get(6);
     }
 
     private void exit() {
@@ -317,7 +332,12 @@ public final class DiskTier implements AutoCloseable {
         if (id >= fillIdCeiling) {
             synchronized (this) {
                 if (id >= fillIdCeiling) {
-                    reserveFillIds(id + 1);
+                    try {
+                        reserveFillIds(id + 1);
+                    } catch (RocksDBException e) {
+                        failed(e);
+                        throw e;
+                    }
                 }
             }
         }
@@ -536,7 +556,12 @@ public final class DiskTier implements AutoCloseable {
 
     private void beginFillOpen(long fillId, String key, long reserve) throws RocksDBException {
         makeRoom(reserve);
-        db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
+        try {
+            db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+            failed(e); // the first write of a fill: a disk that refuses writes shows here first
+            throw e;
+        }
         usedBytes.addAndGet(reserve);
         wakeEvictor();
     }
@@ -561,6 +586,9 @@ public final class DiskTier implements AutoCloseable {
     }
 
     private void writeChunkOpen(long fillId, int index, ByteBuffer data) throws RocksDBException {
+        if (staleFill(fillId)) {
+            throw new RocksDBException("disk tier reopened during the fill");
+        }
         byte[] value = new byte[data.remaining() + 4];
         data.duplicate().get(value, 4, data.remaining());
         CRC32C crc = new CRC32C();
@@ -590,6 +618,9 @@ public final class DiskTier implements AutoCloseable {
     }
 
     private void commitOpen(CachedResponse r, long reserved) throws RocksDBException {
+        if (staleFill(r.fillId()) && r.bodyLength() > 0) {
+            throw new RocksDBException("disk tier reopened during the fill");
+        }
         makeRoom(r.weight() - reserved);
         var lock = lockFor(r.key());
         lock.lock();
@@ -658,7 +689,9 @@ public final class DiskTier implements AutoCloseable {
     }
 
     private void abortOpen(long fillId, long reserved) {
-        usedBytes.addAndGet(-reserved);
+        if (!staleFill(fillId)) {
+            usedBytes.addAndGet(-reserved); // a reopen recounted without the reservations of fills under way
+        }
         try {
             db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
             db.delete(pending, longKey(fillId));
@@ -924,15 +957,115 @@ public final class DiskTier implements AutoCloseable {
 
     /** Whether writes are being skipped after a failure (disk full, I/O error). */
     boolean isFailing() {
-        return failingUntil > clock.millis();
+        return recovery.failing() || failingUntil > clock.millis();
+    }
+
+    /** {@code ok}, {@code failing} (writes skipped, recovery retried with backoff) or {@code off} (closed). */
+    String state() {
+        if (closed) {
+            return "off";
+        }
+        return isFailing() || !dbOpen ? "failing" : "ok";
+    }
+
+    /** What /healthz shows of the tier: its state, the last error, recoveries so far. */
+    java.util.Map<String, Object> health() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("state", state());
+        recovery.describe(m);
+        return m;
     }
 
     private void failed(RocksDBException e) {
         errors.increment();
-        LOG.warn("disk tier error: {}; writes to disk paused for 5s", e.getMessage());
+        long pause = recovery.failed(e.getMessage());
+        LOG.warn("disk tier error: {}; writes to disk paused, next recovery attempt in {} ms", e.getMessage(), pause);
         // RocksDB resumes by itself after retryable errors such as a full disk
-        // (max_bgerror_resume_count); until then new fills skip the disk tier.
-        failingUntil = clock.millis() + 5_000;
+        // (max_bgerror_resume_count), not after others (a read-only filesystem): the evictor
+        // thread retries (DiskRecovery) and reopens the database when the disk takes writes
+        // again; until then new fills skip the disk tier.
+        failingUntil = clock.millis() + pause;
+    }
+
+    /**
+     * One recovery attempt when one is due: the filesystem must take a real write first (a
+     * probe file), then RocksDB must take one; if RocksDB still refuses (it stays stopped after
+     * a non-retryable error), the database is closed and opened again, its contents recounted.
+     */
+    private void recoverIfDue() {
+        if (!recovery.due()) {
+            return;
+        }
+        String problem = recovery.probeFilesystem();
+        if (problem == null) {
+            problem = dbOpen ? probeDatabase() : "database closed";
+            if (problem != null) {
+                problem = reopen();
+            }
+        }
+        if (problem == null) {
+            failingUntil = 0;
+            recovery.recovered();
+        } else {
+            failingUntil = clock.millis() + recovery.stillFailing(problem);
+        }
+    }
+
+    private String probeDatabase() {
+        if (!enter()) {
+            return "closed";
+        }
+        try {
+            db.put(defaultCf, writeOptions, "write-probe".getBytes(StandardCharsets.UTF_8),
+                    ByteBuffer.allocate(8).putLong(clock.millis()).array());
+            return null;
+        } catch (RocksDBException e) {
+            return e.getMessage();
+        } finally {
+            exit();
+        }
+    }
+
+    /** Closes and opens the database again, under the write side of {@link #life}; null when it worked. */
+    private String reopen() {
+        life.writeLock().lock();
+        try {
+            if (closed) {
+                return "closed";
+            }
+            if (dbOpen) {
+                dbOpen = false;
+                handles.forEach(ColumnFamilyHandle::close);
+                db.close();
+            }
+            List<ColumnFamilyHandle> list = new ArrayList<>();
+            RocksDB reopened;
+            try {
+                reopened = RocksDB.open(dbOptions, dir.toString(), descriptors, list);
+            } catch (RocksDBException e) {
+                return "reopen failed: " + e.getMessage();
+            }
+            db = reopened;
+            useHandles(list);
+            try {
+                recover();
+            } catch (RocksDBException e) {
+                list.forEach(ColumnFamilyHandle::close);
+                reopened.close();
+                return "recount after reopen failed: " + e.getMessage();
+            }
+            fillFloor = nextFillId.get();
+            dbOpen = true;
+            LOG.info("disk tier reopened after write failures: {} entries, {} bytes", entries.get(), usedBytes.get());
+            return null;
+        } finally {
+            life.writeLock().unlock();
+        }
+    }
+
+    /** A fill that began before the last reopen: its pending mark and reservation are gone. */
+    private boolean staleFill(long fillId) {
+        return fillId < fillFloor;
     }
 
     private void wakeEvictor() {
@@ -943,6 +1076,11 @@ public final class DiskTier implements AutoCloseable {
 
     private void evictLoop() {
         while (!closed) {
+            try {
+                recoverIfDue();
+            } catch (RuntimeException e) {
+                LOG.warn("disk tier recovery attempt failed: {}", e.toString());
+            }
             if (usedBytes.get() > maxBytes) {
                 try {
                     evictTo(evictionTarget());
@@ -1055,9 +1193,11 @@ public final class DiskTier implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        flush();
-        handles.forEach(ColumnFamilyHandle::close);
-        db.close();
+        if (dbOpen) {
+            flush();
+            handles.forEach(ColumnFamilyHandle::close);
+            db.close();
+        }
         dbOptions.close();
         cfOptions.forEach(ColumnFamilyOptions::close);
         blockCache.close();

@@ -600,6 +600,16 @@ public final class TieredCache implements AutoCloseable {
         return disk == null ? 0 : disk.entries();
     }
 
+    /** The disk tier's state for /stats: {@code ok}, {@code failing}, or {@code off} (none). */
+    public String diskState() {
+        return disk == null ? "off" : disk.state();
+    }
+
+    /** The disk tier's state, last error and recoveries, for /healthz; null without a disk tier. */
+    public java.util.Map<String, Object> diskHealth() {
+        return disk == null ? null : disk.health();
+    }
+
     public boolean hasDisk() {
         return disk != null;
     }

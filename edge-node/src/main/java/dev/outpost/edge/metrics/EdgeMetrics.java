@@ -123,7 +123,8 @@ public final class EdgeMetrics {
 
     /** The counters as {@code /stats} and heartbeats report them. */
     public NodeStats stats(LongSupplier memoryBytes, LongSupplier memoryEntries, LongSupplier diskBytes,
-                           LongSupplier diskEntries, LongSupplier memoryEvictions, LongSupplier diskEvictions) {
+                           LongSupplier diskEntries, LongSupplier memoryEvictions, LongSupplier diskEvictions,
+                           java.util.function.Supplier<String> diskState) {
         long hits = count(Outcome.HIT);
         long stale = count(Outcome.STALE);
         long revalidated = count(Outcome.REVALIDATED);
@@ -138,7 +139,7 @@ public final class EdgeMetrics {
         tiers.put(MEMORY, new TierStats(memoryHits.sum(), memoryHitBytes.sum(), memoryBytes.getAsLong(),
                 memoryEntries.getAsLong(), memoryEvictions.getAsLong()));
         tiers.put(DISK, new TierStats(diskHits.sum(), diskHitBytes.sum(), diskBytes.getAsLong(),
-                diskEntries.getAsLong(), diskEvictions.getAsLong()));
+                diskEntries.getAsLong(), diskEvictions.getAsLong(), diskState.get()));
         return new NodeStats(requestsTotal, hits + stale, misses, stale, revalidated, bypass, errors, total, hitBytes.sum(),
                 origin, originByteCount.sum(),
                 cacheable == 0 ? 0 : (double) (hits + stale + revalidated) / cacheable,

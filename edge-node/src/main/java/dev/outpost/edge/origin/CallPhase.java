@@ -3,7 +3,9 @@ package dev.outpost.edge.origin;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
 import okhttp3.Call;
+import okhttp3.Connection;
 import okhttp3.EventListener;
+import okhttp3.Response;
 
 /**
  * How far one upstream call got, from OkHttp's events: a failure before the request head
@@ -14,29 +16,80 @@ import okhttp3.EventListener;
  * connection; a new connection attempt starts the count again, so a request that went out on a
  * dead keep-alive connection and then found the server refusing connections counts as not sent
  * (OkHttp judged it safe to send again, and the server is down).
+ *
+ * <p>It also tells whether the attempt under way runs on a reused keep-alive connection and
+ * has had no response head yet: the one failure where the server most likely closed the idle
+ * connection before it read the request, so that a body kept whole may be sent again
+ * ({@link TrackedBody}), and hands every response end to the {@link ConnectionGuard}.
  */
 final class CallPhase extends EventListener {
 
-    /** Creates no listener of its own: each call carries its phase as a request tag. */
-    static final EventListener.Factory FACTORY = call -> {
-        CallPhase phase = call.request().tag(CallPhase.class);
-        return phase == null ? EventListener.NONE : phase;
-    };
+    /**
+     * Each call's phase: the one it carries as a request tag (live traffic, which reads it
+     * back), or a new one (health checks, whose connections are guarded all the same).
+     */
+    static EventListener.Factory factory(ConnectionGuard guard) {
+        return call -> {
+            CallPhase phase = call.request().tag(CallPhase.class);
+            return phase == null ? new CallPhase(guard) : phase;
+        };
+    }
 
+    private final ConnectionGuard guard;
     private volatile boolean sent;
+    private volatile boolean connecting;
+    private volatile boolean reused;
+    private volatile boolean headReceived;
+    private volatile Connection connection;
+
+    CallPhase(ConnectionGuard guard) {
+        this.guard = guard;
+    }
 
     /** The request head started out on a connection (so the server may have seen it). */
     boolean sent() {
         return sent;
     }
 
+    /**
+     * The attempt that just failed ran on a keep-alive connection taken from the pool and got
+     * no response head: the server closed the idle connection (it read nothing of the request
+     * and answered nothing), so sending the request again on another connection repeats
+     * nothing the server did.
+     */
+    boolean failedOnStaleConnection() {
+        return reused && !headReceived;
+    }
+
     @Override
     public void connectStart(Call call, InetSocketAddress address, Proxy proxy) {
         sent = false;
+        connecting = true;
+    }
+
+    @Override
+    public void connectionAcquired(Call call, Connection connection) {
+        this.connection = connection;
+        reused = !connecting;
+        connecting = false;
+        headReceived = false;
     }
 
     @Override
     public void requestHeadersStart(Call call) {
         sent = true;
+    }
+
+    @Override
+    public void responseHeadersEnd(Call call, Response response) {
+        headReceived = true;
+    }
+
+    @Override
+    public void responseBodyEnd(Call call, long byteCount) {
+        // reported before OkHttp releases the connection to its pool
+        if (guard != null) {
+            guard.responseEnded(connection);
+        }
     }
 }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.micrometer.core.instrument.Counter;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -44,14 +45,19 @@ public final class OriginPool implements Upstream {
     private final Member[] members;
     private final Balancer balancer;
     private final RetryBudget budget;
+    private final Counter panics;
+    private final ConnectionGuard guard;
 
     /** One server as this config version sees it: its state, URL, client, weight and limit. */
     record Member(int index, Server server, HttpUrl url, OkHttpClient client, OkHttpClient checkClient, int weight,
                   int maxConnections) {
     }
 
-    OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers) {
+    OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers,
+               Counter panics, ConnectionGuard guard) {
         this.config = config;
+        this.panics = panics;
+        this.guard = guard;
         this.kind = kind;
         this.clock = clock;
         OkHttpClient client = base.newBuilder()
@@ -59,7 +65,7 @@ public final class OriginPool implements Upstream {
                 .readTimeout(config.readTimeout())
                 .writeTimeout(config.readTimeout())
                 .callTimeout(config.totalTimeout().isZero() ? Duration.ZERO : config.totalTimeout())
-                .eventListenerFactory(CallPhase.FACTORY)
+                .eventListenerFactory(CallPhase.factory(guard))
                 .build();
         OriginConfig.HealthCheck hc = config.healthCheck();
         OkHttpClient.Builder cb = hc == null ? null : client.newBuilder()
@@ -232,6 +238,15 @@ public final class OriginPool implements Upstream {
                 count++;
             }
         }
+        if (count == 0 && kind == PoolKind.ORIGIN && !anyTried(tried)) {
+            // panic mode (Envoy's): when no server is up, a pool that refused every request
+            // would be a total outage of its own making; send to all of them instead
+            for (int i = 0; i < n; i++) {
+                eligible[i] = true;
+            }
+            count = n;
+            panics.increment();
+        }
         boolean atLimit = false;
         while (count > 0) {
             int i = balancer.pick(request, eligible);
@@ -254,6 +269,15 @@ public final class OriginPool implements Upstream {
                 "no server of " + what + " is up (health checks or ejection)", true, null);
     }
 
+    private static boolean anyTried(boolean[] tried) {
+        for (boolean t : tried) {
+            if (t) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** A failure of the client's request body: not the server's fault, never retried. */
     private static final class ClientBodyFailure extends Exception {
         final UpstreamException error;
@@ -273,9 +297,9 @@ public final class OriginPool implements Upstream {
         if (config.hostHeader() != null) {
             b.header("Host", config.hostHeader());
         }
-        TrackedBody body = request.body() == null ? null : new TrackedBody(request.body());
+        CallPhase phase = new CallPhase(guard);
+        TrackedBody body = request.body() == null ? null : new TrackedBody(request.body(), phase);
         b.method(request.method(), body);
-        CallPhase phase = new CallPhase();
         b.tag(CallPhase.class, phase);
         long n0 = System.nanoTime();
         Response response;
@@ -297,7 +321,7 @@ public final class OriginPool implements Upstream {
             throw e;
         }
         server.recordResponse(response.code(), System.nanoTime() - n0);
-        recordOutcome(server, kind.failure(response.code(), response.headers()));
+        recordOutcome(server, kind.failure(response.code(), response.headers(), config.ejection().serverErrors()));
         AtomicBoolean released = new AtomicBoolean();
         return new UpstreamResponse(response, server.label, () -> {
             if (released.compareAndSet(false, true)) {
@@ -308,10 +332,20 @@ public final class OriginPool implements Upstream {
 
     private void recordOutcome(Server server, boolean failure) {
         long now = clock.millis();
-        if (server.recordOutcome(failure, now, config.ejection())) {
+        if (server.recordOutcome(failure, now, config.ejection(), kind == PoolKind.SHIELD || anotherUp(server, now))) {
             LOG.warn("{} server {} ejected for {} after failing live requests", kindName(), server.label,
                     server.ejectedFor(now));
         }
+    }
+
+    /** Whether a server of this pool other than {@code server} is up: only then may it be ejected. */
+    private boolean anotherUp(Server server, long now) {
+        for (Member m : members) {
+            if (m.server() != server && m.server().up(now)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String kindName() {
@@ -351,8 +385,11 @@ public final class OriginPool implements Upstream {
                     "cannot connect to " + where + ": " + e.getMessage(), !sent, e);
         }
         if (e instanceof ProtocolException || String.valueOf(e.getMessage()).startsWith("Unexpected status line")) {
+            // OkHttp's message quotes the bytes it could not parse: on a reused connection they
+            // may belong to another response, so they go to the debug log, never to a client
+            LOG.debug("invalid response from {}: {}", where, e.getMessage());
             return new UpstreamException(UpstreamException.Kind.PROTOCOL, shield ? "shield-invalid-response" : null,
-                    "invalid response from " + where + ": " + e.getMessage(), false, e);
+                    "invalid response from " + where, false, e);
         }
         return new UpstreamException(UpstreamException.Kind.CONNECT, shield ? "shield-unreachable" : null,
                 "connection to " + where + " failed: " + e.getMessage(), false, e);

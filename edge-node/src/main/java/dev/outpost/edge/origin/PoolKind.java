@@ -11,8 +11,10 @@ import okhttp3.Headers;
 public enum PoolKind {
 
     /**
-     * Origin servers: any 5xx counts against the server, 502 and 503 are retried on another
-     * one, and a health check passes on its expected status. Meters
+     * Origin servers: no answer counts against the server (a 5xx only when the pool's ejection
+     * says {@code server-errors: true}), 502 and 503 are retried on another one, and a health
+     * check passes on its expected status. A pool never ejects its last server that is up, and
+     * when none is up it sends to all of them (panic mode). Meters
      * {@code outpost_origin_server_*{origin,server}}.
      */
     ORIGIN("outpost.origin.server"),
@@ -38,10 +40,14 @@ public enum PoolKind {
         return this == ORIGIN ? Tags.of("origin", pool, "server", server) : Tags.of("shield", server);
     }
 
-    /** Whether this answer counts as a failure of the server that gave it (passive ejection). */
-    public boolean failure(int status, Headers headers) {
+    /**
+     * Whether this answer counts as a failure of the server that gave it (passive ejection).
+     *
+     * @param serverErrors whether an origin's 5xx counts ({@code ejection.server-errors})
+     */
+    public boolean failure(int status, Headers headers, boolean serverErrors) {
         return switch (this) {
-            case ORIGIN -> status >= 500;
+            case ORIGIN -> serverErrors && status >= 500;
             case SHIELD -> notAnsweredByCache(status, headers);
         };
     }

@@ -2,6 +2,7 @@ package dev.outpost.edge.origin;
 
 import dev.outpost.config.DeliveryConfig;
 import dev.outpost.config.OriginConfig;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -41,12 +42,14 @@ public final class Pools implements AutoCloseable {
     private final MeterRegistry registry;
     private final Map<PoolKind, Map<String, Server>> servers = new HashMap<>();
     private final Map<PoolKind, List<OriginPool>> current = new HashMap<>();
+    private final ConnectionGuard guard;
     private ScheduledExecutorService ticker;
 
     public Pools(OkHttpClient base, InstantSource clock, MeterRegistry registry) {
         this.base = base;
         this.clock = clock;
         this.registry = registry;
+        this.guard = new ConnectionGuard(registry);
         for (PoolKind k : PoolKind.values()) {
             servers.put(k, new HashMap<>());
             current.put(k, List.of());
@@ -95,7 +98,10 @@ public final class Pools implements AutoCloseable {
             }
             states.put(label, state);
         }
-        return new OriginPool(o, kind, base, clock, states);
+        Counter panics = kind != PoolKind.ORIGIN ? null : Counter.builder("outpost.origin.panic").tag("origin", o.name())
+                .description("Requests sent to every server of an origin because none was up (panic mode)")
+                .register(registry);
+        return new OriginPool(o, kind, base, clock, states, panics, guard);
     }
 
     /** Makes these pools the current ones of their kind; servers no longer in any of them are dropped. */

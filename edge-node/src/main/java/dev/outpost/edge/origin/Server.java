@@ -142,11 +142,12 @@ final class Server {
 
     /**
      * Counts one outcome of live traffic against the server and ejects it when a threshold is
-     * crossed. Outcomes arriving while it is ejected are ignored.
+     * crossed, unless {@code mayEject} is false (it is the last server of its pool that is up:
+     * a pool never ejects all its servers). Outcomes arriving while it is ejected are ignored.
      *
      * @return true when this outcome ejected the server
      */
-    synchronized boolean recordOutcome(boolean failure, long now, OriginConfig.Ejection e) {
+    synchronized boolean recordOutcome(boolean failure, long now, OriginConfig.Ejection e, boolean mayEject) {
         readmitIfDue(now);
         if (ejected(now)) {
             return false;
@@ -169,7 +170,7 @@ final class Server {
             windowErrors++;
         }
         boolean byRate = windowCount == size && (double) windowErrors / size > e.errorRate();
-        if (failure && (consecutive >= e.consecutiveFailures() || byRate)) {
+        if (failure && mayEject && (consecutive >= e.consecutiveFailures() || byRate)) {
             eject(now, e);
             return true;
         }

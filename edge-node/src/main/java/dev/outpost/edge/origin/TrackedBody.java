@@ -12,14 +12,28 @@ import okio.Okio;
  * A request body that tells whose fault a failed upload was: a failure writing to the server's
  * connection is the server's, anything else (the client's body too large, too slow, cut off)
  * is the client's and must not count against the server or be retried elsewhere.
+ *
+ * <p>It also keeps a copy of a small body ({@link #REPLAY_LIMIT}) as it goes out, so that a
+ * request whose keep-alive connection the server had closed (no response head, on a reused
+ * connection: {@link CallPhase#failedOnStaleConnection()}) can be sent again on a new
+ * connection whatever its method. OkHttp asks {@link #isOneShot()} after such a failure and
+ * retries on a new connection when the body can be sent again; a larger body, or any other
+ * failure, stays one-shot and fails as before.
  */
 final class TrackedBody extends RequestBody {
 
-    private final RequestBody body;
-    private volatile boolean sourceFailed;
+    /** Bodies up to this size are kept for a resend; larger ones stream through, one-shot. */
+    static final long REPLAY_LIMIT = 64 * 1024;
 
-    TrackedBody(RequestBody body) {
+    private final RequestBody body;
+    private final CallPhase phase;
+    private volatile boolean sourceFailed;
+    /** The whole body as it went out, once it has, if it fitted; null otherwise. */
+    private volatile Buffer sentWhole;
+
+    TrackedBody(RequestBody body, CallPhase phase) {
         this.body = body;
+        this.phase = phase;
     }
 
     /** The body's own source failed (the client), not the connection to the server. */
@@ -39,7 +53,10 @@ final class TrackedBody extends RequestBody {
 
     @Override
     public boolean isOneShot() {
-        return body.isOneShot();
+        if (!body.isOneShot()) {
+            return false;
+        }
+        return sentWhole == null || !phase.failedOnStaleConnection();
     }
 
     @Override
@@ -49,10 +66,26 @@ final class TrackedBody extends RequestBody {
 
     @Override
     public void writeTo(BufferedSink sink) throws IOException {
+        Buffer kept = sentWhole;
+        if (kept != null) {
+            sink.writeAll(kept.copy());
+            sink.emit();
+            return;
+        }
         boolean[] sinkFailed = new boolean[1];
+        Buffer copy = body.isOneShot() ? new Buffer() : null;
+        boolean[] overflow = new boolean[1];
         BufferedSink tracked = Okio.buffer(new ForwardingSink(sink) {
             @Override
             public void write(Buffer source, long byteCount) throws IOException {
+                if (copy != null && !overflow[0]) {
+                    if (copy.size() + byteCount > REPLAY_LIMIT) {
+                        overflow[0] = true;
+                        copy.clear();
+                    } else {
+                        source.copyTo(copy, 0, byteCount);
+                    }
+                }
                 try {
                     super.write(source, byteCount);
                 } catch (IOException e) {
@@ -79,6 +112,9 @@ final class TrackedBody extends RequestBody {
                 sourceFailed = true;
             }
             throw e;
+        }
+        if (copy != null && !overflow[0]) {
+            sentWhole = copy;
         }
     }
 }

@@ -47,7 +47,7 @@ final class ShieldTier implements Upstream {
             }
             return fallback(request, e.getMessage());
         }
-        if (originFallback && PoolKind.SHIELD.failure(resp.status(), resp.headers())) {
+        if (originFallback && PoolKind.SHIELD.failure(resp.status(), resp.headers(), true)) {
             resp.close();
             return fallback(request, "shield " + resp.server() + " answered " + resp.status() + " without serving");
         }

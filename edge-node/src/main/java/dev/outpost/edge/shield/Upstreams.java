@@ -92,7 +92,7 @@ public final class Upstreams implements AutoCloseable {
         return new OriginConfig(SHIELD_POOL, servers, OriginConfig.Algorithm.CONSISTENT_HASH, OriginConfig.HashOn.CACHE_KEY,
                 null, null, Duration.ofSeconds(2), read.plusSeconds(5), Duration.ZERO,
                 new OriginConfig.HealthCheck("/", 200, SHIELD_CHECK_INTERVAL, Duration.ofSeconds(2), 2, 2),
-                new OriginConfig.Ejection(2, 0.5, 20, Duration.ofSeconds(5), Duration.ofMinutes(1)),
+                new OriginConfig.Ejection(2, 0.5, 20, Duration.ofSeconds(5), Duration.ofMinutes(1), true),
                 new OriginConfig.Retry(Math.max(0, servers.size() - 1), 1.0));
     }
 

@@ -42,6 +42,8 @@ final class ScriptedOrigin implements AutoCloseable {
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile int idleMillis;
 
     ScriptedOrigin(Script script) {
         this.script = script;
@@ -68,6 +70,25 @@ final class ScriptedOrigin implements AutoCloseable {
         return "http://127.0.0.1:" + server.getLocalPort();
     }
 
+    /**
+     * Closes a keep-alive connection on which no new request arrived for this long, as Node
+     * (5 s) and most servers do; zero (the default) keeps it open.
+     */
+    ScriptedOrigin closeIdleAfter(java.time.Duration idle) {
+        this.idleMillis = (int) idle.toMillis();
+        return this;
+    }
+
+    /** Connections accepted so far. */
+    int connectionsAccepted() {
+        return accepted.get();
+    }
+
+    /** Connections open now. */
+    int openConnections() {
+        return open.size();
+    }
+
     List<Request> requests() {
         return List.copyOf(requests);
     }
@@ -80,6 +101,7 @@ final class ScriptedOrigin implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket s = server.accept();
+                accepted.incrementAndGet();
                 open.add(s);
                 Thread.ofVirtual().start(() -> serve(s));
             } catch (IOException e) {
@@ -94,6 +116,7 @@ final class ScriptedOrigin implements AutoCloseable {
             InputStream in = new java.io.BufferedInputStream(s.getInputStream());
             OutputStream out = new java.io.BufferedOutputStream(s.getOutputStream());
             while (true) {
+                s.setSoTimeout(idleMillis);
                 String head = readHead(in);
                 if (head == null) {
                     return;

@@ -108,8 +108,10 @@ class PoolThroughEdgeTest {
                     .startsWith("edge-test; fwd=stale; fwd-status=502").endsWith("detail=stale-if-error");
             HttpResponse<String> none = edge.get("/other");
             assertThat(none.statusCode()).isEqualTo(502);
-            assertThat(none.headers().firstValue("Cache-Status")).hasValue("edge-test; fwd=miss; detail=origin-servers-down");
-            assertThat(none.body()).contains("no server of origin pool is up");
+            assertThat(none.headers().firstValue("Cache-Status")).hasValue("edge-test; fwd=miss; detail=origin-unreachable");
+            assertThat(none.body()).startsWith("upstream failed: cannot connect to");
+            assertThat(edge.metric("outpost_origin_server_ejections_total", "origin", "pool")).as("a lone server is never ejected")
+                    .isEqualTo(0.0);
         } finally {
             only.stop();
         }
