@@ -161,7 +161,8 @@ public final class ProxyHandler implements HttpHandler {
             reject(ex, start, 400, hostValues == null ? "missing Host" : "more than one Host", true);
             return;
         }
-        boolean https = ex.getRequestScheme().equals("https");
+        InetSocketAddress peer = ex.getSourceAddress();
+        boolean https = ClientScheme.https(ex, peer != null && !trusted.isEmpty() && isTrusted(peer.getAddress()));
         String host = RequestTarget.normaliseHost(hostValues.getFirst(), https);
         if (host == null) {
             reject(ex, start, 400, "invalid Host", true);
@@ -181,7 +182,6 @@ public final class ProxyHandler implements HttpHandler {
         }
         Hop.dropConnectionOptions(ex.getRequestHeaders());
         Rule rule = d.rules().match(hostNoPort, target.path(), method);
-        InetSocketAddress peer = ex.getSourceAddress();
         String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
         String clientIp = clientIp(ex, peer);
         if (rule.rateLimit() != null) {
