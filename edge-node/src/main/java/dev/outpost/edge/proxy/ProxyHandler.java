@@ -254,7 +254,8 @@ public final class ProxyHandler implements HttpHandler {
 
     private static boolean simpleDirectives(RequestContext ctx) {
         CacheControl cc = ctx.requestCc;
-        return cc.maxAge() == CacheControl.ABSENT && cc.minFresh() == CacheControl.ABSENT && !cc.noStore();
+        return (ctx.rule.ignoreClientNoCache() || cc.maxAge() == CacheControl.ABSENT && cc.minFresh() == CacheControl.ABSENT)
+                && !cc.noStore();
     }
 
     // ------------------------------------------------------------------ virtual thread
@@ -366,10 +367,11 @@ public final class ProxyHandler implements HttpHandler {
         CacheControl cc = ctx.requestCc;
         long age = r.age(now);
         long ttl = r.ttl(now);
-        if (cc.maxAge() >= 0 && age > cc.maxAge() * 1000) {
+        boolean honoured = !ctx.rule.ignoreClientNoCache(); // else a client can't ask for a younger copy
+        if (honoured && cc.maxAge() >= 0 && age > cc.maxAge() * 1000) {
             return false;
         }
-        if (cc.minFresh() >= 0 && ttl < cc.minFresh() * 1000) {
+        if (honoured && cc.minFresh() >= 0 && ttl < cc.minFresh() * 1000) {
             return false;
         }
         if (r.isFresh(now)) {
