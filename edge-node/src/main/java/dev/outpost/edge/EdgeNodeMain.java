@@ -111,6 +111,12 @@ public final class EdgeNodeMain {
     @Option(names = "--cache.chunk-size", paramLabel = "SIZE", description = "stored body chunk size (default 256KiB)")
     String chunkSize;
 
+    @Option(names = "--cache.hit-for-pass-memory", paramLabel = "SIZE", description = "bound of hit-for-pass marks (default 8MiB)")
+    String hitForPassMemory;
+
+    @Option(names = "--limits.rate-limit-memory", paramLabel = "SIZE", description = "bound of rate-limit buckets (default 16MiB)")
+    String rateLimitMemory;
+
     @Option(names = "--limits.max-connections-per-client", paramLabel = "N", description = "concurrent connections from one address (default 512)")
     String maxConnectionsPerClient;
 

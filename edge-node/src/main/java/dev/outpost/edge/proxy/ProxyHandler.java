@@ -1,7 +1,5 @@
 package dev.outpost.edge.proxy;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.outpost.config.Cidr;
 import dev.outpost.config.HttpLimits;
 import dev.outpost.config.NodeConfig;
@@ -47,7 +45,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import okhttp3.RequestBody;
@@ -81,7 +78,7 @@ public final class ProxyHandler implements HttpHandler {
     private final ResponseWriter writer;
     private final UpstreamRequests upstreamRequests;
     private final Collapser collapser = new Collapser();
-    private final Cache<String, Boolean> hitForPass;
+    private final HitForPass hitForPass;
     private final List<Cidr> trusted;
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
@@ -102,12 +99,9 @@ public final class ProxyHandler implements HttpHandler {
         this.limits = node.limits();
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
-        this.rateLimiter = new RateLimiter(clock);
-        this.hitForPass = Caffeine.newBuilder()
-                .expireAfterWrite(node.cache().hitForPass())
-                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-                .maximumSize(100_000)
-                .build();
+        this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
+        this.hitForPass = new HitForPass(node.cache().hitForPass(), node.cache().hitForPassMemory().bytes(), clock,
+                metrics.registry());
         List<Cidr> cidrs = new ArrayList<>();
         for (String c : node.trustedProxies()) {
             cidrs.add(Cidr.parse(c));
@@ -355,7 +349,7 @@ public final class ProxyHandler implements HttpHandler {
                     "only-if-cached: not in cache");
             return;
         }
-        if (hitForPass.getIfPresent(ctx.primaryKey) != null) {
+        if (hitForPass.marked(ctx.primaryKey)) {
             collapser.resolve(ctx.primaryKey, ctx.lookup, null);
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
@@ -694,7 +688,7 @@ public final class ProxyHandler implements HttpHandler {
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
         } else if (!StoreDecision.aboutRequest(decision.reason())) {
-            hitForPass.put(ctx.primaryKey, Boolean.TRUE);
+            hitForPass.mark(ctx.primaryKey);
         }
         if (stored != null) {
             cache.remove(stored.key());
@@ -1244,6 +1238,6 @@ public final class ProxyHandler implements HttpHandler {
 
     /** Forgets hit-for-pass marks (after a purge or config change). */
     public void clearHitForPass() {
-        hitForPass.invalidateAll();
+        hitForPass.clear();
     }
 }
