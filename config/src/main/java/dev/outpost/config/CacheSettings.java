@@ -16,6 +16,8 @@ import java.time.Duration;
  * @param heuristicMax cap of heuristic freshness
  * @param maxVariants variants kept per URL when the origin sends Vary
  * @param hitForPass how long a key whose response was not storable skips request collapsing
+ * @param hitForPassMemory bound of the hit-for-pass marks in bytes (keys longer than 64
+ *     characters are kept as digests); the least used marks are evicted past it
  */
 public record CacheSettings(
         DataSize memorySize,
@@ -26,9 +28,10 @@ public record CacheSettings(
         Double heuristicFraction,
         Duration heuristicMax,
         Integer maxVariants,
-        Duration hitForPass) {
+        Duration hitForPass,
+        DataSize hitForPassMemory) {
 
-    public static final CacheSettings DEFAULT = new CacheSettings(null, null, null, null, null, null, null, null, null);
+    public static final CacheSettings DEFAULT = new CacheSettings(null, null, null, null, null, null, null, null, null, null);
 
     public CacheSettings {
         memorySize = memorySize == null ? DataSize.ofMebibytes(256) : memorySize;
@@ -41,5 +44,6 @@ public record CacheSettings(
         heuristicMax = heuristicMax == null ? Duration.ofDays(1) : heuristicMax;
         maxVariants = maxVariants == null ? 16 : maxVariants;
         hitForPass = hitForPass == null ? Duration.ofSeconds(60) : hitForPass;
+        hitForPassMemory = hitForPassMemory == null ? DataSize.ofMebibytes(8) : hitForPassMemory;
     }
 }

@@ -79,7 +79,13 @@ public final class ConfigValidator {
         if (c.maxVariants() < 1) {
             out.add(new ConfigProblem("cache.max-variants", "must be at least 1"));
         }
+        if (c.hitForPassMemory().bytes() < 64 * 1024) {
+            out.add(new ConfigProblem("cache.hit-for-pass-memory", "must be at least 64KiB, is " + c.hitForPassMemory()));
+        }
         HttpLimits l = n.limits();
+        if (l.rateLimitMemory().bytes() < 64 * 1024) {
+            out.add(new ConfigProblem("limits.rate-limit-memory", "must be at least 64KiB, is " + l.rateLimitMemory()));
+        }
         if (l.maxHeaders() < 1) {
             out.add(new ConfigProblem("limits.max-headers", "must be at least 1"));
         }

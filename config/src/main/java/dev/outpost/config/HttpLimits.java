@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param headerTimeout time allowed to send the request head (slowloris)
  * @param idleTimeout a keep-alive connection idle this long is closed
  * @param maxConnectionsPerClient concurrent connections allowed from one address
+ * @param rateLimitMemory bound of the rate-limit buckets in bytes (one per rule and client
+ *     address or header value; long values kept as digests); the least used are evicted past it
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -21,9 +23,10 @@ public record HttpLimits(
         DataSize maxRequestBody,
         Duration headerTimeout,
         Duration idleTimeout,
-        Integer maxConnectionsPerClient) {
+        Integer maxConnectionsPerClient,
+        DataSize rateLimitMemory) {
 
-    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null);
+    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -33,5 +36,6 @@ public record HttpLimits(
         headerTimeout = headerTimeout == null ? Duration.ofSeconds(10) : headerTimeout;
         idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
         maxConnectionsPerClient = maxConnectionsPerClient == null ? 512 : maxConnectionsPerClient;
+        rateLimitMemory = rateLimitMemory == null ? DataSize.ofMebibytes(16) : rateLimitMemory;
     }
 }

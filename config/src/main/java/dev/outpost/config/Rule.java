@@ -18,7 +18,9 @@ import java.time.Duration;
  * @param cacheKey what the cache key is made of
  * @param staleWhileRevalidate window for serving stale while one background fetch refreshes
  * @param staleIfError window for serving stale when the origin fails
- * @param ignoreClientNoCache serve from cache even when clients send no-cache or max-age=0
+ * @param ignoreClientNoCache serve from cache even when clients send no-cache, max-age, min-fresh or
+ *     Pragma: no-cache (default true: a shared cache in front of an origin protects it from
+ *     reload storms; a rule may set false to honour them, and such requests are then collapsed)
  * @param cacheSetCookie store responses that carry Set-Cookie (the header is stored and replayed)
  * @param errorTtl the longest an error response (status 400 and above) is kept; 0 stores none
  * @param rateLimit per-client request rate, answered 429 beyond it
@@ -47,7 +49,7 @@ public record Rule(
 
     /** The built-in defaults every rule falls back to. */
     public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
-            false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, false, false,
+            false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, true, false,
             Duration.ofSeconds(10), null, Duration.ZERO);
 
     public Rule {

@@ -1,7 +1,5 @@
 package dev.outpost.edge.proxy;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.outpost.config.Cidr;
 import dev.outpost.config.HttpLimits;
 import dev.outpost.config.NodeConfig;
@@ -48,7 +46,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import okhttp3.RequestBody;
@@ -81,7 +78,7 @@ public final class ProxyHandler implements HttpHandler {
     private final ResponseWriter writer;
     private final UpstreamRequests upstreamRequests;
     private final Collapser collapser = new Collapser();
-    private final Cache<String, Boolean> hitForPass;
+    private final HitForPass hitForPass;
     private final List<Cidr> trusted;
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
@@ -102,12 +99,9 @@ public final class ProxyHandler implements HttpHandler {
         this.limits = node.limits();
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
-        this.rateLimiter = new RateLimiter(clock);
-        this.hitForPass = Caffeine.newBuilder()
-                .expireAfterWrite(node.cache().hitForPass())
-                .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
-                .maximumSize(100_000)
-                .build();
+        this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
+        this.hitForPass = new HitForPass(node.cache().hitForPass(), node.cache().hitForPassMemory().bytes(), clock,
+                metrics.registry());
         List<Cidr> cidrs = new ArrayList<>();
         for (String c : node.trustedProxies()) {
             cidrs.add(Cidr.parse(c));
@@ -161,7 +155,8 @@ public final class ProxyHandler implements HttpHandler {
             reject(ex, start, 400, hostValues == null ? "missing Host" : "more than one Host", true);
             return;
         }
-        boolean https = ex.getRequestScheme().equals("https");
+        InetSocketAddress peer = ex.getSourceAddress();
+        boolean https = ClientScheme.https(ex, peer != null && !trusted.isEmpty() && isTrusted(peer.getAddress()));
         String host = RequestTarget.normaliseHost(hostValues.getFirst(), https);
         if (host == null) {
             reject(ex, start, 400, "invalid Host", true);
@@ -181,7 +176,6 @@ public final class ProxyHandler implements HttpHandler {
         }
         Hop.dropConnectionOptions(ex.getRequestHeaders());
         Rule rule = d.rules().match(hostNoPort, target.path(), method);
-        InetSocketAddress peer = ex.getSourceAddress();
         String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
         String clientIp = clientIp(ex, peer);
         if (rule.rateLimit() != null) {
@@ -254,7 +248,8 @@ public final class ProxyHandler implements HttpHandler {
 
     private static boolean simpleDirectives(RequestContext ctx) {
         CacheControl cc = ctx.requestCc;
-        return cc.maxAge() == CacheControl.ABSENT && cc.minFresh() == CacheControl.ABSENT && !cc.noStore();
+        return (ctx.rule.ignoreClientNoCache() || cc.maxAge() == CacheControl.ABSENT && cc.minFresh() == CacheControl.ABSENT)
+                && !cc.noStore();
     }
 
     // ------------------------------------------------------------------ virtual thread
@@ -354,7 +349,7 @@ public final class ProxyHandler implements HttpHandler {
                     "only-if-cached: not in cache");
             return;
         }
-        if (hitForPass.getIfPresent(ctx.primaryKey) != null) {
+        if (hitForPass.marked(ctx.primaryKey)) {
             collapser.resolve(ctx.primaryKey, ctx.lookup, null);
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
@@ -366,10 +361,11 @@ public final class ProxyHandler implements HttpHandler {
         CacheControl cc = ctx.requestCc;
         long age = r.age(now);
         long ttl = r.ttl(now);
-        if (cc.maxAge() >= 0 && age > cc.maxAge() * 1000) {
+        boolean honoured = !ctx.rule.ignoreClientNoCache(); // else a client can't ask for a younger copy
+        if (honoured && cc.maxAge() >= 0 && age > cc.maxAge() * 1000) {
             return false;
         }
-        if (cc.minFresh() >= 0 && ttl < cc.minFresh() * 1000) {
+        if (honoured && cc.minFresh() >= 0 && ttl < cc.minFresh() * 1000) {
             return false;
         }
         if (r.isFresh(now)) {
@@ -692,7 +688,7 @@ public final class ProxyHandler implements HttpHandler {
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
         } else if (!StoreDecision.aboutRequest(decision.reason())) {
-            hitForPass.put(ctx.primaryKey, Boolean.TRUE);
+            hitForPass.mark(ctx.primaryKey);
         }
         if (stored != null) {
             cache.remove(stored.key());
@@ -1256,6 +1252,6 @@ public final class ProxyHandler implements HttpHandler {
 
     /** Forgets hit-for-pass marks (after a purge or config change). */
     public void clearHitForPass() {
-        hitForPass.invalidateAll();
+        hitForPass.clear();
     }
 }

@@ -20,9 +20,7 @@ final class HeadFramingScanner {
     private boolean keepLine;
     private String contentLength;
     private String transferEncoding;
-    private boolean upgrade;
     private boolean conflict;
-    private boolean prefaceOrConnect;
     private boolean http2Preface;
     private boolean lineStart = true;
     private boolean firstLine = true;
@@ -31,7 +29,6 @@ final class HeadFramingScanner {
     private long chunkSize;
     private int chunkDigits;
     private boolean trailerLineEmpty = true;
-    private boolean passAfterBody;
 
     /** Follows framing over bytes [from, to) of {@code buf}; may poison one byte of a head. */
     void scan(ByteBuffer buf, int from, int to) {
@@ -94,7 +91,7 @@ final class HeadFramingScanner {
                     }
                     // only the request line and fields that decide framing are kept
                     char c = (char) (b | 0x20);
-                    keepLine = firstLine || c == 'c' || c == 't' || c == 'u';
+                    keepLine = firstLine || c == 'c' || c == 't';
                 }
                 if (keepLine && line.length() < MAX_LINE) {
                     line.append((char) (b & 0xff));
@@ -121,7 +118,6 @@ final class HeadFramingScanner {
     }
 
     private void requestLine() {
-        prefaceOrConnect = startsWith(line, "PRI * HTTP/2") || startsWith(line, "CONNECT ");
         http2Preface = startsWith(line, "PRI * HTTP/2");
     }
 
@@ -129,7 +125,12 @@ final class HeadFramingScanner {
         return s.length() >= prefix.length() && s.indexOf(prefix) == 0;
     }
 
-    /** Notes Content-Length, Transfer-Encoding and Upgrade; other fields were not kept. */
+    /**
+     * Notes Content-Length and Transfer-Encoding; other fields were not kept. Upgrade and
+     * CONNECT change nothing: the node never switches an HTTP/1.1 connection to another
+     * protocol except to h2c, whose client must begin with the HTTP/2 preface, so the next
+     * bytes are always a request head (or that preface) and are checked like the first.
+     */
     private void headerLine() {
         int colon = line.indexOf(":");
         if (colon <= 0) {
@@ -148,8 +149,6 @@ final class HeadFramingScanner {
         } else if (nameMatches("transfer-encoding", nameEnd)) {
             String value = value(colon);
             transferEncoding = transferEncoding == null ? value : transferEncoding + "," + value;
-        } else if (nameMatches("upgrade", nameEnd)) {
-            upgrade = true;
         }
     }
 
@@ -178,10 +177,8 @@ final class HeadFramingScanner {
         String te = transferEncoding;
         boolean conflicting = conflict;
         boolean preface = http2Preface;
-        passAfterBody = upgrade || prefaceOrConnect;
         contentLength = null;
         transferEncoding = null;
-        upgrade = false;
         conflict = false;
         if (preface || conflicting) {
             state = State.PASS;
@@ -219,7 +216,7 @@ final class HeadFramingScanner {
     }
 
     private void endOfMessage() {
-        state = passAfterBody ? State.PASS : State.HEAD;
+        state = State.HEAD;
     }
 
     private int chunkFraming(byte b, int i) {

@@ -17,8 +17,10 @@ import org.xnio.conduits.StreamSourceConduit;
  * <p>It follows message framing (Content-Length, chunked bodies and trailers) so that on a
  * keep-alive connection every request head is checked and no body byte is ever touched. A
  * refused head is marked by replacing the offending byte with NUL, which Undertow's parser
- * rejects. Anything it cannot follow (an HTTP/2 preface, an upgrade, framing it does not
- * understand) makes it step aside: Undertow and the request pipeline refuse such framing
+ * rejects. It keeps following after requests that carry {@code Upgrade} or use CONNECT (the
+ * node never switches an HTTP/1.1 connection to another protocol except h2c, whose client
+ * must start with the HTTP/2 preface). Only the HTTP/2 preface and framing it does not
+ * understand make it step aside: Undertow and the request pipeline refuse such framing
  * themselves.
  */
 final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {

@@ -43,6 +43,8 @@ class ClientConditionalsTest {
     @BeforeAll
     static void start() {
         edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
+                default-rule:
+                  ignore-client-no-cache: false
                 rules:
                   - match: {path-prefix: /protected/}
                     ignore-client-no-cache: true

@@ -80,8 +80,22 @@ class HeadFramingScannerTest {
     }
 
     @Test
-    void stepsAsideForHttp2AndUpgrades() {
+    void stepsAsideForHttp2() {
         untouched("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0 \r\n ");
-        untouched("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n\r\n binary \r\n\t");
+        // after 101 to h2c the client must begin with the preface
+        untouched("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"
+                + "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0 \r\n ");
+    }
+
+    @Test
+    void upgradeAndConnectDoNotTurnTheGuardOff() {
+        poisoned("GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n"
+                + "GET /b HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
+        poisoned("GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+                + "GET /b HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
+        poisoned("GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"
+                + "GET /b HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
+        poisoned("CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n"
+                + "GET /b HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n");
     }
 }
