@@ -671,6 +671,21 @@ public final class DiskTier implements AutoCloseable {
         wakeEvictor();
     }
 
+    /** Reserves room for a fill of unknown length as it grows, evicting on the caller's thread if needed. */
+    boolean reserve(long bytes) {
+        if (!enter()) {
+            return false;
+        }
+        try {
+            makeRoom(bytes);
+            usedBytes.addAndGet(bytes);
+            wakeEvictor();
+            return true;
+        } finally {
+            exit();
+        }
+    }
+
     /** Gives back bytes reserved for a fill that will not be stored here. */
     void release(long reserved) {
         usedBytes.addAndGet(-reserved);

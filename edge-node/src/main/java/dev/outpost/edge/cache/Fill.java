@@ -25,6 +25,15 @@ import org.slf4j.LoggerFactory;
  * fails (upstream reset, length mismatch, disk failure) is never committed, and readers that
  * need bytes it does not have get an {@link IOException}, so their clients see an aborted
  * response, never a truncated one passed off as whole.
+ *
+ * <p>A body of unknown length (chunked, no Content-Length) is held like a known one: every
+ * chunk in heap only while it could still go to the memory tier ({@code keepLimit}), then a
+ * ring of the last few, the rest on disk, its disk space reserved chunk by chunk. Once it
+ * grows past {@code storeLimit} (the largest object the disk tier takes) the fill is
+ * abandoned: nothing more is stored, its chunks on disk are released, and the readers still
+ * within the ring keep streaming from the origin while readers further behind are cut off.
+ * An abandoned fill that no reader follows any more stops copying, so the origin connection
+ * is closed rather than drained for nobody.
  */
 public final class Fill {
 
@@ -37,8 +46,15 @@ public final class Fill {
     private final CachedResponse head;
     private final long expectedLength;
     private final int chunkSize;
-    private final boolean keepAll;
-    private final long reserved;
+    /** Every chunk is kept in heap (a memory-tier candidate); for unknown length, only up to {@link #keepLimit}. */
+    private boolean keepAll;
+    /** Disk bytes reserved for this fill: the announced length up front, or chunk by chunk for unknown length. */
+    private long reserved;
+    private final long keepLimit;
+    private final long storeLimit;
+    /** Clients reading the fill, with the offset each wants next (guarded by {@link #lock}). */
+    private final List<Reader> readers = new ArrayList<>();
+    private volatile boolean abandoned;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition progress = lock.newCondition();
     private final Map<Integer, ByteBuffer> chunks = new HashMap<>();
@@ -61,6 +77,15 @@ public final class Fill {
     enum State { RUNNING, COMPLETE, FAILED }
 
     Fill(TieredCache cache, CachedResponse head, long expectedLength, boolean toDisk, boolean keepAll, long reserved) {
+        this(cache, head, expectedLength, toDisk, keepAll, reserved, Long.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param keepLimit for a body of unknown length: heap kept for the memory tier at most
+     * @param storeLimit for a body of unknown length: longer bodies are abandoned unstored
+     */
+    Fill(TieredCache cache, CachedResponse head, long expectedLength, boolean toDisk, boolean keepAll, long reserved,
+         long keepLimit, long storeLimit) {
         this.cache = cache;
         this.head = head;
         this.expectedLength = expectedLength;
@@ -70,6 +95,8 @@ public final class Fill {
         this.diskLimit = toDisk ? Integer.MAX_VALUE : 0;
         this.keepAll = keepAll;
         this.reserved = reserved;
+        this.keepLimit = keepLimit;
+        this.storeLimit = storeLimit;
         this.current = new byte[initialCapacity(expectedLength, chunkSize)];
     }
 
@@ -117,7 +144,21 @@ public final class Fill {
             fail(e);
             throw e;
         }
+        boolean stop;
         while (len > 0) {
+            if (abandoned) {
+                lock.lock();
+                try {
+                    stop = awaitReaders();
+                } finally {
+                    lock.unlock();
+                }
+                if (stop) {
+                    IOException e = new IOException("fill of " + head.key() + " not stored and no client reads it any more");
+                    fail(e);
+                    throw e;
+                }
+            }
             int pos = (int) (length - (long) chunkIndex * chunkSize);
             int n = Math.min(len, chunkSize - pos);
             if (pos + n > current.length) {
@@ -129,12 +170,18 @@ public final class Fill {
             lock.lock();
             try {
                 length += n;
+                stop = expectedLength < 0 && boundUnknownLength();
                 if (pos + n == chunkSize) {
                     sealChunk(chunkSize);
                 }
                 progress.signalAll();
             } finally {
                 lock.unlock();
+            }
+            if (stop) {
+                IOException e = new IOException("fill of " + head.key() + " not stored and no client reads it any more");
+                fail(e);
+                throw e;
             }
         }
     }
@@ -156,6 +203,11 @@ public final class Fill {
         ByteBuffer chunk = ByteBuffer.wrap(current, 0, size).asReadOnlyBuffer();
         if (toDisk && storable && state == State.RUNNING) {
             try {
+                if (expectedLength < 0) {
+                    if (cache.disk().reserve(size)) {
+                        reserved += size;
+                    }
+                }
                 cache.disk().writeChunk(head.fillId(), chunkIndex, chunk);
             } catch (RocksDBException e) {
                 LOG.warn("fill of {} continues without storing: {}", head.key(), e.getMessage());
@@ -164,6 +216,7 @@ public final class Fill {
                 // bound) so that readers behind the writer are not cut off by a failing disk
                 diskLimit = chunkIndex;
                 cache.disk().release(reserved);
+                reserved = 0;
                 if (!keepAll) {
                     storable = false;
                 }
@@ -172,7 +225,7 @@ public final class Fill {
         chunks.put(chunkIndex, chunk);
         if (!keepAll) {
             int leaving = chunkIndex - RING;
-            if (leaving < diskLimit) {
+            if (leaving < diskLimit || abandoned) {
                 chunks.remove(leaving);
             } else if ((long) (chunkIndex - diskLimit) * chunkSize > HEAP_AFTER_DISK_FAILURE) {
                 chunks.keySet().removeIf(i -> i <= leaving);
@@ -182,6 +235,125 @@ public final class Fill {
             chunkIndex++;
             long left = expectedLength >= 0 ? expectedLength - (long) chunkIndex * chunkSize : -1;
             current = new byte[initialCapacity(left, chunkSize)];
+        }
+    }
+
+    /**
+     * Called with the lock held, for a body of unknown length: past {@link #keepLimit} it is no
+     * memory-tier candidate (chunks on disk leave the heap), past {@link #storeLimit} it is not
+     * stored at all. True when the copy should stop: abandoned, and no client reads it.
+     */
+    private boolean boundUnknownLength() {
+        if (keepAll && length > keepLimit) {
+            keepAll = false;
+            if (!toDisk) {
+                storable = false;
+            }
+            int leaving = chunkIndex - RING;
+            chunks.keySet().removeIf(i -> i <= leaving && i < diskLimit);
+        }
+        if (!abandoned && length > storeLimit) {
+            abandoned = true;
+            storable = false;
+            keepAll = false;
+            if (toDisk) {
+                // what is on disk stays readable for readers behind until the fill ends; nothing more goes there
+                toDisk = false;
+                diskLimit = chunkIndex;
+            }
+            int leaving = chunkIndex - RING;
+            chunks.keySet().removeIf(i -> i <= leaving && i < diskLimit);
+            LOG.info("fill of {} abandoned: longer than {} bytes with no Content-Length; passed through unstored",
+                    head.key(), storeLimit);
+            cache.fillAbandoned();
+        }
+        return abandoned && readers.isEmpty();
+    }
+
+    /**
+     * Called with the lock held by the writer of an abandoned fill: waits while the slowest
+     * reader is more than the ring behind, so that a fill passed through unstored holds a few
+     * chunks, not the body, and reads the origin at its readers' pace. A reader that stops
+     * reading is cut off by its own write timeout, which detaches it. True when no reader is
+     * left (the copy stops).
+     */
+    private boolean awaitReaders() throws IOException {
+        try {
+            while (state == State.RUNNING && !readers.isEmpty() && length - slowestReader() > (long) (RING - 1) * chunkSize) {
+                progress.await(1, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
+        return readers.isEmpty();
+    }
+
+    private long slowestReader() {
+        long min = Long.MAX_VALUE;
+        for (Reader r : readers) {
+            min = Math.min(min, r.pos);
+        }
+        return min;
+    }
+
+    /** Whether the fill grew past the largest storable object and is passed through unstored. */
+    public boolean abandoned() {
+        return abandoned;
+    }
+
+    /**
+     * A client starts reading the fill. Each reader must be closed when done, so that an
+     * abandoned fill paces itself on the readers left and stops copying when none is.
+     */
+    public Reader attach() {
+        Reader r = new Reader();
+        lock.lock();
+        try {
+            readers.add(r);
+        } finally {
+            lock.unlock();
+        }
+        return r;
+    }
+
+    /** One client's reading of the fill; its offset paces an abandoned fill. */
+    public final class Reader implements AutoCloseable {
+        private volatile long pos;
+
+        private Reader() {
+        }
+
+        /** As {@link Fill#read}, recording the offset. */
+        public ByteBuffer read(long from, long timeoutMillis) throws IOException {
+            if (abandoned) {
+                lock.lock();
+                try {
+                    pos = from;
+                    progress.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+            } else {
+                pos = from;
+            }
+            return Fill.this.read(from, timeoutMillis);
+        }
+
+        public Fill fill() {
+            return Fill.this;
+        }
+
+        /** The client stopped reading (finished, cut off, or gone). */
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                readers.remove(this);
+                progress.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -274,7 +446,8 @@ public final class Fill {
             lock.unlock();
         }
         if (release) {
-            cache.disk().abort(head.fillId(), diskLimit == Integer.MAX_VALUE ? reserved : 0);
+            cache.disk().abort(head.fillId(), reserved);
+            reserved = 0;
         }
     }
 
@@ -353,6 +526,15 @@ public final class Fill {
         return invalidated;
     }
 
+    /** Why the fill failed, as an exception; null while it has not failed. */
+    public Exception failure() {
+        Throwable t = failure;
+        if (state != State.FAILED) {
+            return null;
+        }
+        return t instanceof Exception e ? e : new IOException("upstream body failed", t);
+    }
+
     /** Whether the fill has ended, stored or not. */
     public boolean ended() {
         return state != State.RUNNING;
@@ -373,6 +555,23 @@ public final class Fill {
         lock.lock();
         try {
             return bodyDone && state != State.FAILED ? length : -1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the upstream body has ended (whole, or failed), at most {@code timeoutMillis};
+     * true when it is whole.
+     */
+    public boolean awaitBody(long timeoutMillis) throws InterruptedException {
+        lock.lock();
+        try {
+            long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+            while (!bodyDone && state == State.RUNNING && nanos > 0) {
+                nanos = progress.awaitNanos(nanos);
+            }
+            return bodyDone && state != State.FAILED;
         } finally {
             lock.unlock();
         }

@@ -1,6 +1,7 @@
 package dev.outpost.edge.cache;
 
 import dev.outpost.config.CacheSettings;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,11 +60,16 @@ public final class TieredCache implements AutoCloseable {
      */
     private final ReentrantReadWriteLock purgeGate = new ReentrantReadWriteLock();
     private final AtomicLong purgeEpoch = new AtomicLong();
+    private final Counter abandonedFills;
     private volatile long hardPurgeAllAt;
     private volatile long softPurgeAllAt;
 
-    private TieredCache(CacheSettings settings, InstantSource clock, MemoryTier memory, DiskTier disk) {
+    private TieredCache(CacheSettings settings, InstantSource clock, MemoryTier memory, DiskTier disk,
+                        MeterRegistry registry) {
         this.settings = settings;
+        this.abandonedFills = Counter.builder("outpost_fills_abandoned_total")
+                .description("fills of unknown length passed through unstored once longer than cache.disk-max-object")
+                .register(registry);
         this.clock = clock;
         this.memory = memory;
         this.disk = disk;
@@ -83,7 +89,7 @@ public final class TieredCache implements AutoCloseable {
                 Runnable::run);
         DiskTier disk = settings.diskSize().bytes() == 0 ? null
                 : DiskTier.open(dataDir.resolve("cache"), settings.diskSize().bytes(), clock, registry);
-        return new TieredCache(settings, clock, memory, disk);
+        return new TieredCache(settings, clock, memory, disk, registry);
     }
 
     DiskTier disk() {
@@ -330,7 +336,8 @@ public final class TieredCache implements AutoCloseable {
                 head.requestTime(), head.responseTime(), head.correctedInitialAge(), head.lifetime(),
                 head.staleWhileRevalidate(), head.staleIfError(), head.flags(), expectedLength, fillId,
                 (int) settings.chunkSize().bytes(), head.tags(), head.varyNames(), 0);
-        Fill fill = new Fill(this, h, expectedLength, toDisk, keepAll, toDisk ? reserve : 0);
+        Fill fill = new Fill(this, h, expectedLength, toDisk, keepAll, toDisk ? reserve : 0,
+                settings.memoryMaxObject().bytes(), maxObject);
         fills.add(fill);
         return fill;
     }
@@ -423,6 +430,11 @@ public final class TieredCache implements AutoCloseable {
 
     void fillEnded(Fill fill) {
         fills.remove(fill);
+    }
+
+    /** A fill of unknown length grew past the largest storable object and goes through unstored. */
+    void fillAbandoned() {
+        abandonedFills.increment();
     }
 
     /** Replaces a stored response's metadata after a 304 (its body is unchanged). */

@@ -63,16 +63,18 @@ interface BodySource {
         };
     }
 
-    static BodySource fill(Fill fill, long timeoutMillis) {
+    /** A fill read by one client; {@code reader} records its offset, which paces a fill passed through unstored. */
+    static BodySource fill(Fill.Reader reader, long timeoutMillis) {
+        Fill fill = reader.fill();
         return new BodySource() {
             @Override
             public ByteBuffer read(long pos) throws IOException {
-                return fill.read(pos, timeoutMillis);
+                return reader.read(pos, timeoutMillis);
             }
 
             @Override
             public void awaitStart() throws IOException {
-                fill.read(0, timeoutMillis);
+                reader.read(0, timeoutMillis);
             }
 
             @Override

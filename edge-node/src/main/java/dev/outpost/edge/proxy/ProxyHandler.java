@@ -488,7 +488,7 @@ public final class ProxyHandler implements HttpHandler {
         Fetched f = null;
         boolean landed = flight == null;
         try {
-            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight);
+            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight, true);
             if (flight != null) {
                 collapser.land(ctx.primaryKey, flight, f.outcome());
                 landed = true;
@@ -496,6 +496,10 @@ public final class ProxyHandler implements HttpHandler {
             f.storeInline();
             serve(ctx, f, fwd, stale, false);
         } finally {
+            if (ctx.fillReader != null) {
+                ctx.fillReader.close();
+                ctx.fillReader = null;
+            }
             if (!landed) {
                 collapser.land(ctx.primaryKey, flight, new Collapser.Released());
             }
@@ -637,7 +641,7 @@ public final class ProxyHandler implements HttpHandler {
      * a 304, starts a fill for a storable response, remembers hit-for-pass for one that is not.
      */
     private Fetched fetchAndStore(RequestContext ctx, UpstreamRequest req, CachedResponse stored, boolean requestNoStore,
-                                  Collapser.Flight flight) {
+                                  Collapser.Flight flight, boolean reader) {
         long t0 = clock.millis();
         long n0 = System.nanoTime();
         UpstreamResponse resp;
@@ -654,7 +658,7 @@ public final class ProxyHandler implements HttpHandler {
         if (resp.status() == 304 && stored != null && !selects(resp, stored)) {
             // RFC 9111 §4.3.4: a 304 naming another representation updates nothing; fetch it whole
             resp.close();
-            return fetchAndStore(ctx, withoutValidators(req), null, requestNoStore, flight);
+            return fetchAndStore(ctx, withoutValidators(req), null, requestNoStore, flight, reader);
         }
         if (resp.status() == 304 && stored != null) {
             CachedResponse updated = freshen(ctx, stored, resp, t0, t1);
@@ -670,18 +674,25 @@ public final class ProxyHandler implements HttpHandler {
             CachedResponse head = head(ctx, resp, decision, t0, t1);
             Fill fill = cache.beginFill(head, resp.contentLength());
             if (fill != null) {
+                if (reader) {
+                    ctx.fillReader = fill.attach(); // the leader reads it; closed when its request ends
+                }
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
                 long length = resp.contentLength();
                 if (length >= 0 && length <= INLINE_FILL) {
                     // a small body comes with its head: read it before releasing waiters, so each is
                     // answered from memory in one write; the leader stores it once they are released
-                    if (readBody(resp, fill)) {
+                    Exception failed = readBody(resp, fill, readTimeout(ctx, req));
+                    if (failed == null) {
                         return new Fetched(resp, null, fill, null, decision, stored, () -> {
                             fill.complete();
                             ended.run();
                         });
                     }
                     ended.run();
+                    // nothing of it was sent yet: a clean error (or stale-if-error), never a 200
+                    // claiming "stored" that is then cut off
+                    return new Fetched(null, bodyFailed(failed), null, null, null, stored);
                 } else {
                     Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
                 }
@@ -696,20 +707,58 @@ public final class ProxyHandler implements HttpHandler {
         return new Fetched(resp, null, null, null, decision, stored);
     }
 
-    /** Reads a whole (small) upstream body into a fill and ends its body; false when it failed. */
-    private boolean readBody(UpstreamResponse resp, Fill fill) {
-        byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
-        try (resp; InputStream in = resp.body()) {
-            int n;
-            while ((n = in.read(buf)) != -1) {
-                fill.append(buf, 0, n);
-                metrics.originBytes(n);
+    /** An upstream body that failed before the client got anything: 504 for a timeout, else 502. */
+    private static UpstreamException bodyFailed(Exception e) {
+        boolean timeout = e instanceof java.net.SocketTimeoutException || e.getCause() instanceof java.net.SocketTimeoutException;
+        return new UpstreamException(timeout ? UpstreamException.Kind.TIMEOUT : UpstreamException.Kind.PROTOCOL,
+                "upstream-body-failed", "upstream body failed: " + e.getMessage(), false, e);
+    }
+
+    /**
+     * Reads a whole (small) upstream body into a fill and ends its body; the failure, or null.
+     * The body is read on its own virtual thread and awaited for at most {@code timeoutMillis}
+     * in all (the origin's read timeout): an origin trickling a small body a byte at a time
+     * holds neither this request nor the requests collapsed on it for longer than that.
+     */
+    private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis) {
+        Thread.ofVirtual().name("fill-inline").start(() -> {
+            byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
+            try (resp; InputStream in = resp.body()) {
+                int n;
+                while ((n = in.read(buf)) != -1) {
+                    fill.append(buf, 0, n);
+                    metrics.originBytes(n);
+                }
+                if (!fill.finishBody()) {
+                    fill.fail(new IOException("upstream body ended short of its Content-Length"));
+                }
+            } catch (IOException | RuntimeException e) {
+                fill.fail(e);
             }
-            return fill.finishBody();
-        } catch (IOException | RuntimeException e) {
-            fill.fail(e);
-            return false;
+        });
+        try {
+            if (fill.awaitBody(timeoutMillis)) {
+                return null;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        Exception failure = fill.ended() ? fill.failure() : null;
+        if (failure == null) {
+            failure = new java.net.SocketTimeoutException("upstream body not whole after " + timeoutMillis + " ms");
+            fill.fail(failure); // the reader thread stops at its next byte, closing the connection
+        }
+        return failure;
+    }
+
+    /** The read timeout of the origin a request goes to (30 s when it has none). */
+    private static long readTimeout(RequestContext ctx, UpstreamRequest req) {
+        for (var o : ctx.delivery.config().origins()) {
+            if (o.name() != null && o.name().equals(req.originName()) && o.readTimeout() != null) {
+                return o.readTimeout().toMillis();
+            }
+        }
+        return 30_000;
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
@@ -765,7 +814,13 @@ public final class ProxyHandler implements HttpHandler {
             if (whole != null && writer.serveMemory(ctx, h.withBodyLength(whole.remaining()), whole, h.age(now), cs)) {
                 return;
             }
-            writer.serveStored(ctx, h, BodySource.fill(f.fill(), writer.fillWaitMillis()), h.age(now), cs);
+            if (ctx.fillReader != null && ctx.fillReader.fill() == f.fill()) {
+                writer.serveStored(ctx, h, BodySource.fill(ctx.fillReader, writer.fillWaitMillis()), h.age(now), cs);
+            } else {
+                try (Fill.Reader reader = f.fill().attach()) {
+                    writer.serveStored(ctx, h, BodySource.fill(reader, writer.fillWaitMillis()), h.age(now), cs);
+                }
+            }
             return;
         }
         ctx.outcome = Outcome.MISS;
@@ -814,7 +869,9 @@ public final class ProxyHandler implements HttpHandler {
         if (whole != null && writer.serveMemory(ctx, head.withBodyLength(whole.remaining()), whole, head.age(now), cacheStatus)) {
             return; // a small fill already complete: answered like a memory hit
         }
-        writer.serveStored(ctx, head, BodySource.fill(fill, writer.fillWaitMillis()), head.age(now), cacheStatus);
+        try (Fill.Reader reader = fill.attach()) {
+            writer.serveStored(ctx, head, BodySource.fill(reader, writer.fillWaitMillis()), head.age(now), cacheStatus);
+        }
     }
 
     /**
@@ -856,7 +913,7 @@ public final class ProxyHandler implements HttpHandler {
         executor.execute(() -> {
             Collapser.Outcome outcome = new Collapser.Released();
             try {
-                Fetched f = fetchAndStore(ctx, req, stored, false, flight);
+                Fetched f = fetchAndStore(ctx, req, stored, false, flight, false);
                 f.storeInline();
                 outcome = f.outcome();
                 if (f.fill() == null && f.response() != null) {

@@ -34,6 +34,8 @@ final class RequestContext {
     String cacheStatus;
     long bodyBytes;
     long originNanos = -1;
+    /** This request's reading of the fill its fetch started, closed when the request ends. */
+    dev.outpost.edge.cache.Fill.Reader fillReader;
 
     RequestContext(HttpServerExchange exchange, long startNanos, long now, String method, String host, String hostNoPort,
                    RequestTarget target, boolean https, Delivery delivery, Rule rule, String clientIp, boolean internal) {

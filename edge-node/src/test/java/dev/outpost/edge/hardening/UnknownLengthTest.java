@@ -1,0 +1,165 @@
+package dev.outpost.edge.hardening;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.outpost.edge.EdgeProcess;
+import dev.outpost.testing.Await;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14, item 1: an origin body of unknown length (chunked, no Content-Length) streams with
+ * the memory of a known one. A node in its own JVM ({@code -Xmx512m}, objects over 32 MiB not
+ * stored) is sent bodies far larger than its heap; it stores chunk by chunk up to the limit,
+ * then abandons the fill and passes the rest through, and stops reading from the origin once
+ * nobody reads the body any more. Another client is served throughout.
+ */
+class UnknownLengthTest {
+
+    private static final long MIB = 1 << 20;
+
+    @TempDir
+    static Path dir;
+    static StreamOrigin origin;
+    static EdgeProcess edge;
+
+    @BeforeAll
+    static void start() {
+        origin = new StreamOrigin();
+        edge = EdgeProcess.edge(origin.baseUrl(), dir.resolve("data"), List.of("-Xmx512m"),
+                "--cache.disk-max-object", "32MiB").start();
+        try {
+            edge.get("/length/2048?other"); // stored before the figures start
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Await.until("the small object stored", Duration.ofSeconds(30),
+                () -> edge.metric("outpost_cache_entries", "tier", "disk") >= 1);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (edge != null) {
+            edge.close();
+        }
+        if (origin != null) {
+            origin.close();
+        }
+    }
+
+    /** One request for an endless-looking body, its client gone at once: the node reads ~32 MiB and lets go. */
+    @Test
+    void aClientThatLeavesAtOnceCostsAtMostTheObjectLimit() throws Exception {
+        clientLeavesAtOnce(4L << 30, "unknown length, client gone at once");
+    }
+
+    /** A body of unknown length read whole by its client: passed through, not stored, heap flat. */
+    @Test
+    void aBodyLargerThanTheHeapStreamsThroughWhole() throws Exception {
+        readWhole(640 * MIB, "unknown length, 640 MiB read whole");
+    }
+
+    @Test
+    @Tag("soak")
+    void twoGibibytesReadWholeAndSixteenLeftAtOnce() throws Exception {
+        readWhole(2048 * MIB, "unknown length, 2 GiB read whole");
+        clientLeavesAtOnce(16L << 30, "unknown length, 16 GiB asked for, client gone at once");
+    }
+
+    private void clientLeavesAtOnce(long size, String title) throws Exception {
+        double abandoned = edge.metric("outpost_fills_abandoned_total");
+        long sent0 = origin.bytesSent.get();
+        int cut0 = origin.cut.get();
+        try (Served other = new Served(); NodeFigures figures = NodeFigures.start(edge)) {
+            try (Socket s = new Socket("127.0.0.1", edge.port)) {
+                OutputStream out = s.getOutputStream();
+                out.write(("GET /chunked/" + size + "?leave HTTP/1.1\r\nHost: example.com\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            }
+            Await.until("the node to stop reading the origin", Duration.ofSeconds(120),
+                    () -> origin.cut.get() > cut0);
+            long sent = origin.bytesSent.get() - sent0;
+            String text = figures.finish(title, "GET of a chunked body of " + size / MIB
+                    + " MiB, connection closed right after the request; origin sent " + sent / MIB + " MiB before the node"
+                    + " closed the origin connection; other client: " + other.stop());
+            assertThat(sent).as(text).isLessThan(96 * MIB);
+            assertThat(edge.metric("outpost_fills_abandoned_total")).isEqualTo(abandoned + 1);
+            assertThat(figures.peak().heapMiB()).as(text).isLessThan(400);
+            assertThat(other.failures.get()).as(text).isZero();
+        }
+        assertThat(edge.logText()).doesNotContain("OutOfMemoryError");
+    }
+
+    private void readWhole(long size, String title) throws Exception {
+        double entries = edge.metric("outpost_cache_entries", "tier", "disk");
+        try (Served other = new Served(); NodeFigures figures = NodeFigures.start(edge)) {
+            EdgeProcess.Checked r = edge.get("/chunked/" + size + "?whole");
+            String text = figures.finish(title, "GET of a chunked body of " + size / MIB + " MiB, read whole at once;"
+                    + " other client: " + other.stop());
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.length()).as(text).isEqualTo(size);
+            assertThat(r.crc()).isEqualTo(StreamOrigin.crcOf(size));
+            assertThat(figures.peak().heapMiB()).as(text).isLessThan(400);
+            assertThat(other.failures.get()).as(text).isZero();
+        }
+        assertThat(edge.metric("outpost_cache_entries", "tier", "disk")).as("nothing more stored").isEqualTo(entries);
+        assertThat(edge.logText()).doesNotContain("OutOfMemoryError");
+    }
+
+    /** Another client asking for a small cached object and /healthz in a loop meanwhile. */
+    static final class Served implements AutoCloseable {
+        final AtomicInteger ok = new AtomicInteger();
+        final AtomicInteger failures = new AtomicInteger();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        Served() {
+            thread = Thread.ofPlatform().daemon().start(() -> {
+                while (running.get()) {
+                    try {
+                        EdgeProcess.Checked r = edge.get("/length/2048?other");
+                        boolean healthy = edge.admin("/healthz") != null;
+                        if (r.status() == 200 && r.length() == 2048 && healthy) {
+                            ok.incrementAndGet();
+                        } else {
+                            failures.incrementAndGet();
+                        }
+                        Thread.sleep(50);
+                    } catch (IOException | RuntimeException e) {
+                        failures.incrementAndGet();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        String stop() {
+            running.set(false);
+            try {
+                thread.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return ok.get() + " requests answered whole, " + failures.get() + " failed";
+        }
+
+        @Override
+        public void close() {
+            stop();
+        }
+    }
+}
