@@ -49,6 +49,24 @@ public final class ControlPlaneMain implements Callable<Integer> {
     String heartbeatTimeout;
     @Option(names = "--max-request-body", paramLabel = "SIZE", description = "larger request bodies get 413 (default 1MiB)")
     String maxRequestBody;
+    @Option(names = "--store", paramLabel = "rocksdb|etcd", description = "where the state lives: rocksdb (default, embedded, one control plane) or etcd (shared by replicas)")
+    String store;
+    @Option(names = "--etcd-endpoints", paramLabel = "URL,URL", split = ",", description = "etcd client URLs (repeatable or comma separated)")
+    java.util.List<String> etcdEndpoints;
+    @Option(names = "--etcd-user", paramLabel = "USER", description = "etcd user (role-based auth; with --etcd-password-file)")
+    String etcdUser;
+    @Option(names = "--etcd-password-file", paramLabel = "FILE", description = "file whose first line is the etcd user's password")
+    String etcdPasswordFile;
+    @Option(names = "--etcd-ca", paramLabel = "FILE", description = "PEM CA of the etcd servers (https endpoints)")
+    String etcdCa;
+    @Option(names = "--etcd-cert", paramLabel = "FILE", description = "PEM client certificate for etcd mutual TLS")
+    String etcdCert;
+    @Option(names = "--etcd-key", paramLabel = "FILE", description = "PEM (PKCS#8) key of --etcd-cert")
+    String etcdKey;
+    @Option(names = "--etcd-prefix", paramLabel = "PREFIX", description = "key prefix in etcd (default /outpost/)")
+    String etcdPrefix;
+    @Option(names = "--etcd-timeout", paramLabel = "DURATION", description = "longest one etcd request may take (default 5s)")
+    String etcdTimeout;
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -78,6 +96,17 @@ public final class ControlPlaneMain implements Callable<Integer> {
         put(flags, "node-token", nodeToken);
         put(flags, "heartbeat-timeout", heartbeatTimeout);
         put(flags, "max-request-body", maxRequestBody);
+        put(flags, "store", store);
+        if (etcdEndpoints != null) {
+            flags.put("etcd-endpoints", etcdEndpoints);
+        }
+        put(flags, "etcd-user", etcdUser);
+        put(flags, "etcd-password-file", etcdPasswordFile);
+        put(flags, "etcd-ca", etcdCa);
+        put(flags, "etcd-cert", etcdCert);
+        put(flags, "etcd-key", etcdKey);
+        put(flags, "etcd-prefix", etcdPrefix);
+        put(flags, "etcd-timeout", etcdTimeout);
         ControlPlaneConfig config;
         try {
             config = ControlPlaneConfig.read(configFile, flags);
