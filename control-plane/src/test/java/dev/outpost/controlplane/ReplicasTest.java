@@ -188,6 +188,46 @@ class ReplicasTest {
         }
     }
 
+    @Test
+    void anEdgeMovesToAnotherReplicaWhenItsReplicaStopsAndMissesNothing() {
+        String urls = String.join(",", replicas.stream().map(TestControlPlane::url).toList());
+        RecordingHooks hooks = new RecordingHooks();
+        FleetAgent a = FleetNodes.agent(urls, TestControlPlane.NODE, "fra-1", "eu", "serve", "5m", hooks, nodeClock,
+                dir.resolve("fra-1"));
+        agents.add(a);
+        Await.until("connected", T, () -> a.status().state() == FleetAgent.State.CONNECTED);
+        List<String> expected = new ArrayList<>();
+        List<Long> failoverMillis = new ArrayList<>();
+        int n = 0;
+        for (int round = 0; round < 3; round++) {
+            TestControlPlane used = Await.value("the replica the edge uses", T,
+                    () -> replicas.stream().filter(cp -> cp.cp() != null && cp.cp().subscriptions() == 1).findFirst().orElse(null));
+            TestControlPlane other = replicas.stream().filter(cp -> cp != used).findFirst().orElseThrow();
+            for (int i = 0; i < 3; i++, n++) {
+                expected.add(purge(other, n));
+            }
+            long t0 = System.nanoTime();
+            used.stop();
+            for (int i = 0; i < 3; i++, n++) {
+                expected.add(purge(other, n)); // while the edge moves
+            }
+            Await.until("the edge on another replica", T, () -> a.status().state() == FleetAgent.State.CONNECTED
+                    && replicas.stream().anyMatch(cp -> cp != used && cp.cp() != null && cp.cp().subscriptions() == 1));
+            failoverMillis.add((System.nanoTime() - t0) / 1_000_000);
+            used.start();
+        }
+        Await.until("every purge applied", T, () -> hooks.purges().size() >= expected.size());
+        assertThat(hooks.purges()).containsExactlyElementsOf(expected);
+        System.out.println("failover of the edge's stream (ms, in-process replicas): " + failoverMillis);
+    }
+
+    private static String purge(TestControlPlane via, int i) {
+        TestControlPlane.Resp r = via.post("/v1/purges", TestControlPlane.WRITE,
+                "{\"kind\":\"url\",\"values\":[\"http://www.example.test/" + i + "\"]}");
+        assertThat(r.status()).as(r.body()).isIn(200, 202);
+        return "purge:url:http://www.example.test/" + i;
+    }
+
     private void register(String id, String address, String coordinates) {
         assertThat(replicas.get(0).post("/v1/nodes/register", TestControlPlane.NODE, new NodeRegistration(id, "x",
                 NodeConfig.Role.EDGE, Coordinates.parse(coordinates), List.of(address), null, 0L, 0L)).status()).isEqualTo(200);

@@ -66,8 +66,9 @@ public final class EdgeNodeMain {
     @Option(names = "--origin-fallback", paramLabel = "true|false", description = "fetch from the origin when every shield is down (default true)")
     String originFallback;
 
-    @Option(names = "--control-plane", paramLabel = "URL", description = "control plane; absent means standalone")
-    String controlPlane;
+    @Option(names = "--control-plane", paramLabel = "URL", split = ",",
+            description = "control plane; repeat it (or separate URLs by commas) for replicas; absent means standalone")
+    List<String> controlPlane;
 
     @Option(names = "--token", paramLabel = "TOKEN", description = "bearer token for the control plane")
     String token;
