@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class ConfigVersions {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigVersions.class);
-    static final String LOG_NAME = "configs";
+    public static final String LOG_NAME = "configs";
 
     private final Store store;
     private final InstantSource clock;

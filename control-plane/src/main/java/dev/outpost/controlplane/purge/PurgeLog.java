@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class PurgeLog {
 
     private static final Logger LOG = LoggerFactory.getLogger(PurgeLog.class);
-    static final String LOG_NAME = "purges";
+    public static final String LOG_NAME = "purges";
     private static final int COMPLETED_KEPT = 10_000;
 
     private final Store store;
