@@ -94,7 +94,9 @@ final class EtcdStore implements Store {
         }
         EtcdStore store = new EtcdStore(b.build(), o.prefix(), o.timeout().toMillis());
         try {
-            store.kv.get(bytes(o.prefix() + "head/")).get(store.timeoutMillis, TimeUnit.MILLISECONDS);
+            // the first request also loads and starts the gRPC client: give it longer than one request
+            long firstMillis = Math.max(store.timeoutMillis, 30_000);
+            store.kv.get(bytes(o.prefix() + "head/")).get(firstMillis, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             store.close();
             throw new StoreException("cannot reach etcd at " + o.endpoints() + ": " + message(e), e);
