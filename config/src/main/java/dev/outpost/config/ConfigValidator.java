@@ -45,7 +45,10 @@ public final class ConfigValidator {
             }
         }
         if (n.controlPlane() != null) {
-            url(n.controlPlane(), "control-plane", out);
+            if (n.controlPlanes().isEmpty()) {
+                out.add(new ConfigProblem("control-plane", "no URL given"));
+            }
+            n.controlPlanes().forEach(u -> url(u, "control-plane", out));
         }
         adminToken(n, out);
         if (n.controlPlane() == null && n.origin() == null && n.origins() == null) {

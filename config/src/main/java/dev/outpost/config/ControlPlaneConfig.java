@@ -35,6 +35,19 @@ import java.nio.file.Path;
  * @param streamKeepalive the longest a node subscription stays silent; nodes treat three
  *     times this without a byte as a dead connection
  * @param shutdownGrace how long SIGTERM waits for requests in flight
+ * @param store where the state lives: {@code rocksdb} (default: embedded, one control plane) or
+ *     {@code etcd} (shared by any number of control-plane replicas)
+ * @param etcdEndpoints etcd client URLs ({@code http://host:2379}, or {@code https://} with
+ *     {@code etcd-ca}); a flag may give several separated by commas
+ * @param etcdUser etcd user (role-based auth); needs {@code etcd-password-file}
+ * @param etcdPasswordFile file whose first line is the etcd user's password (kept out of flags
+ *     and process listings)
+ * @param etcdCa PEM file of the CA that signed the etcd servers' certificates
+ * @param etcdCert PEM client certificate for etcd's mutual TLS (with {@code etcd-key})
+ * @param etcdKey PEM private key (PKCS#8) of {@code etcd-cert}
+ * @param etcdPrefix every key Outpost writes to etcd starts with this (default {@code /outpost/}),
+ *     so one etcd can hold several fleets
+ * @param etcdTimeout the longest one etcd request may take before the API call fails (default 5s)
  */
 public record ControlPlaneConfig(
         HostPort listen,
@@ -52,7 +65,16 @@ public record ControlPlaneConfig(
         DataSize maxRequestBody,
         TlsSettings tls,
         Duration streamKeepalive,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        String store,
+        List<String> etcdEndpoints,
+        String etcdUser,
+        String etcdPasswordFile,
+        String etcdCa,
+        String etcdCert,
+        String etcdKey,
+        String etcdPrefix,
+        Duration etcdTimeout) {
 
     public ControlPlaneConfig {
         listen = listen == null ? HostPort.parse("0.0.0.0:7000") : listen;
@@ -64,13 +86,57 @@ public record ControlPlaneConfig(
         maxRequestBody = maxRequestBody == null ? DataSize.ofMebibytes(1) : maxRequestBody;
         streamKeepalive = streamKeepalive == null ? Duration.ofSeconds(5) : streamKeepalive;
         shutdownGrace = shutdownGrace == null ? Duration.ofSeconds(10) : shutdownGrace;
+        store = store == null ? "rocksdb" : store.strip().toLowerCase(java.util.Locale.ROOT);
+        etcdEndpoints = splitCommas(etcdEndpoints);
+        etcdPrefix = etcdPrefix == null ? "/outpost/" : etcdPrefix;
+        etcdTimeout = etcdTimeout == null ? Duration.ofSeconds(5) : etcdTimeout;
+    }
+
+    /** The same config with every key except the store's; {@code store} and the {@code etcd-*} keys at their defaults. */
+    public ControlPlaneConfig(HostPort listen, HostPort dnsListen, String zone, String geoip, String dataDir,
+                              String token, String readToken, String writeToken, DnsSettings dns,
+                              String nodeToken, Duration heartbeatTimeout, RateLimit purgeRateLimit,
+                              DataSize maxRequestBody, TlsSettings tls, Duration streamKeepalive,
+                              Duration shutdownGrace) {
+        this(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns, nodeToken,
+                heartbeatTimeout, purgeRateLimit, maxRequestBody, tls, streamKeepalive, shutdownGrace,
+                null, null, null, null, null, null, null, null, null);
+    }
+
+    /** This config with its state in etcd at {@code endpoints} (tests and the HA fleet). */
+    public ControlPlaneConfig withEtcd(List<String> endpoints, String prefix) {
+        return new ControlPlaneConfig(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns,
+                nodeToken, heartbeatTimeout, purgeRateLimit, maxRequestBody, tls, streamKeepalive, shutdownGrace,
+                "etcd", endpoints, etcdUser, etcdPasswordFile, etcdCa, etcdCert, etcdKey, prefix, etcdTimeout);
+    }
+
+    /** Whether the state lives in etcd (shared by replicas) rather than in the embedded store. */
+    public boolean etcd() {
+        return "etcd".equals(store);
+    }
+
+    private static List<String> splitCommas(List<String> values) {
+        if (values == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (String v : values) {
+            if (v != null) {
+                for (String part : v.split(",")) {
+                    if (!part.isBlank()) {
+                        out.add(part.strip());
+                    }
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** The config of the first nine keys (the original contract), every other key at its default. */
     public ControlPlaneConfig(HostPort listen, HostPort dnsListen, String zone, String geoip, String dataDir,
                               String token, String readToken, String writeToken, DnsSettings dns) {
         this(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns,
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** A reader of control-plane config files, with flags laid over them and {@link #problems()} checked. */
@@ -117,7 +183,47 @@ public record ControlPlaneConfig(
             readable(tls.privateKey(), "tls.private-key", out, true);
             readable(tls.clientCa(), "tls.client-ca", out, false);
         }
+        storeProblems(out);
         return out;
+    }
+
+    private void storeProblems(List<ConfigProblem> out) {
+        if (!"rocksdb".equals(store) && !"etcd".equals(store)) {
+            out.add(new ConfigProblem("store", "must be rocksdb or etcd, is '" + store + "'"));
+            return;
+        }
+        if (!etcd()) {
+            return;
+        }
+        if (etcdEndpoints.isEmpty()) {
+            out.add(new ConfigProblem("etcd-endpoints", "store is etcd: give at least one URL, e.g. http://127.0.0.1:2379"));
+        }
+        for (String e : etcdEndpoints) {
+            java.net.URI u;
+            try {
+                u = java.net.URI.create(e);
+            } catch (IllegalArgumentException ex) {
+                out.add(new ConfigProblem("etcd-endpoints", "not a URL: '" + e + "'"));
+                continue;
+            }
+            if (!("http".equals(u.getScheme()) || "https".equals(u.getScheme())) || u.getHost() == null || u.getPort() < 1) {
+                out.add(new ConfigProblem("etcd-endpoints", "want http://HOST:PORT or https://HOST:PORT, not '" + e + "'"));
+            }
+        }
+        if (etcdUser != null && etcdPasswordFile == null) {
+            out.add(new ConfigProblem("etcd-password-file", "etcd-user is set: give the file holding its password"));
+        }
+        readable(etcdPasswordFile, "etcd-password-file", out, false);
+        readable(etcdCa, "etcd-ca", out, false);
+        readable(etcdCert, "etcd-cert", out, false);
+        readable(etcdKey, "etcd-key", out, false);
+        if ((etcdCert == null) != (etcdKey == null)) {
+            out.add(new ConfigProblem(etcdCert == null ? "etcd-cert" : "etcd-key", "etcd-cert and etcd-key go together"));
+        }
+        if (!etcdPrefix.startsWith("/") || !etcdPrefix.endsWith("/")) {
+            out.add(new ConfigProblem("etcd-prefix", "must start and end with '/', is '" + etcdPrefix + "'"));
+        }
+        positive(etcdTimeout, "etcd-timeout", out);
     }
 
     private static boolean blank(String s) {

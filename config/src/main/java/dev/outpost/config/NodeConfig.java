@@ -15,7 +15,8 @@ import java.util.List;
  * @param origin shorthand for an origin {@code default} with this one server
  * @param shield shield URLs an edge sends its misses to, ranked per key by rendezvous hashing
  * @param originFallback when every shield is down, fetch from the origin directly
- * @param controlPlane control-plane URL; absent means standalone
+ * @param controlPlane control-plane URL; absent means standalone. Several replicas: a YAML list,
+ *     a repeated flag or URLs separated by commas (see {@link #controlPlanes()})
  * @param token bearer token presented to the control plane
  * @param adminToken bearer token required by the admin listener's POST endpoints
  * @param trustedProxies networks (CIDR) whose X-Forwarded-For and Forwarded are believed
@@ -40,7 +41,7 @@ public record NodeConfig(
         String origin,
         List<String> shield,
         Boolean originFallback,
-        String controlPlane,
+        @com.fasterxml.jackson.databind.annotation.JsonDeserialize(using = CommaJoined.class) String controlPlane,
         String token,
         String adminToken,
         List<String> trustedProxies,
@@ -109,4 +110,15 @@ public record NodeConfig(
 
     /** What a node cut off from the control plane for too long does with hits. */
     public enum DisconnectedPolicy { SERVE, REVALIDATE }
+
+    /**
+     * The control-plane URLs in the order given: the node stays on one and moves to the next when
+     * it fails. Empty when the node runs standalone.
+     */
+    public List<String> controlPlanes() {
+        if (controlPlane == null) {
+            return List.of();
+        }
+        return java.util.Arrays.stream(controlPlane.split(",")).map(String::strip).filter(u -> !u.isEmpty()).toList();
+    }
 }

@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,7 +56,7 @@ public final class ControlPlane implements AutoCloseable {
      */
     public ControlPlane(ControlPlaneConfig config, InstantSource clock, PrometheusMeterRegistry meters) {
         this.config = config;
-        this.store = Store.rocksdb(Path.of(config.dataDir()));
+        this.store = Store.open(config);
         try {
             this.configs = new ConfigVersions(store, clock);
             this.registry = new NodeRegistry(store, clock, config.heartbeatTimeout(), configs::versionFor);
@@ -165,6 +164,7 @@ public final class ControlPlane implements AutoCloseable {
             dns.close();
         }
         api.close();
+        configs.close();
         pumps.shutdown();
         try {
             pumps.awaitTermination(5, TimeUnit.SECONDS);

@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
  * Entry point of the control plane: flags laid over an optional YAML file, then one
  * {@link ControlPlane} until SIGTERM, which stops it gracefully.
  */
-@Command(name = "control-plane", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+@Command(name = "control-plane", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110, subcommands = MigrateCommand.class,
         description = {"Outpost control plane: node registry, config distribution, purge fan-out, fleet stats, GeoDNS.",
                 "Every flag is also a key of the YAML file given with --config; flags win."},
         footer = {"", "Exit codes: 0 stopped cleanly, 2 bad flags or config, 1 failed to start."})
@@ -49,7 +49,7 @@ public final class ControlPlaneMain implements Callable<Integer> {
         CommandLine cl = commandLine(new ControlPlaneMain());
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("control-plane: " + ex.getMessage() + " (see --help)");
+            err.println(ex.getCommandLine().getCommandSpec().qualifiedName() + ": " + ex.getMessage() + " (see --help)");
             return 2;
         });
         return cl.execute(args);

@@ -31,17 +31,20 @@ import org.slf4j.LoggerFactory;
 public final class ConfigVersions {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigVersions.class);
-    static final String LOG_NAME = "configs";
+    public static final String LOG_NAME = "configs";
 
     private final Store store;
     private final InstantSource clock;
     private final NavigableMap<Long, ConfigVersion> versions = new ConcurrentSkipListMap<>();
     private final List<Consumer<ConfigVersion>> listeners = new CopyOnWriteArrayList<>();
-    private final Object pushLock = new Object();
+    private final AutoCloseable watch;
 
     public ConfigVersions(Store store, InstantSource clock) {
         this.store = store;
         this.clock = clock;
+        // versions pushed through other replicas (a shared store) arrive by the watch; the ones
+        // pushed here too, whichever path sees a version first tells the listeners
+        this.watch = store.watch(LOG_NAME, e -> added(decode(e.value())));
         long after = 0;
         for (List<Store.Entry> batch = store.read(LOG_NAME, after, 500); !batch.isEmpty();
              batch = store.read(LOG_NAME, after, 500)) {
@@ -52,7 +55,29 @@ public final class ConfigVersions {
         }
     }
 
-    /** Runs {@code listener} with every version pushed from now on. */
+    private void added(ConfigVersion v) {
+        if (versions.putIfAbsent(v.version(), v) != null) {
+            return;
+        }
+        for (Consumer<ConfigVersion> l : listeners) {
+            try {
+                l.accept(v);
+            } catch (RuntimeException e) {
+                LOG.warn("config listener failed", e);
+            }
+        }
+    }
+
+    /** Stops following the log (the store is closing). */
+    public void close() {
+        try {
+            watch.close();
+        } catch (Exception e) {
+            LOG.debug("closing the config watch", e);
+        }
+    }
+
+    /** Runs {@code listener} with every version pushed from now on, here or through another replica. */
     public void onPush(Consumer<ConfigVersion> listener) {
         listeners.add(listener);
     }
@@ -62,27 +87,25 @@ public final class ConfigVersions {
      * {@link Conflict} when the newest version is another one (someone pushed meanwhile).
      */
     public ConfigVersion push(DeliveryConfig config, ConfigTarget target, String comment, Long baseVersion, Long rollbackOf) {
-        ConfigVersion v;
-        synchronized (pushLock) {
-            long head = store.head(LOG_NAME);
-            if (baseVersion != null && baseVersion != head) {
-                throw new Conflict("the newest version is " + head + ", not " + baseVersion + ": someone pushed meanwhile");
-            }
-            v = new ConfigVersion(head + 1, clock.instant(), target, rollbackOf, comment, config);
-            long seq = store.append(LOG_NAME, encode(v));
-            if (seq != v.version()) {
-                throw new IllegalStateException("config log moved under the push lock: " + seq + " != " + v.version());
-            }
-            versions.put(seq, v);
+        java.time.Instant now = clock.instant();
+        ConfigVersion[] made = new ConfigVersion[1];
+        java.util.function.LongFunction<byte[]> value = n -> {
+            made[0] = new ConfigVersion(n, now, target, rollbackOf, comment, config);
+            return encode(made[0]);
+        };
+        // compare-and-set on the log's head: with a base version, a push that lost the race to
+        // another writer (here or on another replica) is refused, never numbered twice
+        long seq = baseVersion == null ? store.append(LOG_NAME, value) : store.appendAt(LOG_NAME, baseVersion, value);
+        if (seq < 0) {
+            throw new Conflict("the newest version is " + store.head(LOG_NAME) + ", not " + baseVersion
+                    + ": someone pushed meanwhile");
         }
+        ConfigVersion v = made[0];
+        if (v.version() != seq) {
+            throw new IllegalStateException("config log numbered v" + seq + " for v" + v.version());
+        }
+        added(v);
         LOG.info("config v{} stored for {}{}", v.version(), v.target(), rollbackOf == null ? "" : " (rollback to v" + rollbackOf + ")");
-        for (Consumer<ConfigVersion> l : listeners) {
-            try {
-                l.accept(v);
-            } catch (RuntimeException e) {
-                LOG.warn("config listener failed", e);
-            }
-        }
         return v;
     }
 

@@ -199,6 +199,10 @@ final class DnsHandler {
         if (qtype != Type.A && qtype != Type.AAAA) {
             return r.negative(zone, Rcode.NOERROR);
         }
+        if (!steering.directoryCurrent()) {
+            // this replica cannot know which edges are up (its store is away): let the resolver ask another
+            return r.finish(Rcode.SERVFAIL);
+        }
         boolean tailored = ecs != null && ecs.getSourcePrefixLength() > 0;
         ClientLocation client = geo.lookup(tailored ? ecs.getAddress() : source);
         Steering.Choice choice = steering.choose(pool.pool(), qtype == Type.AAAA, pool.answers(), client);

@@ -14,4 +14,13 @@ public interface EdgeDirectory {
 
     /** Increases whenever any edge's health, drain state, address or coordinates change. */
     long version();
+
+    /**
+     * Whether the health in {@link #edges()} is recent enough to answer from. A control-plane
+     * replica whose shared store is unreachable for longer than the bound says no, and DNS then
+     * answers SERVFAIL (resolvers ask another replica) rather than steer from an old view.
+     */
+    default boolean current() {
+        return true;
+    }
 }

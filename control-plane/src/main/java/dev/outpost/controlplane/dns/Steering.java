@@ -80,6 +80,11 @@ final class Steering {
     private final ExecutorService warmer = Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().name("dns-answer-precompute").daemon().unstarted(r));
 
+    /** Whether the directory's view of edge health can be answered from (see {@link EdgeDirectory#current()}). */
+    boolean directoryCurrent() {
+        return directory.current();
+    }
+
     Steering(DnsSettings settings, EdgeDirectory directory) {
         this.settings = settings;
         this.directory = directory;

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 public final class PurgeLog {
 
     private static final Logger LOG = LoggerFactory.getLogger(PurgeLog.class);
-    static final String LOG_NAME = "purges";
+    public static final String LOG_NAME = "purges";
     private static final int COMPLETED_KEPT = 10_000;
 
     private final Store store;
@@ -63,19 +63,9 @@ public final class PurgeLog {
     /** Writes {@code purge} to the log (durably) and returns it with its sequence number. */
     public PurgeEvent accept(Purge purge) {
         Instant now = clock.instant();
-        byte[] body;
-        long seq;
-        synchronized (this) {
-            // the sequence is the store's; the event is written with the number it will get
-            seq = store.head(LOG_NAME) + 1;
-            body = encode(new PurgeEvent(seq, now, purge));
-            pending.put(seq, now);
-            long written = store.append(LOG_NAME, body);
-            if (written != seq) {
-                pending.remove(seq);
-                throw new IllegalStateException("purge log moved under its lock: " + written + " != " + seq);
-            }
-        }
+        // the sequence is the store's (shared by every replica on etcd); the event carries it
+        long seq = store.append(LOG_NAME, n -> encode(new PurgeEvent(n, now, purge)));
+        pending.put(seq, now);
         LOG.info("purge #{} accepted: {} {}{}", seq, OutpostJson.kebab(purge.kind()), purge.values(), purge.soft() ? " (soft)" : "");
         checkCompletion();
         return new PurgeEvent(seq, now, purge);

@@ -42,6 +42,7 @@ public final class NodeRegistry implements EdgeDirectory {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeRegistry.class);
     private static final String PREFIX = "nodes/";
+    private static final String HEARTBEATS = "heartbeats/";
 
     private final Store store;
     private final InstantSource clock;
@@ -50,6 +51,7 @@ public final class NodeRegistry implements EdgeDirectory {
     private final AtomicLong version = new AtomicLong(1);
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final ToLongBiFunction<String, String> desiredVersion;
+    private volatile Instant refreshedAt;
 
     /**
      * @param desiredVersion the config version meant for a node, by node id and region (0: none)
@@ -61,6 +63,12 @@ public final class NodeRegistry implements EdgeDirectory {
         this.heartbeatTimeout = heartbeatTimeout;
         this.desiredVersion = desiredVersion;
         Instant now = clock.instant();
+        if (store.shared()) {
+            // replicas on one store: heartbeat times are in the store, so no grace is needed
+            refresh();
+            judge(clock.instant());
+            return;
+        }
         for (Store.KeyValue kv : store.scan(PREFIX)) {
             StoredNode s = decode(kv.value());
             NodeState n = new NodeState(s, kv.version());
@@ -100,7 +108,8 @@ public final class NodeRegistry implements EdgeDirectory {
             }
             return s;
         });
-        persist(n);
+        persist(n, false);
+        shareHeartbeat(n, now);
         LOG.info("node registered: {} region {} role {} config v{} purge #{}", r.nodeId(), r.region(),
                 OutpostJson.kebab(r.role()), r.configVersion(), r.purgeSequence());
         changed();
@@ -162,8 +171,9 @@ public final class NodeRegistry implements EdgeDirectory {
             n.dirty = false;
         }
         if (progressed || dirty) {
-            persist(n); // purge progress acked since the last write
+            persist(n, false); // purge progress acked since the last write
         }
+        shareHeartbeat(n, now);
         if (becameHealthy || progressed) {
             changed();
         }
@@ -180,7 +190,7 @@ public final class NodeRegistry implements EdgeDirectory {
         boolean progressed = progress(n, ack.configVersion() == null ? 0 : ack.configVersion(),
                 ack.purgeSequence() == null ? 0 : ack.purgeSequence(), ack.configError(), ack.configError() != null);
         if (configChanged) {
-            persist(n);
+            persist(n, false);
         } else if (progressed) {
             synchronized (n) {
                 n.dirty = true; // purge acks are written with the next heartbeat; nodes resend them on reconnect
@@ -224,7 +234,7 @@ public final class NodeRegistry implements EdgeDirectory {
             n.stored = new StoredNode(s.registration(), s.registeredAtMillis(), drained, s.configVersion(),
                     s.configError(), s.purgeSequence());
         }
-        persist(n);
+        persist(n, true);
         version.incrementAndGet();
         LOG.info("node {}: {}", nodeId, drained ? "drained" : "undrained");
         changed();
@@ -239,6 +249,9 @@ public final class NodeRegistry implements EdgeDirectory {
         }
         synchronized (n) {
             store.compareAndDelete(PREFIX + nodeId, n.storeVersion);
+            if (store.shared()) {
+                store.get(HEARTBEATS + nodeId).ifPresent(h -> store.compareAndDelete(HEARTBEATS + nodeId, h.version()));
+            }
         }
         version.incrementAndGet();
         LOG.info("node removed: {}", nodeId);
@@ -261,7 +274,25 @@ public final class NodeRegistry implements EdgeDirectory {
      * calls it periodically; tests call it after advancing their clock.
      */
     public boolean sweep() {
+        boolean any = false;
+        if (store.shared()) {
+            try {
+                any = refresh();
+            } catch (RuntimeException e) {
+                LOG.warn("cannot refresh the fleet view from the store (view from {}): {}", refreshedAt, e.getMessage());
+            }
+        }
         Instant now = clock.instant();
+        any |= judge(now);
+        if (any) {
+            version.incrementAndGet();
+            changed();
+        }
+        return any;
+    }
+
+    /** Judges every node's health at {@code now}; true when any changed. */
+    private boolean judge(Instant now) {
         boolean any = false;
         for (NodeState n : nodes.values()) {
             synchronized (n) {
@@ -273,11 +304,116 @@ public final class NodeRegistry implements EdgeDirectory {
                 }
             }
         }
-        if (any) {
-            version.incrementAndGet();
-            changed();
-        }
         return any;
+    }
+
+    /**
+     * Reads every node's record and last heartbeat from a shared store (other replicas write
+     * them), so each replica judges the same health; true when registrations, drain state or
+     * addresses changed. The control plane's sweeper calls it (via {@link #sweep()}) every
+     * sweep period.
+     */
+    boolean refresh() {
+        List<Store.KeyValue> records = store.scan(PREFIX);
+        List<Store.KeyValue> beats = store.scan(HEARTBEATS);
+        Instant read = clock.instant();
+        boolean any = false;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Store.KeyValue kv : records) {
+            StoredNode s = decode(kv.value());
+            String id = s.registration().nodeId();
+            seen.add(id);
+            NodeState fresh = new NodeState(s, kv.version());
+            NodeState n = nodes.putIfAbsent(id, fresh);
+            if (n == null) {
+                any = true;
+                continue;
+            }
+            synchronized (n) {
+                if (kv.version() > n.storeVersion) {
+                    StoredNode mine = n.stored;
+                    any |= !mine.registration().equals(s.registration()) || mine.drained() != s.drained();
+                    n.stored = new StoredNode(s.registration(), s.registeredAtMillis(), s.drained(),
+                            Math.max(mine.configVersion(), s.configVersion()),
+                            s.configVersion() >= mine.configVersion() ? s.configError() : mine.configError(),
+                            Math.max(mine.purgeSequence(), s.purgeSequence()));
+                    n.storeVersion = kv.version();
+                }
+            }
+        }
+        for (Map.Entry<String, NodeState> e : nodes.entrySet()) {
+            boolean persisted;
+            synchronized (e.getValue()) {
+                persisted = e.getValue().storeVersion > 0;
+            }
+            if (!seen.contains(e.getKey()) && persisted && nodes.remove(e.getKey(), e.getValue())) {
+                any = true; // removed through another replica
+            }
+        }
+        for (Store.KeyValue kv : beats) {
+            NodeState n = nodes.get(kv.key().substring(HEARTBEATS.length()));
+            if (n == null) {
+                continue;
+            }
+            StoredHeartbeat h = decodeHeartbeat(kv.value());
+            Instant at = Instant.ofEpochMilli(h.atMillis());
+            synchronized (n) {
+                n.heartbeatVersion = Math.max(n.heartbeatVersion, kv.version());
+                if (n.lastHeartbeat == null || at.isAfter(n.lastHeartbeat)) {
+                    n.lastHeartbeat = at;
+                    if (h.stats() != null) {
+                        n.stats = h.stats();
+                        n.statsAt = at;
+                    }
+                }
+            }
+        }
+        refreshedAt = read;
+        return any;
+    }
+
+    /**
+     * Whether this replica's view of edge health is recent enough to answer DNS from: always
+     * with the embedded store; with a shared store, when the last successful refresh is no older
+     * than one heartbeat timeout (a replica cut off from etcd cannot know who is up, and answers
+     * SERVFAIL so resolvers ask a replica that can).
+     */
+    @Override
+    public boolean current() {
+        if (!store.shared()) {
+            return true;
+        }
+        Instant at = refreshedAt;
+        return at != null && !Duration.between(at, clock.instant()).minus(heartbeatTimeout).isPositive();
+    }
+
+    /** When the view of a shared store was last read; null with the embedded store or before the first read. */
+    public Instant refreshedAt() {
+        return refreshedAt;
+    }
+
+    private void shareHeartbeat(NodeState n, Instant at) {
+        if (!store.shared()) {
+            return;
+        }
+        String id;
+        byte[] bytes;
+        long expected;
+        synchronized (n) {
+            id = n.stored.registration().nodeId();
+            bytes = encodeAny(new StoredHeartbeat(at.toEpochMilli(), n.stats));
+            expected = n.heartbeatVersion;
+        }
+        long v = store.compareAndSet(HEARTBEATS + id, expected, bytes);
+        if (v < 0) {
+            long current = store.get(HEARTBEATS + id).map(Store.Versioned::version).orElse(0L);
+            v = store.compareAndSet(HEARTBEATS + id, current, bytes);
+        }
+        if (v > 0) {
+            synchronized (n) {
+                n.heartbeatVersion = Math.max(n.heartbeatVersion, v);
+            }
+        }
     }
 
     private boolean isFresh(NodeState n, Instant now) {
@@ -388,7 +524,7 @@ public final class NodeRegistry implements EdgeDirectory {
         }
     }
 
-    private void persist(NodeState n) {
+    private void persist(NodeState n, boolean drainChange) {
         String id;
         byte[] bytes;
         long expected;
@@ -399,9 +535,21 @@ public final class NodeRegistry implements EdgeDirectory {
         }
         long v = store.compareAndSet(PREFIX + id, expected, bytes);
         if (v < 0) {
-            // someone else wrote it (a concurrent update of the same node): take the newest and write ours over it
-            long current = store.get(PREFIX + id).map(Store.Versioned::version).orElse(0L);
-            v = store.compareAndSet(PREFIX + id, current, bytes);
+            // someone else wrote it (a concurrent update here, or another replica): merge with the
+            // newest and write over it, keeping its drain state unless this write is a drain
+            Optional<Store.Versioned> current = store.get(PREFIX + id);
+            long currentVersion = current.map(Store.Versioned::version).orElse(0L);
+            if (current.isPresent()) {
+                StoredNode theirs = decode(current.get().value());
+                synchronized (n) {
+                    StoredNode mine = n.stored;
+                    n.stored = new StoredNode(mine.registration(), mine.registeredAtMillis(),
+                            drainChange ? mine.drained() : theirs.drained(), mine.configVersion(), mine.configError(),
+                            Math.max(mine.purgeSequence(), theirs.purgeSequence()));
+                    bytes = encode(n.stored);
+                }
+            }
+            v = store.compareAndSet(PREFIX + id, currentVersion, bytes);
         }
         if (v > 0) {
             synchronized (n) {
@@ -428,6 +576,22 @@ public final class NodeRegistry implements EdgeDirectory {
         }
     }
 
+    private static byte[] encodeAny(Object o) {
+        try {
+            return OutpostJson.json().writeValueAsBytes(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static StoredHeartbeat decodeHeartbeat(byte[] b) {
+        try {
+            return OutpostJson.json().readValue(b, StoredHeartbeat.class);
+        } catch (java.io.IOException e) {
+            throw new Store.StoreException("unreadable heartbeat record: " + e.getMessage(), e);
+        }
+    }
+
     private static StoredNode decode(byte[] b) {
         try {
             return OutpostJson.json().readValue(b, StoredNode.class);
@@ -439,6 +603,10 @@ public final class NodeRegistry implements EdgeDirectory {
     /** What the store keeps of a node. */
     record StoredNode(NodeRegistration registration, long registeredAtMillis, boolean drained,
                       long configVersion, String configError, long purgeSequence) {
+    }
+
+    /** A node's last heartbeat as replicas share it (only with a shared store): when, and its stats. */
+    record StoredHeartbeat(long atMillis, NodeStats stats) {
     }
 
     /** A node's record and what is only kept in memory (heartbeats, stats, connections). */
@@ -453,6 +621,7 @@ public final class NodeRegistry implements EdgeDirectory {
         int connections;
         long refusedVersion;
         boolean dirty;
+        long heartbeatVersion;
 
         NodeState(StoredNode stored, long storeVersion) {
             this.stored = stored;

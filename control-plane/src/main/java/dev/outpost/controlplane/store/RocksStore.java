@@ -62,11 +62,20 @@ final class RocksStore implements Store {
     }
 
     @Override
-    public long append(String log, byte[] value) {
+    public long append(String log, java.util.function.LongFunction<byte[]> valueForSequence) {
+        return appendAt(log, -1, valueForSequence);
+    }
+
+    @Override
+    public long appendAt(String log, long expectedHead, java.util.function.LongFunction<byte[]> valueForSequence) {
         writeLock.lock();
         long seq;
         try {
+            if (expectedHead >= 0 && head(log) != expectedHead) {
+                return -1;
+            }
             seq = head(log) + 1;
+            byte[] value = valueForSequence.apply(seq);
             try (WriteBatch batch = new WriteBatch()) {
                 batch.put(entryKey(log, seq), value);
                 batch.put(headKey(log), longBytes(seq));

@@ -8,10 +8,11 @@ import java.util.function.Consumer;
  * Everything the control plane keeps, behind the few operations a distributed store also
  * offers: append to a named log with gapless sequence numbers, read and watch a log from a
  * sequence, and versioned keys changed only by compare-and-set. The embedded implementation is
- * RocksDB ({@link #rocksdb}); etcd maps onto the same contract (a log entry is a key under
- * {@code /log/NAME/} written in a transaction that bumps {@code /head/NAME}; a key's version is
- * its {@code mod_revision}; a watch is an etcd watch from a revision), so several control-plane
- * replicas can later share one truth without changes above this interface.
+ * RocksDB ({@link #rocksdb}); {@link EtcdStore} maps the same contract onto etcd (a log entry is a
+ * key under {@code PREFIX/log/NAME/} written in a transaction that bumps {@code PREFIX/head/NAME}
+ * only if the head is still what the writer read; a key's version is etcd's per-key version; a
+ * watch is an etcd watch from a revision), so several control-plane replicas share one truth with
+ * no change above this interface.
  *
  * <p>Every write is durable when the call returns. Implementations are thread-safe.
  */
@@ -22,8 +23,40 @@ public interface Store extends AutoCloseable {
         return RocksStore.open(dir);
     }
 
+    /**
+     * Opens the store {@code config} names: the embedded RocksDB under {@code data-dir}, or etcd at
+     * {@code etcd-endpoints}.
+     */
+    static Store open(dev.outpost.config.ControlPlaneConfig config) {
+        return config.etcd() ? EtcdStore.connect(EtcdOptions.of(config)) : rocksdb(java.nio.file.Path.of(config.dataDir()));
+    }
+
     /** Appends {@code value} to {@code log} and returns its sequence number: 1 for the first entry, then without gaps. */
-    long append(String log, byte[] value);
+    default long append(String log, byte[] value) {
+        return append(log, seq -> value);
+    }
+
+    /**
+     * Appends the value made for the entry's sequence number (entries that carry their own
+     * number) and returns that number. The function may be called more than once when other
+     * writers of a shared store append meanwhile; only the last value is written.
+     */
+    long append(String log, java.util.function.LongFunction<byte[]> valueForSequence);
+
+    /**
+     * Like {@link #append(String, java.util.function.LongFunction)}, but only while the newest
+     * entry of {@code log} is {@code expectedHead}: returns -1 without writing when another entry
+     * was appended meanwhile (by this process or another replica).
+     */
+    long appendAt(String log, long expectedHead, java.util.function.LongFunction<byte[]> valueForSequence);
+
+    /**
+     * Whether other control-plane processes share this store: then state that would otherwise
+     * stay in memory (heartbeat times) goes through it, and each replica refreshes its view.
+     */
+    default boolean shared() {
+        return false;
+    }
 
     /** Up to {@code limit} entries of {@code log} with sequence above {@code after}, in order. */
     List<Entry> read(String log, long after, int limit);
@@ -32,8 +65,10 @@ public interface Store extends AutoCloseable {
     long head(String log);
 
     /**
-     * Calls {@code listener} with every entry appended to {@code log} from now on, in order, on
-     * the appending thread (so it must not block). Close the returned handle to stop.
+     * Calls {@code listener} with every entry appended to {@code log} from now on, in order and
+     * once each, including entries other replicas append to a shared store. The embedded store
+     * calls it on the appending thread, etcd on its watch thread: it must not block. Close the
+     * returned handle to stop.
      */
     AutoCloseable watch(String log, Consumer<Entry> listener);
 

@@ -51,6 +51,12 @@ import org.slf4j.LoggerFactory;
  * {@code revalidate} turns hits off until it has caught up, trading origin load for never serving
  * content a missed purge removed.
  *
+ * <p>Several control-plane replicas ({@code control-plane} lists their URLs): the agent stays on
+ * one and moves to the next as soon as its subscription ends or a heartbeat goes unanswered,
+ * resuming from the last purge sequence it applied (replicas share one log, so the numbers mean
+ * the same everywhere): nothing is missed and nothing applied twice. It backs off only once
+ * every replica has failed in a row.
+ *
  * <p>The data plane never waits on this agent: it calls the hooks from its own threads.
  */
 public final class FleetAgent implements AutoCloseable {
@@ -97,7 +103,9 @@ public final class FleetAgent implements AutoCloseable {
     private final InstantSource clock;
     private final Path stateDir;
     private final String adminUrl;
-    private final URI base;
+    private final List<URI> bases;
+    private volatile int current;
+    private volatile URI base;
     private final HttpClient http;
     private final Duration keepalive;
     private final ScheduledExecutorService timers;
@@ -132,9 +140,10 @@ public final class FleetAgent implements AutoCloseable {
         this.clock = clock;
         this.stateDir = stateDir;
         this.adminUrl = adminUrl;
-        String cp = node.controlPlane();
-        this.base = cp == null ? null : URI.create(cp.endsWith("/") ? cp.substring(0, cp.length() - 1) : cp);
-        this.http = cp == null ? null : client(node, base);
+        this.bases = node.controlPlanes().stream()
+                .map(cp -> URI.create(cp.endsWith("/") ? cp.substring(0, cp.length() - 1) : cp)).toList();
+        this.base = bases.isEmpty() ? null : bases.getFirst();
+        this.http = base == null ? null : client(node, base);
         Duration hb = node.heartbeatInterval();
         // the stream's keep-alive follows the heartbeat, within 1s..15s; three silent intervals mean a dead link
         this.keepalive = hb.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
@@ -246,6 +255,7 @@ public final class FleetAgent implements AutoCloseable {
 
     private void run() {
         Duration backoff = MIN_BACKOFF;
+        int failedInARow = 0;
         while (!closed) {
             boolean synced = false;
             try {
@@ -274,6 +284,17 @@ public final class FleetAgent implements AutoCloseable {
                 if (disconnectedSince == null) {
                     disconnectedSince = clock.instant();
                 }
+            }
+            failedInARow = synced ? 1 : failedInARow + 1;
+            if (bases.size() > 1) {
+                // several replicas: move to the next one at once; back off only once every one failed
+                current = (current + 1) % bases.size();
+                base = bases.get(current);
+                LOG.info("moving to control plane {}", base);
+                if (failedInARow < bases.size()) {
+                    continue;
+                }
+                failedInARow = 0;
             }
             backoff = synced ? MIN_BACKOFF : backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             long jitter = (long) (backoff.toMillis() * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
@@ -424,7 +445,15 @@ public final class FleetAgent implements AutoCloseable {
             stats = null;
         }
         FleetState s = state;
-        post(FleetProtocol.heartbeat(node.nodeId()), new Heartbeat(stats, s.configVersion(), s.purgeSequence()));
+        URI to = base;
+        if (!post(FleetProtocol.heartbeat(node.nodeId()), new Heartbeat(stats, s.configVersion(), s.purgeSequence()))
+                && bases.size() > 1 && to.equals(base) && !closed) {
+            // the replica did not take the heartbeat: it is gone or cut off from its store. With
+            // other replicas, leave it now rather than after three silent keep-alives
+            LOG.warn("control plane {} did not take a heartbeat; moving on", to);
+            lastError = "heartbeat refused or unanswered by " + to;
+            closeStream();
+        }
     }
 
     private boolean post(String path, Object body) {
