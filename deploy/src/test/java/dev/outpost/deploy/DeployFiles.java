@@ -81,6 +81,17 @@ final class DeployFiles {
         }
     }
 
+    /** The path of {@code tool} on PATH, or null. */
+    static String which(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(dir, tool);
+            if (Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        return null;
+    }
+
     /** The java launcher of the JDK running the tests (JDK 25: surefire runs on the toolchain's JDK). */
     static String java() {
         return ProcessHandle.current().info().command().orElse("java");

@@ -3,16 +3,23 @@ package dev.outpost.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.outpost.config.ControlPlaneConfig;
 import dev.outpost.config.NodeConfig;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -259,14 +266,14 @@ class KubernetesManifestsTest {
     @Test
     void theSchemaCheckCatchesWhatTheApiServerWouldRefuse() throws Exception {
         JsonNode service = kind("Service").getFirst();
-        com.fasterxml.jackson.databind.node.ObjectNode typo = service.deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) typo.path("spec")).put("selecter", "x");
+        ObjectNode typo = service.deepCopy();
+        ((ObjectNode) typo.path("spec")).put("selecter", "x");
         assertThat(KubernetesSchema.problem(typo)).contains("selecter");
-        com.fasterxml.jackson.databind.node.ObjectNode wrongType = service.deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) wrongType.at("/spec/ports/0")).put("port", "eighty");
+        ObjectNode wrongType = service.deepCopy();
+        ((ObjectNode) wrongType.at("/spec/ports/0")).put("port", "eighty");
         assertThat(KubernetesSchema.problem(wrongType)).isNotNull();
-        com.fasterxml.jackson.databind.node.ObjectNode badQuantity = workloads().getFirst().deepCopy();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) badQuantity.at("/spec/template/spec/containers/0/resources/limits"))
+        ObjectNode badQuantity = workloads().getFirst().deepCopy();
+        ((ObjectNode) badQuantity.at("/spec/template/spec/containers/0/resources/limits"))
                 .put("memory", "2 gigs");
         assertThat(KubernetesSchema.problem(badQuantity)).isNotNull();
     }
@@ -292,42 +299,42 @@ class KubernetesManifestsTest {
         JsonNode pod = kind("StatefulSet").stream().filter(w -> w.at("/metadata/name").asText().startsWith("edge-"))
                 .findFirst().orElseThrow().at("/spec/template/spec");
         assertThat(PodSecurityStandard.violations(pod, "restricted")).isEmpty();
-        Map<String, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode>> breaks = new java.util.LinkedHashMap<>();
-        breaks.put("hostPort", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/ports/0")).put("hostPort", 80));
+        Map<String, Consumer<ObjectNode>> breaks = new LinkedHashMap<>();
+        breaks.put("hostPort", p -> ((ObjectNode) p.at("/containers/0/ports/0")).put("hostPort", 80));
         breaks.put("hostNetwork", p -> p.put("hostNetwork", true));
-        breaks.put("hostPath", p -> ((com.fasterxml.jackson.databind.node.ArrayNode) p.path("volumes")).addObject().put("name", "h")
+        breaks.put("hostPath", p -> ((ArrayNode) p.path("volumes")).addObject().put("name", "h")
                 .putObject("hostPath").put("path", "/var"));
-        breaks.put("allowPrivilegeEscalation", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext"))
+        breaks.put("allowPrivilegeEscalation", p -> ((ObjectNode) p.at("/containers/0/securityContext"))
                 .remove("allowPrivilegeEscalation"));
-        breaks.put("runAsNonRoot", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.path("securityContext")).remove("runAsNonRoot"));
-        breaks.put("seccompProfile", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.path("securityContext")).remove("seccompProfile"));
-        breaks.put("drop ALL", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext"))
+        breaks.put("runAsNonRoot", p -> ((ObjectNode) p.path("securityContext")).remove("runAsNonRoot"));
+        breaks.put("seccompProfile", p -> ((ObjectNode) p.path("securityContext")).remove("seccompProfile"));
+        breaks.put("drop ALL", p -> ((ObjectNode) p.at("/containers/0/securityContext"))
                 .remove("capabilities"));
-        breaks.put("privileged", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext"))
+        breaks.put("privileged", p -> ((ObjectNode) p.at("/containers/0/securityContext"))
                 .put("privileged", true));
-        breaks.put("capability", p -> ((com.fasterxml.jackson.databind.node.ObjectNode) p.at("/containers/0/securityContext/capabilities"))
+        breaks.put("capability", p -> ((ObjectNode) p.at("/containers/0/securityContext/capabilities"))
                 .putArray("add").add("SYS_ADMIN"));
         for (var e : breaks.entrySet()) {
-            com.fasterxml.jackson.databind.node.ObjectNode broken = pod.deepCopy();
+            ObjectNode broken = pod.deepCopy();
             e.getValue().accept(broken);
             assertThat(PodSecurityStandard.violations(broken, "restricted")).as(e.getKey()).isNotEmpty();
         }
-        com.fasterxml.jackson.databind.node.ObjectNode hostPort = pod.deepCopy();
+        ObjectNode hostPort = pod.deepCopy();
         breaks.get("hostPort").accept(hostPort);
         assertThat(PodSecurityStandard.violations(hostPort, "baseline")).as("baseline forbids host ports too").isNotEmpty();
     }
 
     @Test
     void theRenderedKustomizationIsValidAndMeetsPodSecurity() {
-        String kubectl = which("kubectl");
+        String kubectl = DeployFiles.which("kubectl");
         Assumptions.assumeTrue(kubectl != null, "kubectl is not installed: the files themselves are checked by the other tests");
-        var rendered = DeployFiles.run(java.time.Duration.ofMinutes(2),
+        var rendered = DeployFiles.run(Duration.ofMinutes(2),
                 List.of(kubectl, "kustomize", DeployFiles.deploy().resolve("kubernetes").toString()));
         assertThat(rendered.exit()).as("kubectl kustomize\n%s", rendered).isZero();
         List<JsonNode> docs = new ArrayList<>();
         try (var it = DeployFiles.YAML.readerFor(JsonNode.class).<JsonNode>readValues(rendered.stdout())) {
             it.forEachRemaining(docs::add);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
         assertThat(docs).hasSizeGreaterThan(objects.size()); // plus the generated ConfigMap
@@ -343,15 +350,6 @@ class KubernetesManifestsTest {
                 }
             }
         }
-    }
-
-    private static String which(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (java.nio.file.Files.isExecutable(Path.of(dir, tool))) {
-                return Path.of(dir, tool).toString();
-            }
-        }
-        return null;
     }
 
     @Test
@@ -397,7 +395,7 @@ class KubernetesManifestsTest {
             assertThat(env).as("%s is set", variable).isNotNull();
             assertThat(env.at("/valueFrom/configMapKeyRef/key").asText()).isEqualTo(region);
             assertThat(addresses).containsKey(region);
-            assertThat(java.net.InetAddress.ofLiteral(addresses.get(region))).isNotNull();
+            assertThat(InetAddress.ofLiteral(addresses.get(region))).isNotNull();
         }
     }
 

@@ -24,23 +24,13 @@ class ShellScriptsTest {
 
     @BeforeAll
     static void findShellcheck() {
-        shellcheck = which("shellcheck");
-        if (shellcheck == null && "root".equals(System.getProperty("user.name")) && which("apt-get") != null) {
+        shellcheck = DeployFiles.which("shellcheck");
+        if (shellcheck == null && "root".equals(System.getProperty("user.name")) && DeployFiles.which("apt-get") != null) {
             System.out.println("shellcheck missing: installing Debian's package");
             DeployFiles.run(Duration.ofMinutes(5), List.of("sh", "-c",
                     "apt-get install -y -qq shellcheck >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq shellcheck)"));
-            shellcheck = which("shellcheck");
+            shellcheck = DeployFiles.which("shellcheck");
         }
-    }
-
-    private static String which(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            Path p = Path.of(dir, tool);
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        return null;
     }
 
     static List<Path> scripts() throws IOException {
