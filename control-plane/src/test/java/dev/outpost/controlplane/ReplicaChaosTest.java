@@ -65,12 +65,26 @@ class ReplicaChaosTest {
         try (EtcdCluster etcd = EtcdCluster.start(dir.resolve("etcd"), 3)) {
             int[] ports = {Ports.free(), Ports.free(), Ports.free()};
             ChildJvm[] replicas = new ChildJvm[3];
-            for (int i = 0; i < 3; i++) {
-                replicas[i] = start(etcd, ports, i, 0);
+            try {
+                for (int i = 0; i < 3; i++) {
+                    replicas[i] = start(etcd, ports, i, 0);
+                }
+                for (int i = 0; i < 3; i++) {
+                    awaitUp(replicas[i], ports[i]);
+                }
+                chaos(rounds, etcd, ports, replicas);
+            } finally {
+                for (ChildJvm r : replicas) {
+                    if (r != null) {
+                        r.close();
+                    }
+                }
             }
-            for (int i = 0; i < 3; i++) {
-                awaitUp(replicas[i], ports[i]);
-            }
+        }
+    }
+
+    private void chaos(int rounds, EtcdCluster etcd, int[] ports, ChildJvm[] replicas) throws Exception {
+        {
             RecordingHooks hooksA = new RecordingHooks();
             RecordingHooks hooksB = new RecordingHooks();
             FleetAgent a = FleetNodes.agent(urls(ports, 0), TestControlPlane.ALL, "edge-a", "eu", "serve", "5m", hooksA,
@@ -154,16 +168,14 @@ class ReplicaChaosTest {
             } finally {
                 a.close();
                 b.close();
-                for (ChildJvm r : replicas) {
-                    r.terminate(Duration.ofSeconds(20));
-                }
             }
         }
     }
 
     private void awaitUp(ChildJvm replica, int port) {
         try {
-            Await.until("replica on port " + port + " up", T, () -> status(port, "/healthz") == 200);
+            // a cold JVM loading the gRPC client takes long on a busy machine
+            Await.until("replica on port " + port + " up", Duration.ofSeconds(180), () -> status(port, "/healthz") == 200);
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; its log:\n" + replica.logText(), e);
         }

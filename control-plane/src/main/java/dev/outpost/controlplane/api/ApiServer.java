@@ -139,7 +139,10 @@ public final class ApiServer implements AutoCloseable {
 
     HttpHandler routes() {
         RoutingHandler r = Handlers.routing();
-        r.get("/healthz", open(ex -> Http.json(ex, 200, Map.of("status", "ok"))));
+        // a replica that cannot read its shared store for longer than the heartbeat timeout is not
+        // healthy (its DNS answers SERVFAIL meanwhile); with the embedded store this is always ok
+        r.get("/healthz", open(ex -> Http.json(ex, registry.current() ? 200 : 503,
+                Map.of("status", registry.current() ? "ok" : "store-unreachable"))));
         r.get("/metrics", open(ex -> {
             ex.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
             ex.getResponseSender().send(meters.scrape());
