@@ -91,7 +91,9 @@ public final class ConfigKeys {
             String name = prefix + kebab(c.getName());
             Class<?> raw = c.getType();
             JsonNode value = defaults == null ? null : defaults.get(kebab(c.getName()));
-            if (Collection.class.isAssignableFrom(raw)) {
+            if (isCommaJoined(type, c)) {
+                out.add(new Key(name, Shape.LIST, String.class, text(value)));
+            } else if (Collection.class.isAssignableFrom(raw)) {
                 Class<?> element = elementType(c.getGenericType());
                 boolean values = element != null && isScalar(element);
                 out.add(new Key(name, values ? Shape.LIST : Shape.DOCUMENT, values ? element : raw,
@@ -106,6 +108,17 @@ public final class ConfigKeys {
             } else {
                 out.add(new Key(name, Shape.VALUE, raw, text(value)));
             }
+        }
+    }
+
+    /** A string key read by {@link CommaJoined}: one value or several, so its flag repeats. */
+    private static boolean isCommaJoined(Class<?> owner, RecordComponent c) {
+        try {
+            var d = owner.getDeclaredField(c.getName())
+                    .getAnnotation(com.fasterxml.jackson.databind.annotation.JsonDeserialize.class);
+            return d != null && d.using() == CommaJoined.class;
+        } catch (NoSuchFieldException e) {
+            return false;
         }
     }
 

@@ -161,6 +161,20 @@ class ConfigFlagsTest {
     }
 
     @org.junit.jupiter.api.Test
+    void controlPlaneRepeatsOrTakesCommasForReplicas() {
+        ConfigFlags[] flags = new ConfigFlags[1];
+        CommandLine cl = commandLine(NodeConfig.class, flags);
+        Map<String, Object> given = flags[0].values(cl.parseArgs("--origin", "http://o",
+                "--control-plane", "http://cp1:7000", "--control-plane", "http://cp2:7000,http://cp3:7000"));
+        NodeConfig n = ConfigReader.node().read(null, given).value();
+        assertThat(n.controlPlanes()).containsExactly("http://cp1:7000", "http://cp2:7000", "http://cp3:7000");
+        CommandLine one = commandLine(NodeConfig.class, flags);
+        NodeConfig single = ConfigReader.node().read(null,
+                flags[0].values(one.parseArgs("--origin", "http://o", "--control-plane", "http://cp1:7000"))).value();
+        assertThat(single.controlPlanes()).containsExactly("http://cp1:7000");
+    }
+
+    @org.junit.jupiter.api.Test
     void aProblemInAFlagNamesTheFlag() {
         ConfigFlags[] flags = new ConfigFlags[1];
         CommandLine cl = commandLine(NodeConfig.class, flags);
