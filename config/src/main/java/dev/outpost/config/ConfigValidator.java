@@ -89,6 +89,12 @@ public final class ConfigValidator {
         if (l.rateLimitMemory().bytes() < 64 * 1024) {
             out.add(new ConfigProblem("limits.rate-limit-memory", "must be at least 64KiB, is " + l.rateLimitMemory()));
         }
+        if (l.http2MaxConcurrentStreams() < 1) {
+            out.add(new ConfigProblem("limits.http2-max-concurrent-streams", "must be at least 1"));
+        }
+        if (!(l.http2ResetsPerSecond() > 0)) {
+            out.add(new ConfigProblem("limits.http2-resets-per-second", "must be more than 0"));
+        }
         if (l.maxHeaders() < 1) {
             out.add(new ConfigProblem("limits.max-headers", "must be at least 1"));
         }

@@ -15,6 +15,10 @@ import java.time.Duration;
  * @param maxConnectionsPerClient concurrent connections allowed from one address
  * @param rateLimitMemory bound of the rate-limit buckets in bytes (one per rule and client
  *     address or header value; long values kept as digests); the least used are evicted past it
+ * @param http2MaxConcurrentStreams requests one HTTP/2 connection may have in the pipeline at
+ *     once, advertised as SETTINGS_MAX_CONCURRENT_STREAMS and enforced (429 past it)
+ * @param http2ResetsPerSecond RST_STREAM frames a client may send per second on one HTTP/2
+ *     connection, after a burst of ten seconds' worth; more closes the connection (rapid reset)
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -24,9 +28,11 @@ public record HttpLimits(
         Duration headerTimeout,
         Duration idleTimeout,
         Integer maxConnectionsPerClient,
-        DataSize rateLimitMemory) {
+        DataSize rateLimitMemory,
+        Integer http2MaxConcurrentStreams,
+        Double http2ResetsPerSecond) {
 
-    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null);
+    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -37,5 +43,7 @@ public record HttpLimits(
         idleTimeout = idleTimeout == null ? Duration.ofSeconds(60) : idleTimeout;
         maxConnectionsPerClient = maxConnectionsPerClient == null ? 512 : maxConnectionsPerClient;
         rateLimitMemory = rateLimitMemory == null ? DataSize.ofMebibytes(16) : rateLimitMemory;
+        http2MaxConcurrentStreams = http2MaxConcurrentStreams == null ? 100 : http2MaxConcurrentStreams;
+        http2ResetsPerSecond = http2ResetsPerSecond == null ? 10.0 : http2ResetsPerSecond;
     }
 }

@@ -24,6 +24,7 @@ import dev.outpost.edge.proxy.ProxyHandler;
 import dev.outpost.edge.purge.PurgeExecutor;
 import dev.outpost.edge.rules.RuleSet;
 import dev.outpost.edge.server.ClientListeners;
+import dev.outpost.edge.server.Http2HeaderListSize;
 import dev.outpost.edge.shield.Upstreams;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
@@ -153,12 +154,20 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         HttpLimits limits = config.limits();
         int cores = Runtime.getRuntime().availableProcessors();
         // Undertow's own limits sit well above ours, so that the pipeline answers 414 and 431
-        // itself; only grossly oversized heads are cut off by the parser (400, closed)
+        // itself, on HTTP/2 for the one stream; only grossly oversized heads are cut off by the
+        // parser (400 and closed; on HTTP/2 a GOAWAY)
+        int maxHead = (int) Math.min(1 << 20, 4 * (limits.maxHeaderBytes().bytes() + limits.maxRequestLine().bytes()));
+        Http2HeaderListSize.raiseTo(maxHead);
         OptionMap options = OptionMap.builder()
                 .set(UndertowOptions.ENABLE_HTTP2, config.http2())
                 .set(UndertowOptions.DECODE_URL, false)
-                .set(UndertowOptions.MAX_HEADER_SIZE, (int) Math.min(1 << 20,
-                        4 * (limits.maxHeaderBytes().bytes() + limits.maxRequestLine().bytes())))
+                .set(UndertowOptions.MAX_HEADER_SIZE, maxHead)
+                .set(UndertowOptions.HTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, maxHead)
+                .set(UndertowOptions.HTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits.http2MaxConcurrentStreams())
+                // Undertow's own reset counting, a backstop to RequestHeadGuard's (which also counts
+                // the resets of requests already being answered, which Undertow does not)
+                .set(UndertowOptions.MAX_RST_FRAMES_PER_WINDOW, (int) Math.max(1, limits.http2ResetsPerSecond() * 10))
+                .set(UndertowOptions.RST_FRAMES_TIME_WINDOW, 10_000)
                 .set(UndertowOptions.MAX_HEADERS, 4 * limits.maxHeaders())
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
                 .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
@@ -166,7 +175,9 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
                 .set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false)
                 .set(UndertowOptions.RECORD_REQUEST_START_TIME, false)
                 .getMap();
-        ClientListeners l = new ClientListeners(Math.max(1, cores), options, limits.maxConnectionsPerClient(), registry);
+        ClientListeners l = new ClientListeners(Math.max(1, cores), options, limits.maxConnectionsPerClient(),
+                new ClientListeners.Http2Limits(limits.http2MaxConcurrentStreams(), limits.http2ResetsPerSecond()), clock,
+                registry);
         try {
             httpPort = bind(() -> l.http(config.listen(), shutdown), source, "listen", config.listen());
             if (config.tls() != null) {

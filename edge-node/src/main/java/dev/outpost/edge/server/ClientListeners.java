@@ -18,6 +18,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +37,8 @@ import org.xnio.channels.AcceptingChannel;
  * The node's client-facing listeners, assembled from Undertow's protocol parts rather than its
  * builder, so that every accepted connection passes two checks first: a per-address
  * connection limit (connections past it get a 429 and are closed), and the
- * {@link RequestHeadGuard} on HTTP/1.x bytes. Plain listeners speak HTTP/1.1 and h2c (prior
+ * {@link RequestHeadGuard} on HTTP/1.x bytes (and on HTTP/2 frames, for reset and CONTINUATION
+ * floods); HTTP/2 requests pass {@link Http2StreamLimit}. Plain listeners speak HTTP/1.1 and h2c (prior
  * knowledge and upgrade); TLS listeners negotiate h2 or HTTP/1.1 by ALPN.
  */
 public final class ClientListeners implements AutoCloseable {
@@ -55,13 +57,28 @@ public final class ClientListeners implements AutoCloseable {
     private final ConcurrentHashMap<InetAddress, java.util.Set<StreamConnection>> perClient = new ConcurrentHashMap<>();
     private final AtomicInteger accepted = new AtomicInteger();
     private final Counter refused;
+    private final Http2Limits http2Limits;
+    private final InstantSource clock;
+    private final Counter streamsRefused;
+    private final java.util.Map<Http2FrameScanner.Trip, Counter> floods = new java.util.EnumMap<>(Http2FrameScanner.Trip.class);
+
+    /**
+     * Bounds of one HTTP/2 connection.
+     *
+     * @param maxConcurrentStreams requests in the pipeline at once (advertised and enforced)
+     * @param resetsPerSecond RST_STREAM frames allowed per second, after ten seconds' worth
+     */
+    public record Http2Limits(int maxConcurrentStreams, double resetsPerSecond) {
+    }
 
     /**
      * @param undertowOptions Undertow server options (limits, timeouts, HTTP/2)
      * @param maxPerClient concurrent connections allowed from one address
+     * @param http2Limits bounds of one HTTP/2 connection
+     * @param clock the node's clock (reset rates)
      */
-    public ClientListeners(int ioThreads, OptionMap undertowOptions, int maxPerClient, MeterRegistry registry)
-            throws IOException {
+    public ClientListeners(int ioThreads, OptionMap undertowOptions, int maxPerClient, Http2Limits http2Limits,
+                           InstantSource clock, MeterRegistry registry) throws IOException {
         Xnio xnio = Xnio.getInstance(io.undertow.Undertow.class.getClassLoader());
         this.worker = xnio.createWorker(OptionMap.builder()
                 .set(Options.WORKER_IO_THREADS, ioThreads)
@@ -87,6 +104,15 @@ public final class ClientListeners implements AutoCloseable {
         this.maxPerClient = maxPerClient;
         this.refused = Counter.builder("outpost.connections.refused")
                 .description("Connections closed at once because their address had too many open").register(registry);
+        this.http2Limits = http2Limits;
+        this.clock = clock;
+        this.streamsRefused = Counter.builder("outpost.http2.streams.refused")
+                .description("HTTP/2 requests answered 429 because their connection had too many in the pipeline")
+                .register(registry);
+        for (Http2FrameScanner.Trip t : Http2FrameScanner.Trip.values()) {
+            floods.put(t, Counter.builder("outpost.http2.connections.closed").tag("reason", t.name().toLowerCase(java.util.Locale.ROOT))
+                    .description("HTTP/2 connections closed for a flood of resets or CONTINUATION frames").register(registry));
+        }
         Gauge.builder("outpost.connections.open", perClient, m -> m.values().stream()
                         .mapToLong(s -> s.stream().filter(StreamConnection::isOpen).count()).sum())
                 .description("Client connections open").register(registry);
@@ -95,7 +121,7 @@ public final class ClientListeners implements AutoCloseable {
     /** Starts a plain listener (HTTP/1.1, and h2c when HTTP/2 is on); returns its port. */
     public int http(HostPort address, HttpHandler handler) throws IOException {
         HttpOpenListener open = new HttpOpenListener(buffers, undertowOptions);
-        open.setRootHandler(http2 ? new Http2UpgradeHandler(handler) : handler);
+        open.setRootHandler(http2 ? new Http2UpgradeHandler(limited(handler)) : handler);
         AcceptingChannel<StreamConnection> server = worker.createStreamConnectionServer(
                 new InetSocketAddress(address.host(), address.port()), accepting(open::handleEvent), socketOptions);
         server.resumeAccepts();
@@ -111,7 +137,7 @@ public final class ClientListeners implements AutoCloseable {
         if (http2) {
             AlpnOpenListener alpn = new AlpnOpenListener(buffers, undertowOptions, h1);
             Http2OpenListener h2 = new Http2OpenListener(buffers, undertowOptions);
-            h2.setRootHandler(handler);
+            h2.setRootHandler(limited(handler));
             alpn.addProtocol(Http2OpenListener.HTTP2, h2, 10);
             open = alpn;
         }
@@ -124,6 +150,10 @@ public final class ClientListeners implements AutoCloseable {
         server.resumeAccepts();
         channels.add(server);
         return ((InetSocketAddress) server.getLocalAddress()).getPort();
+    }
+
+    private HttpHandler limited(HttpHandler handler) {
+        return new Http2StreamLimit(handler, http2Limits.maxConcurrentStreams(), streamsRefused);
     }
 
     private <C extends StreamConnection> ChannelListener<AcceptingChannel<C>> accepting(
@@ -171,7 +201,9 @@ public final class ClientListeners implements AutoCloseable {
             IoUtils.safeClose(connection);
             return;
         }
-        connection.getSourceChannel().setConduit(new RequestHeadGuard(connection.getSourceChannel().getConduit()));
+        HeadFramingScanner scanner = new HeadFramingScanner(http2Limits.resetsPerSecond(), clock::millis);
+        connection.getSourceChannel().setConduit(new RequestHeadGuard(connection.getSourceChannel().getConduit(), scanner,
+                trip -> floods.get(trip).increment()));
         next.accept(connection);
     }
 

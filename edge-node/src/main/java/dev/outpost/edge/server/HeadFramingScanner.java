@@ -6,16 +6,24 @@ import java.nio.ByteBuffer;
  * The state machine behind {@link RequestHeadGuard}: follows HTTP/1.x message framing over the
  * bytes of a connection, checks every request head, and skips bodies by their Content-Length
  * or chunk sizes. A head it refuses gets one byte replaced by NUL; a chunked body whose
- * framing is broken marks the scanner {@link #broken()}, and the connection is closed.
+ * framing is broken marks the scanner {@link #broken()}, and the connection is closed. After
+ * the HTTP/2 connection preface it hands the bytes to an {@link Http2FrameScanner}, which
+ * watches for reset and CONTINUATION floods ({@link #http2Trip()}).
  */
 final class HeadFramingScanner {
 
     private static final int MAX_LINE = 16 * 1024;
 
     private enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_EXT, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF,
-        TRAILER, PASS, BROKEN }
+        TRAILER, HTTP2, PASS, BROKEN }
+
+    /** What follows "PRI * HTTP/2.0 CR LF CR LF" in the connection preface: "SM CR LF CR LF". */
+    private static final int PREFACE_REST = 6;
 
     private State state = State.HEAD;
+    private final double http2ResetsPerSecond;
+    private final Http2FrameScanner.Ticker ticker;
+    private Http2FrameScanner http2;
     private final StringBuilder line = new StringBuilder(128);
     private boolean keepLine;
     private String contentLength;
@@ -30,12 +38,31 @@ final class HeadFramingScanner {
     private int chunkDigits;
     private boolean trailerLineEmpty = true;
 
+    /**
+     * @param http2ResetsPerSecond RST_STREAM frames allowed per second on an HTTP/2 connection
+     *     (after a burst of ten seconds' worth)
+     * @param ticker the node's clock, in milliseconds
+     */
+    HeadFramingScanner(double http2ResetsPerSecond, Http2FrameScanner.Ticker ticker) {
+        this.http2ResetsPerSecond = http2ResetsPerSecond;
+        this.ticker = ticker;
+    }
+
+    /** A scanner whose HTTP/2 reset allowance never refills after its burst of 100. */
+    HeadFramingScanner() {
+        this(10, () -> 0L);
+    }
+
     /** Follows framing over bytes [from, to) of {@code buf}; may poison one byte of a head. */
     void scan(ByteBuffer buf, int from, int to) {
         int i = from;
         while (i < to && following()) {
             switch (state) {
                 case HEAD -> i = head(buf, i, to);
+                case HTTP2 -> {
+                    http2.scan(buf, i, to);
+                    i = to;
+                }
                 case FIXED -> {
                     long n = Math.min(remaining, to - i);
                     remaining -= n;
@@ -180,7 +207,13 @@ final class HeadFramingScanner {
         contentLength = null;
         transferEncoding = null;
         conflict = false;
-        if (preface || conflicting) {
+        if (preface) {
+            // HTTP/2 from here on (prior knowledge, ALPN h2, or after 101 to h2c): follow its frames
+            http2 = new Http2FrameScanner(PREFACE_REST, http2ResetsPerSecond, ticker);
+            state = State.HTTP2;
+            return;
+        }
+        if (conflicting) {
             state = State.PASS;
             return;
         }
@@ -279,7 +312,12 @@ final class HeadFramingScanner {
 
     /** Whether the scanner still follows the connection. */
     boolean following() {
-        return state != State.PASS && state != State.BROKEN;
+        return state != State.PASS && state != State.BROKEN && (http2 == null || http2.tripped() == null);
+    }
+
+    /** Why an HTTP/2 connection must be closed (a flood), or null. */
+    Http2FrameScanner.Trip http2Trip() {
+        return http2 == null ? null : http2.tripped();
     }
 
     /** Whether a chunked body's framing was broken. */

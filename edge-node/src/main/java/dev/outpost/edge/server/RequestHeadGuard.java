@@ -17,7 +17,8 @@ import org.xnio.conduits.StreamSourceConduit;
  * <p>It follows message framing (Content-Length, chunked bodies and trailers) so that on a
  * keep-alive connection every request head is checked and no body byte is ever touched. A
  * refused head is marked by replacing the offending byte with NUL, which Undertow's parser
- * rejects. It keeps following after requests that carry {@code Upgrade} or use CONNECT (the
+ * rejects. On HTTP/2 connections it watches the frames for reset and CONTINUATION floods and
+ * closes the connection on one. It keeps following after requests that carry {@code Upgrade} or use CONNECT (the
  * node never switches an HTTP/1.1 connection to another protocol except h2c, whose client
  * must start with the HTTP/2 preface). Only the HTTP/2 preface and framing it does not
  * understand make it step aside: Undertow and the request pipeline refuse such framing
@@ -25,14 +26,21 @@ import org.xnio.conduits.StreamSourceConduit;
  */
 final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
 
-    private final HeadFramingScanner scanner = new HeadFramingScanner();
+    private final HeadFramingScanner scanner;
+    private final java.util.function.Consumer<Http2FrameScanner.Trip> onTrip;
+    private boolean reported;
 
-    RequestHeadGuard(StreamSourceConduit next) {
+    /** @param onTrip told once why an HTTP/2 connection is being closed (for its metric) */
+    RequestHeadGuard(StreamSourceConduit next, HeadFramingScanner scanner,
+                     java.util.function.Consumer<Http2FrameScanner.Trip> onTrip) {
         super(next);
+        this.scanner = scanner;
+        this.onTrip = onTrip;
     }
 
     @Override
     public int read(ByteBuffer dst) throws IOException {
+        failIfBroken();
         int start = dst.position();
         int n = super.read(dst);
         if (n > 0 && scanner.following()) {
@@ -44,6 +52,7 @@ final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceCon
 
     @Override
     public long read(ByteBuffer[] dsts, int offs, int len) throws IOException {
+        failIfBroken();
         int[] starts = new int[len];
         for (int i = 0; i < len; i++) {
             starts[i] = dsts[offs + i].position();
@@ -74,6 +83,14 @@ final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceCon
     private void failIfBroken() throws IOException {
         if (scanner.broken()) {
             throw new IOException("malformed chunked request body");
+        }
+        Http2FrameScanner.Trip trip = scanner.http2Trip();
+        if (trip != null) {
+            if (!reported) {
+                reported = true;
+                onTrip.accept(trip);
+            }
+            throw new IOException("HTTP/2 flood (" + trip.name().toLowerCase(java.util.Locale.ROOT) + "): connection closed");
         }
     }
 }

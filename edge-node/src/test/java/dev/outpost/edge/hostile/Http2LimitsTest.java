@@ -1,0 +1,133 @@
+package dev.outpost.edge.hostile;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.TestEdge;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * One HTTP/2 connection can't make the node do unbounded work: streams past
+ * {@code limits.http2-max-concurrent-streams} are refused, a reset flood (CVE-2023-44487) and a
+ * CONTINUATION flood close the connection, and a header list over the limit costs only its
+ * own stream (431), never the connection's other streams. Raw frames over a socket.
+ */
+class Http2LimitsTest {
+
+    @RegisterExtension
+    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+
+    @BeforeEach
+    void stubs() {
+        origin.resetAll();
+        origin.stubFor(get(urlPathMatching("/slow/.*")).willReturn(aResponse().withFixedDelay(3000)
+                .withHeader("Cache-Control", "max-age=60").withBody("slow")));
+        origin.stubFor(get(urlPathMatching("/fast/.*")).willReturn(aResponse()
+                .withHeader("Cache-Control", "max-age=60").withBody("fast")));
+    }
+
+    private static int originRequests() {
+        return origin.findAll(anyRequestedFor(anyUrl())).size();
+    }
+
+    @Test
+    void theStreamLimitIsAdvertisedAndEnforced() throws Exception {
+        try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl()).yaml("limits: {http2-max-concurrent-streams: 10}").start();
+             RawH2 h2 = RawH2.open(edge.port())) {
+            int streams = 60;
+            for (int i = 0; i < streams; i++) {
+                h2.get(1 + 2 * i, "/slow/" + i);
+            }
+            int refused = 0;
+            int ok = 0;
+            for (int i = 0; i < streams; i++) {
+                int status = h2.status(1 + 2 * i, Duration.ofSeconds(60));
+                if (status == 429) {
+                    refused++;
+                } else if (status == 200) {
+                    ok++;
+                }
+            }
+            assertThat(h2.serverSettings).as("SETTINGS_MAX_CONCURRENT_STREAMS advertised").containsEntry(0x3, 10L);
+            assertThat(ok).isEqualTo(10);
+            assertThat(refused).isEqualTo(50);
+            assertThat(originRequests()).as("only the streams within the limit reached the origin").isEqualTo(10);
+            assertThat(edge.metric("outpost_http2_streams_refused_total")).isEqualTo(50);
+        }
+    }
+
+    @Test
+    void theDefaultLimitIsOneHundred() throws Exception {
+        try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl()).start(); RawH2 h2 = RawH2.open(edge.port())) {
+            h2.get(1, "/fast/a");
+            assertThat(h2.status(1, Duration.ofSeconds(30))).isEqualTo(200);
+            assertThat(h2.serverSettings).containsEntry(0x3, 100L);
+        }
+    }
+
+    @Test
+    void aRapidResetFloodClosesTheConnectionAndStartsBoundedWork() throws Exception {
+        try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl()).start(); RawH2 h2 = RawH2.open(edge.port())) {
+            int sent = 0;
+            try {
+                for (int i = 0; i < 5_000 && !h2.closed && h2.goAway == null; i++) {
+                    h2.get(1 + 2 * i, "/slow/reset-" + i);
+                    h2.rst(1 + 2 * i);
+                    sent++;
+                }
+            } catch (java.io.IOException e) {
+                // the node closed the connection while we wrote
+            }
+            assertThat(h2.closedWithin(Duration.ofSeconds(30))).as("connection closed after %d reset streams", sent).isTrue();
+            assertThat(edge.metric("outpost_http2_connections_closed_total", "reason", "resets")).isEqualTo(1);
+            // at most the burst of resets (100) plus the stream limit (100) of requests were started;
+            // WireMock logs a request once its delay is over, so wait that out before counting
+            Thread.sleep(3_500);
+            System.out.printf("rapid reset: %d streams opened and reset before the close, %d origin fetches started%n",
+                    sent, originRequests());
+            assertThat(originRequests()).as("origin fetches started by %d reset streams", sent).isLessThanOrEqualTo(200);
+            assertThat(edge.get("/fast/after").statusCode()).as("other clients are served").isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aContinuationFloodClosesTheConnection() throws Exception {
+        try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl()).start(); RawH2 h2 = RawH2.open(edge.port())) {
+            h2.frame(RawH2.HEADERS, RawH2.END_STREAM, 1, RawH2.block("/fast/c"));
+            try {
+                for (int i = 0; i < 20_000 && !h2.closed; i++) {
+                    h2.frame(RawH2.CONTINUATION, 0, 1, new byte[0]);
+                }
+            } catch (java.io.IOException e) {
+                // closed while we wrote
+            }
+            assertThat(h2.closedWithin(Duration.ofSeconds(30))).isTrue();
+            assertThat(edge.metric("outpost_http2_connections_closed_total", "reason", "continuations")).isEqualTo(1);
+            assertThat(origin.findAll(com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                    com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo("/fast/c")))).isEmpty();
+            assertThat(edge.get("/fast/after").statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aHeaderListOverTheLimitCostsOnlyItsStream() throws Exception {
+        try (TestEdge edge = TestEdge.withOrigin(origin.baseUrl()).start(); RawH2 h2 = RawH2.open(edge.port())) {
+            h2.get(1, "/fast/big", "x-big", "a".repeat(25_000));
+            assertThat(h2.status(1, Duration.ofSeconds(30))).as("25,000 bytes: within the 32 KiB of HTTP/1.1").isEqualTo(200);
+            h2.get(3, "/fast/huge", "x-big", "a".repeat(40_000));
+            assertThat(h2.status(3, Duration.ofSeconds(30))).as("40,000 bytes: 431, as on HTTP/1.1").isEqualTo(431);
+            h2.get(5, "/fast/next");
+            assertThat(h2.status(5, Duration.ofSeconds(30))).as("the connection's other streams go on").isEqualTo(200);
+            assertThat(h2.goAway).isNull();
+        }
+    }
+}
