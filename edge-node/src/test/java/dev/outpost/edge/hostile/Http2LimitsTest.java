@@ -9,11 +9,20 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeProcess;
 import dev.outpost.edge.TestEdge;
+import dev.outpost.testing.Await;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One HTTP/2 connection can't make the node do unbounded work: streams past
@@ -128,6 +137,80 @@ class Http2LimitsTest {
             h2.get(5, "/fast/next");
             assertThat(h2.status(5, Duration.ofSeconds(30))).as("the connection's other streams go on").isEqualTo(200);
             assertThat(h2.goAway).isNull();
+        }
+    }
+
+    /**
+     * The issue's attack against a node in its own JVM with {@code -Xmx512m} and default limits:
+     * one connection opens 20,000 streams for distinct slow URLs, then 10 connections each
+     * reset up to 5,000 streams, while another client keeps being served.
+     */
+    @Test
+    @Tag("bounds")
+    void issueFiguresInAChildJvm(@TempDir Path tmp) throws Exception {
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        try (EdgeProcess edge = EdgeProcess.edge(origin.baseUrl(), data, List.of("-Xmx512m")).start()) {
+            edge.get("/fast/warm");
+            NodeResources before = NodeResources.of(edge);
+            AtomicBoolean attacking = new AtomicBoolean(true);
+            AtomicInteger served = new AtomicInteger();
+            AtomicInteger failed = new AtomicInteger();
+            Thread other = Thread.ofVirtual().start(() -> {
+                while (attacking.get()) {
+                    try {
+                        if (edge.get("/fast/other").status() == 200) {
+                            served.incrementAndGet();
+                        } else {
+                            failed.incrementAndGet();
+                        }
+                    } catch (java.io.IOException e) {
+                        failed.incrementAndGet();
+                    }
+                }
+            });
+            int streams = 20_000;
+            int answered;
+            int refused;
+            NodeResources peak;
+            try (RawH2 h2 = RawH2.open(edge.port)) {
+                for (int i = 0; i < streams; i++) {
+                    h2.get(1 + 2 * i, "/slow/many-" + i);
+                }
+                Await.until("every stream answered", Duration.ofMinutes(5), () -> h2.statuses.size() == streams || h2.closed);
+                peak = NodeResources.of(edge);
+                answered = h2.statuses.size();
+                refused = (int) h2.statuses.values().stream().filter(st -> st == 429).count();
+            }
+            int resetStreams = 0;
+            for (int c = 0; c < 10; c++) {
+                try (RawH2 h2 = RawH2.open(edge.port)) {
+                    for (int i = 0; i < 5_000 && !h2.closed && h2.goAway == null; i++) {
+                        h2.get(1 + 2 * i, "/slow/reset-" + c + "-" + i);
+                        h2.rst(1 + 2 * i);
+                        resetStreams++;
+                    }
+                } catch (java.io.IOException e) {
+                    // closed by the node while we wrote
+                }
+            }
+            NodeResources afterResets = NodeResources.of(edge);
+            Thread.sleep(3_500); // the origin's delay: every fetch started is logged by now
+            attacking.set(false);
+            other.join();
+            NodeResources after = NodeResources.of(edge);
+            String report = String.format(java.util.Locale.ROOT,
+                    "http2, -Xmx512m: before %s; 20,000 streams on one connection: %d answered (%d refused 429), peak %s; "
+                            + "10 reset floods (%d streams written): %s, %.0f connections closed for resets; after %s; "
+                            + "origin requests %d; other client: %d served, %d failed",
+                    before, answered, refused, peak, resetStreams, afterResets,
+                    edge.metric("outpost_http2_connections_closed_total", "reason", "resets"), after, originRequests(),
+                    served.get(), failed.get());
+            System.out.println(report);
+            Files.createDirectories(Path.of("target", "hardening"));
+            Files.writeString(Path.of("target", "hardening", "http2.txt"), report + "\n");
+            assertThat(answered).as(report).isEqualTo(streams);
+            assertThat(originRequests()).as(report).isLessThanOrEqualTo(100 + 10 * 200);
+            assertThat(failed.get()).as(report).isZero();
         }
     }
 }
