@@ -14,13 +14,19 @@ import java.util.Locale;
  * its peak (sampled in the background while it runs) and after, and writes the three rows to
  * {@code target/hardening/} for {@code docs/hardening.md}.
  */
-final class NodeFigures implements AutoCloseable {
+public final class NodeFigures implements AutoCloseable {
 
     /** One reading. */
-    record Reading(double heapMiB, double directMiB, double files, double threads) {
+    public record Reading(double heapMiB, double directMiB, double files, double threads) {
         Reading max(Reading o) {
             return new Reading(Math.max(heapMiB, o.heapMiB), Math.max(directMiB, o.directMiB),
                     Math.max(files, o.files), Math.max(threads, o.threads));
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "heap %.1f MiB, direct %.1f MiB, %.0f files, %.0f threads",
+                    heapMiB, directMiB, files, threads);
         }
 
         String row(String label) {
@@ -58,7 +64,27 @@ final class NodeFigures implements AutoCloseable {
         return new NodeFigures(edge);
     }
 
-    static Reading read(EdgeProcess edge) {
+    /**
+     * A reading right after a full GC forced in the node (jcmd): the heap that is live, which
+     * is what state kept per request costs, rather than garbage not yet collected.
+     */
+    public static Reading readAfterGc(EdgeProcess edge) {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(edge.pid()), "GC.run").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return read(edge);
+    }
+
+    public static Reading read(EdgeProcess edge) {
         String m = edge.admin("/metrics");
         return new Reading(PrometheusText.sum(m, "jvm_memory_used_bytes", "area", "heap") / (1 << 20),
                 PrometheusText.sum(m, "jvm_buffer_memory_used_bytes", "id", "direct") / (1 << 20),

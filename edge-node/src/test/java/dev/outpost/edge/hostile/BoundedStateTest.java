@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.EdgeProcess;
 import dev.outpost.edge.TestEdge;
+import dev.outpost.edge.hardening.NodeFigures;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -110,7 +111,7 @@ class BoundedStateTest {
         try (EdgeProcess edge = EdgeProcess.edge(origin.baseUrl(), data, List.of("-Xmx512m"),
                 "--config", tmp.resolve("edge.yaml").toString()).start()) {
             edge.get("/api/hit", "X-Api-Key", "warm");
-            NodeResources before = NodeResources.of(edge);
+            NodeFigures.Reading before = NodeFigures.readAfterGc(edge);
             AtomicBoolean attacking = new AtomicBoolean(true);
             AtomicInteger served = new AtomicInteger();
             AtomicInteger failed = new AtomicInteger();
@@ -130,11 +131,11 @@ class BoundedStateTest {
             URI base = URI.create("http://127.0.0.1:" + edge.port);
             send(40_000, 16, i -> HttpRequest.newBuilder(base.resolve(longPath("/pass/", i, 7_900))));
             send(20_000, 16, i -> HttpRequest.newBuilder(base.resolve("/api/hit")).header("X-Api-Key", i + "k".repeat(8_000)));
-            NodeResources peak = NodeResources.of(edge);
+            NodeFigures.Reading peak = NodeFigures.readAfterGc(edge);
             attacking.set(false);
             other.join();
             edge.admin("/healthz");
-            NodeResources after = NodeResources.of(edge);
+            NodeFigures.Reading after = NodeFigures.readAfterGc(edge);
             String report = String.format(java.util.Locale.ROOT,
                     "bounded state, -Xmx512m: before %s; peak %s; after %s; hit-for-pass %.0f bytes (%.0f evicted), "
                             + "rate-limit %.0f bytes (%.0f evicted); other client: %d served, %d failed",

@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.EdgeProcess;
 import dev.outpost.edge.TestEdge;
+import dev.outpost.edge.hardening.NodeFigures;
 import dev.outpost.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,7 +152,7 @@ class Http2LimitsTest {
         Path data = Files.createDirectories(tmp.resolve("data"));
         try (EdgeProcess edge = EdgeProcess.edge(origin.baseUrl(), data, List.of("-Xmx512m")).start()) {
             edge.get("/fast/warm");
-            NodeResources before = NodeResources.of(edge);
+            NodeFigures.Reading before = NodeFigures.readAfterGc(edge);
             AtomicBoolean attacking = new AtomicBoolean(true);
             AtomicInteger served = new AtomicInteger();
             AtomicInteger failed = new AtomicInteger();
@@ -171,13 +172,13 @@ class Http2LimitsTest {
             int streams = 20_000;
             int answered;
             int refused;
-            NodeResources peak;
+            NodeFigures.Reading peak;
             try (RawH2 h2 = RawH2.open(edge.port)) {
                 for (int i = 0; i < streams; i++) {
                     h2.get(1 + 2 * i, "/slow/many-" + i);
                 }
                 Await.until("every stream answered", Duration.ofMinutes(5), () -> h2.statuses.size() == streams || h2.closed);
-                peak = NodeResources.of(edge);
+                peak = NodeFigures.readAfterGc(edge);
                 answered = h2.statuses.size();
                 refused = (int) h2.statuses.values().stream().filter(st -> st == 429).count();
             }
@@ -193,11 +194,11 @@ class Http2LimitsTest {
                     // closed by the node while we wrote
                 }
             }
-            NodeResources afterResets = NodeResources.of(edge);
+            NodeFigures.Reading afterResets = NodeFigures.readAfterGc(edge);
             Thread.sleep(3_500); // the origin's delay: every fetch started is logged by now
             attacking.set(false);
             other.join();
-            NodeResources after = NodeResources.of(edge);
+            NodeFigures.Reading after = NodeFigures.readAfterGc(edge);
             String report = String.format(java.util.Locale.ROOT,
                     "http2, -Xmx512m: before %s; 20,000 streams on one connection: %d answered (%d refused 429), peak %s; "
                             + "10 reset floods (%d streams written): %s, %.0f connections closed for resets; after %s; "

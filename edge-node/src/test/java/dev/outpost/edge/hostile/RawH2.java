@@ -28,6 +28,7 @@ final class RawH2 implements AutoCloseable {
     static final int RST_STREAM = 0x3;
     static final int SETTINGS = 0x4;
     static final int GOAWAY = 0x7;
+    static final int WINDOW_UPDATE = 0x8;
     static final int CONTINUATION = 0x9;
     static final int END_STREAM = 0x1;
     static final int END_HEADERS = 0x4;
@@ -48,7 +49,10 @@ final class RawH2 implements AutoCloseable {
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
         out.write(PREFACE);
-        frame(SETTINGS, 0, 0, new byte[0]);
+        // windows as large as HTTP/2 allows, so the node never waits on this client's flow
+        // control (the writing thread could block the reader's WINDOW_UPDATE frames otherwise)
+        frame(SETTINGS, 0, 0, ByteBuffer.allocate(6).putShort((short) 0x4).putInt(Integer.MAX_VALUE).array());
+        frame(WINDOW_UPDATE, 0, 0, ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE - 65_535).array());
         reader = Thread.ofVirtual().start(this::read);
     }
 
