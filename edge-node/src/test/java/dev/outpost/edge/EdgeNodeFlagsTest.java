@@ -31,7 +31,7 @@ class EdgeNodeFlagsTest {
             assertThat(help).contains(flag);
         }
         assertThat(help).contains("--listen=HOST:PORT").contains("client listener, HTTP/1.1 and h2c (default 0.0.0.0:8080)")
-                .contains("(default: host name)").contains("--config=FILE").contains("--help");
+                .contains("(default: host name and client port").contains("--config=FILE").contains("--help");
         assertThat(help.indexOf("--config=FILE")).as("--config first, then the model's order")
                 .isLessThan(help.indexOf("--node-id=ID"));
     }

@@ -212,8 +212,9 @@ class FaultsTest {
         }
     }
 
+    /** The key of a plain-HTTP request for {@code path} (the scheme is part of the default key). */
     private static String keyOf(String path) {
-        return "example.com" + path;
+        return "example.com" + path + dev.outpost.edge.cache.TieredCache.EXTRA + "scheme=http";
     }
 
     static void write(OutputStream out, String s) throws java.io.IOException {
