@@ -103,6 +103,7 @@ public final class ConfigValidator {
         }
         positive(n.heartbeatInterval(), "heartbeat-interval", out);
         positive(n.originIdleTimeout(), "origin-idle-timeout", out);
+        out.addAll(n.adminLimits().problems("admin-limits."));
         delivery(n.delivery(), "", out, n.controlPlane() == null || n.origins() != null || n.origin() != null);
         return out;
     }

@@ -16,7 +16,8 @@ import java.nio.file.Path;
  * only registers, heartbeats, subscribes and acks (what edge nodes are given). At least one
  * must be set: the control plane never runs open.
  *
- * @param listen address of the HTTP API ({@code /v1/...}); HTTPS when {@code tls} is set
+ * @param listen address of the HTTP API ({@code /v1/...}); HTTPS when {@code tls} is set. Loopback
+ *     ({@code 127.0.0.1:7000}) unless told otherwise: a fleet gives {@code --listen 0.0.0.0:7000}
  * @param dnsListen address of the authoritative DNS server (UDP and TCP)
  * @param zone the CDN's zone, e.g. {@code cdn.example.test}
  * @param geoip MaxMind-format ({@code .mmdb}) database for client locations
@@ -48,6 +49,7 @@ import java.nio.file.Path;
  * @param etcdPrefix every key Outpost writes to etcd starts with this (default {@code /outpost/}),
  *     so one etcd can hold several fleets
  * @param etcdTimeout the longest one etcd request may take before the API call fails (default 5s)
+ * @param limits connections per address, head and idle timeouts of the API listener
  */
 public record ControlPlaneConfig(
         HostPort listen,
@@ -74,10 +76,11 @@ public record ControlPlaneConfig(
         String etcdCert,
         String etcdKey,
         String etcdPrefix,
-        Duration etcdTimeout) {
+        Duration etcdTimeout,
+        ListenerLimits limits) {
 
     public ControlPlaneConfig {
-        listen = listen == null ? HostPort.parse("0.0.0.0:7000") : listen;
+        listen = listen == null ? HostPort.parse("127.0.0.1:7000") : listen;
         dnsListen = dnsListen == null ? HostPort.parse("0.0.0.0:53") : dnsListen;
         dataDir = dataDir == null ? "./control-plane-data" : dataDir;
         dns = dns == null ? DnsSettings.DEFAULT : dns;
@@ -90,6 +93,7 @@ public record ControlPlaneConfig(
         etcdEndpoints = splitCommas(etcdEndpoints);
         etcdPrefix = etcdPrefix == null ? "/outpost/" : etcdPrefix;
         etcdTimeout = etcdTimeout == null ? Duration.ofSeconds(5) : etcdTimeout;
+        limits = limits == null ? ListenerLimits.DEFAULT : limits;
     }
 
     /** The same config with every key except the store's; {@code store} and the {@code etcd-*} keys at their defaults. */
@@ -100,14 +104,21 @@ public record ControlPlaneConfig(
                               Duration shutdownGrace) {
         this(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns, nodeToken,
                 heartbeatTimeout, purgeRateLimit, maxRequestBody, tls, streamKeepalive, shutdownGrace,
-                null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
     }
 
     /** This config with its state in etcd at {@code endpoints} (tests and the HA fleet). */
     public ControlPlaneConfig withEtcd(List<String> endpoints, String prefix) {
         return new ControlPlaneConfig(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns,
                 nodeToken, heartbeatTimeout, purgeRateLimit, maxRequestBody, tls, streamKeepalive, shutdownGrace,
-                "etcd", endpoints, etcdUser, etcdPasswordFile, etcdCa, etcdCert, etcdKey, prefix, etcdTimeout);
+                "etcd", endpoints, etcdUser, etcdPasswordFile, etcdCa, etcdCert, etcdKey, prefix, etcdTimeout, limits);
+    }
+
+    /** This config with these limits on its API listener. */
+    public ControlPlaneConfig withLimits(ListenerLimits l) {
+        return new ControlPlaneConfig(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns,
+                nodeToken, heartbeatTimeout, purgeRateLimit, maxRequestBody, tls, streamKeepalive, shutdownGrace,
+                store, etcdEndpoints, etcdUser, etcdPasswordFile, etcdCa, etcdCert, etcdKey, etcdPrefix, etcdTimeout, l);
     }
 
     /** Whether the state lives in etcd (shared by replicas) rather than in the embedded store. */
@@ -136,7 +147,7 @@ public record ControlPlaneConfig(
     public ControlPlaneConfig(HostPort listen, HostPort dnsListen, String zone, String geoip, String dataDir,
                               String token, String readToken, String writeToken, DnsSettings dns) {
         this(listen, dnsListen, zone, geoip, dataDir, token, readToken, writeToken, dns,
-                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** A reader of control-plane config files, with flags laid over them and {@link #problems()} checked. */
@@ -162,6 +173,7 @@ public record ControlPlaneConfig(
         shortToken(nodeToken, "node-token", out);
         positive(heartbeatTimeout, "heartbeat-timeout", out);
         positive(streamKeepalive, "stream-keepalive", out);
+        out.addAll(limits.problems("limits."));
         if (shutdownGrace.isNegative()) {
             out.add(new ConfigProblem("shutdown-grace", "must not be negative"));
         }

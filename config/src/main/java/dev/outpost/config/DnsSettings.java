@@ -41,6 +41,10 @@ import java.util.regex.Pattern;
  * @param tcpMaxConnections open TCP connections at most (default 256)
  * @param tcpIdleTimeout a TCP connection with no query for this long is closed (default 10s)
  * @param udpThreads threads receiving and answering UDP (default 2)
+ * @param tcpMaxConnectionsPerClient open TCP connections from one address at most (default 16):
+ *     one address cannot take every connection slot
+ * @param tcpQueryTimeout once the first byte of a TCP query arrives, the whole query must within
+ *     this (default 5s): a client dripping bytes is cut off
  */
 public record DnsSettings(
         Duration ttl,
@@ -61,14 +65,27 @@ public record DnsSettings(
         Duration geoipCheckInterval,
         Integer tcpMaxConnections,
         Duration tcpIdleTimeout,
-        Integer udpThreads) {
+        Integer udpThreads,
+        Integer tcpMaxConnectionsPerClient,
+        Duration tcpQueryTimeout) {
 
     /** The names answered when {@code names} is absent: {@code www} (and the apex, always). */
     public static final List<Name> DEFAULT_NAMES = List.of(new Name("www", null, null, null));
 
     /** Every default (declared after {@link #DEFAULT_NAMES}, which it uses). */
     public static final DnsSettings DEFAULT = new DnsSettings(null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null, null, null, null, null);
+
+    /** Every key but {@code tcp-max-connections-per-client} and {@code tcp-query-timeout}, which take their defaults. */
+    public DnsSettings(Duration ttl, Duration degradedTtl, Integer answers, List<String> zones, List<Name> names,
+                       List<Nameserver> nameservers, Soa soa, Fallback fallback, List<Override> overrides,
+                       Map<String, Double> regionWeights, Double nearKm, Integer fallbackAnswers, List<String> staticFallback,
+                       DnsRateLimit rateLimit, Integer maxUdpPayload, Duration geoipCheckInterval, Integer tcpMaxConnections,
+                       Duration tcpIdleTimeout, Integer udpThreads) {
+        this(ttl, degradedTtl, answers, zones, names, nameservers, soa, fallback, overrides, regionWeights, nearKm,
+                fallbackAnswers, staticFallback, rateLimit, maxUdpPayload, geoipCheckInterval, tcpMaxConnections,
+                tcpIdleTimeout, udpThreads, null, null);
+    }
 
     private static final Pattern LABEL = Pattern.compile("[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?");
     private static final Pattern ISO = Pattern.compile("[A-Z]{2}");
@@ -93,6 +110,8 @@ public record DnsSettings(
         tcpMaxConnections = tcpMaxConnections == null ? 256 : tcpMaxConnections;
         tcpIdleTimeout = tcpIdleTimeout == null ? Duration.ofSeconds(10) : tcpIdleTimeout;
         udpThreads = udpThreads == null ? 2 : udpThreads;
+        tcpMaxConnectionsPerClient = tcpMaxConnectionsPerClient == null ? 16 : tcpMaxConnectionsPerClient;
+        tcpQueryTimeout = tcpQueryTimeout == null ? Duration.ofSeconds(5) : tcpQueryTimeout;
     }
 
     /**
@@ -355,6 +374,10 @@ public record DnsSettings(
             out.add(new ConfigProblem(p + "tcp-max-connections", "must be at least 1"));
         }
         positive(tcpIdleTimeout, p + "tcp-idle-timeout", out);
+        if (tcpMaxConnectionsPerClient < 1) {
+            out.add(new ConfigProblem(p + "tcp-max-connections-per-client", "must be at least 1"));
+        }
+        positive(tcpQueryTimeout, p + "tcp-query-timeout", out);
         if (udpThreads < 1 || udpThreads > 64) {
             out.add(new ConfigProblem(p + "udp-threads", "must be between 1 and 64"));
         }

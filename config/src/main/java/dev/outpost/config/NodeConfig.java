@@ -28,6 +28,7 @@ import java.util.List;
  * @param originIdleTimeout an idle keep-alive connection to an origin or shield is closed after
  *     this; kept under the origins' own keep-alive (5 s is common) so that a request is never
  *     sent on a connection the origin has just closed
+ * @param adminLimits connections per address, head and idle timeouts of the admin listener
  */
 public record NodeConfig(
         String nodeId,
@@ -55,6 +56,7 @@ public record NodeConfig(
         DisconnectedPolicy disconnectedPolicy,
         Duration shutdownGrace,
         Duration originIdleTimeout,
+        ListenerLimits adminLimits,
         List<String> hosts,
         Integer unknownHostStatus,
         List<OriginConfig> origins,
@@ -80,6 +82,7 @@ public record NodeConfig(
         disconnectedPolicy = disconnectedPolicy == null ? DisconnectedPolicy.SERVE : disconnectedPolicy;
         shutdownGrace = shutdownGrace == null ? Duration.ofSeconds(10) : shutdownGrace;
         originIdleTimeout = originIdleTimeout == null ? Duration.ofSeconds(2) : originIdleTimeout;
+        adminLimits = adminLimits == null ? ListenerLimits.DEFAULT : adminLimits;
     }
 
     /** The delivery part, with {@code origin} applied as the {@code default} origin. */

@@ -63,7 +63,7 @@ final class MigrateCommand implements Callable<Integer> {
         try {
             target = new ControlPlaneConfig(null, null, null, null, dataDir.toString(), null, null, null, null, null, null,
                     null, null, null, null, null, "etcd", etcdEndpoints, etcdUser, etcdPasswordFile, etcdCa, etcdCert,
-                    etcdKey, etcdPrefix, etcdTimeout == null ? null : Durations.parse(etcdTimeout));
+                    etcdKey, etcdPrefix, etcdTimeout == null ? null : Durations.parse(etcdTimeout), null);
         } catch (RuntimeException e) {
             System.err.println("control-plane migrate: --etcd-timeout: " + e.getMessage());
             return 2;

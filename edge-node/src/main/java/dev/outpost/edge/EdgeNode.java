@@ -11,7 +11,9 @@ import dev.outpost.config.PemTls;
 import dev.outpost.config.SourceMap;
 import dev.outpost.config.fleet.NodeStats;
 import dev.outpost.config.fleet.Purge;
+import dev.outpost.config.ListenerLimits;
 import dev.outpost.edge.admin.AdminHandler;
+import dev.outpost.listeners.GuardedHttpListener;
 import dev.outpost.edge.cache.TieredCache;
 import dev.outpost.edge.fleet.FleetAgent;
 import dev.outpost.edge.fleet.FleetHooks;
@@ -35,7 +37,6 @@ import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
@@ -92,7 +93,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     private final java.util.concurrent.CompletableFuture<String> refusal = new java.util.concurrent.CompletableFuture<>();
     private int httpPort = -1;
     private int tlsPort = -1;
-    private Undertow admin;
+    private GuardedHttpListener admin;
 
     private EdgeNode(NodeConfig config, InstantSource clock) throws IOException {
         this.config = config;
@@ -214,33 +215,21 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
                 + " (address in use, or not an address of this host)");
     }
 
-    private Undertow buildAdmin(SourceMap source) {
+    private GuardedHttpListener buildAdmin(SourceMap source) throws IOException {
         // healthy once the client listeners accept: the admin listener opens first (the fleet
         // agent needs it), and a health check must not send clients to a port still closed
         AdminHandler handler = new AdminHandler(config.nodeId(), registry, this::stats, purges, config.adminToken(),
                 () -> running.get() && listening.get(), () -> delivery.get().version(), cache::diskHealth);
-        Undertow u = Undertow.builder()
-                .setIoThreads(1)
-                .setWorkerThreads(4)
-                .addHttpListener(config.admin().port(), config.admin().host())
-                .setHandler(handler)
-                .build();
-        start(u, source, "admin", config.admin());
-        return u;
-    }
-
-    private static void start(Undertow u, SourceMap source, String key, HostPort address) {
+        // its own thread and connection limits: clients flooding the client listener, or one
+        // address holding admin connections open, leave /healthz and /metrics answering
+        ListenerLimits l = config.adminLimits();
+        GuardedHttpListener.Limits limits = new GuardedHttpListener.Limits(l.maxConnectionsPerClient(), l.headerTimeout(),
+                l.idleTimeout(), 16 * 1024);
+        InetSocketAddress address = new InetSocketAddress(config.admin().host(), config.admin().port());
         try {
-            u.start();
-        } catch (RuntimeException e) {
-            Throwable c = e;
-            while (c != null && !(c instanceof BindException)) {
-                c = c.getCause();
-            }
-            if (c instanceof BindException bind) {
-                throw cannotListen(source, key, address, bind);
-            }
-            throw e;
+            return new GuardedHttpListener("admin", address, handler, limits, null, false, 4, registry);
+        } catch (BindException e) {
+            throw cannotListen(source, "admin", config.admin(), e);
         }
     }
 
@@ -255,16 +244,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
     }
 
     public int adminPort() {
-        return listenerPort(admin, "http");
-    }
-
-    private static int listenerPort(Undertow u, String protocol) {
-        for (Undertow.ListenerInfo l : u.getListenerInfo()) {
-            if (l.getProtcol().equals(protocol)) {
-                return ((InetSocketAddress) l.getAddress()).getPort();
-            }
-        }
-        return -1;
+        return admin.port();
     }
 
     public NodeConfig config() {
@@ -384,7 +364,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
             server.close();
         }
         if (admin != null) {
-            admin.stop();
+            admin.close();
         }
         upstreams.close();
         executor.shutdownNow();

@@ -22,8 +22,8 @@ import dev.outpost.controlplane.registry.NodeRegistry;
 import dev.outpost.controlplane.store.Store;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.undertow.Handlers;
-import io.undertow.Undertow;
-import io.undertow.UndertowOptions;
+import dev.outpost.config.ListenerLimits;
+import dev.outpost.listeners.GuardedHttpListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.RoutingHandler;
@@ -31,6 +31,8 @@ import io.undertow.server.handlers.GracefulShutdownHandler;
 import io.undertow.server.handlers.sse.ServerSentEventHandler;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -45,8 +47,6 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.Options;
-import org.xnio.SslClientAuthMode;
 
 /**
  * The control plane's HTTP API under {@code /v1/} (Undertow, JSON), the nodes' subscriptions,
@@ -74,7 +74,7 @@ public final class ApiServer implements AutoCloseable {
     private final Object changes = new Object();
     private final SSLContext ssl;
     private final BiFunction<String, String, Object> explainDns;
-    private Undertow server;
+    private GuardedHttpListener server;
     private GracefulShutdownHandler graceful;
 
     /**
@@ -107,21 +107,17 @@ public final class ApiServer implements AutoCloseable {
     /** Starts listening; the port is then known from {@link #address()}. */
     public ApiServer start() {
         graceful = Handlers.gracefulShutdown(routes());
-        Undertow.Builder b = Undertow.builder()
-                .setServerOption(UndertowOptions.MAX_HEADER_SIZE, 16 * 1024)
-                .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, 5 * 60_000)
-                .setWorkerThreads(64)
-                .setHandler(graceful);
-        if (ssl != null) {
-            b.addHttpsListener(config.listen().port(), config.listen().host(), ssl);
-            if (config.tls().clientCa() != null) {
-                b.setSocketOption(Options.SSL_CLIENT_AUTH_MODE, SslClientAuthMode.REQUIRED);
-            }
-        } else {
-            b.addHttpListener(config.listen().port(), config.listen().host());
+        // per-address connection limit, head and idle timeouts: one address trickling request
+        // heads cannot take every descriptor, and the nodes' heartbeats keep arriving
+        ListenerLimits l = config.limits();
+        GuardedHttpListener.Limits limits = new GuardedHttpListener.Limits(l.maxConnectionsPerClient(), l.headerTimeout(),
+                l.idleTimeout(), 16 * 1024);
+        try {
+            server = new GuardedHttpListener("api", new InetSocketAddress(config.listen().host(), config.listen().port()),
+                    graceful, limits, ssl, ssl != null && config.tls().clientCa() != null, 64, meters);
+        } catch (IOException e) {
+            throw new UncheckedIOException("listen " + config.listen() + ": cannot listen: " + e.getMessage(), e);
         }
-        server = b.build();
-        server.start();
         LOG.info("control-plane API listening on {}://{}:{}", ssl != null ? "https" : "http",
                 address().getAddress().getHostAddress(), address().getPort());
         return this;
@@ -129,7 +125,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** The bound address (the real port when {@code listen} asked for port 0). */
     public InetSocketAddress address() {
-        return (InetSocketAddress) server.getListenerInfo().getFirst().getAddress();
+        return server.address();
     }
 
     /** Open node subscriptions. */
@@ -538,7 +534,7 @@ public final class ApiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        server.stop();
+        server.close();
         server = null;
     }
 

@@ -5,12 +5,12 @@ import dev.outpost.config.ConfigProblem;
 import dev.outpost.config.ControlPlaneConfig;
 import dev.outpost.config.Coordinates;
 import dev.outpost.config.DnsSettings;
+import dev.outpost.listeners.PerAddressLimit;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -69,6 +69,7 @@ public final class GeoDnsServer implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private final Semaphore connectionSlots;
+    private final PerAddressLimit<Socket> perAddress;
     private ScheduledExecutorService reloader;
     private DatagramChannel udp;
     private ServerSocket tcp;
@@ -98,6 +99,7 @@ public final class GeoDnsServer implements AutoCloseable {
         this.handler = new DnsHandler(zones, steering, geo, metrics, settings);
         this.limiter = new ResponseRateLimiter(settings.rateLimit(), clock);
         this.connectionSlots = new Semaphore(settings.tcpMaxConnections());
+        this.perAddress = new PerAddressLimit<>("dns-tcp", settings.tcpMaxConnectionsPerClient(), s -> !s.isClosed(), registry);
     }
 
     /** Binds UDP and TCP on {@code dns-listen} and starts answering. */
@@ -230,6 +232,13 @@ public final class GeoDnsServer implements AutoCloseable {
                 LOG.warn("dns: tcp accept failed: {}", e.toString());
                 continue;
             }
+            // one address may hold only a few connections: idle or dripping clients at one
+            // address cannot take every slot from the others
+            if (!perAddress.admit(s.getInetAddress(), s)) {
+                metrics.dropped("tcp-per-client-limit");
+                closeQuietly(s);
+                continue;
+            }
             if (!connectionSlots.tryAcquire()) {
                 metrics.dropped("tcp-connection-limit");
                 closeQuietly(s);
@@ -252,18 +261,36 @@ public final class GeoDnsServer implements AutoCloseable {
         try {
             s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, settings.tcpIdleTimeout().toMillis()));
             s.setTcpNoDelay(true);
-            DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
+            InputStream in = new BufferedInputStream(s.getInputStream());
             OutputStream out = new BufferedOutputStream(s.getOutputStream());
             InetAddress remote = s.getInetAddress();
+            int idleMillis = (int) Math.min(Integer.MAX_VALUE, settings.tcpIdleTimeout().toMillis());
+            long queryNanos = settings.tcpQueryTimeout().toNanos();
             while (!closed) {
-                int length;
+                // idle between queries up to tcp-idle-timeout; once a query starts, all of it
+                // must arrive within tcp-query-timeout, however the bytes are spread
+                s.setSoTimeout(idleMillis);
+                int first;
                 try {
-                    length = in.readUnsignedShort();
-                } catch (EOFException | SocketTimeoutException e) {
+                    first = in.read();
+                } catch (SocketTimeoutException e) {
                     return;
                 }
+                if (first < 0) {
+                    return;
+                }
+                long deadline = System.nanoTime() + queryNanos;
+                byte[] second = new byte[1];
+                if (!readBy(s, in, second, deadline)) {
+                    metrics.dropped("tcp-query-timeout");
+                    return;
+                }
+                int length = (first << 8) | (second[0] & 0xff);
                 byte[] query = new byte[length];
-                in.readFully(query);
+                if (!readBy(s, in, query, deadline)) {
+                    metrics.dropped("tcp-query-timeout");
+                    return;
+                }
                 byte[] answer = handler.handle(query, length, remote, DnsHandler.Transport.TCP, false);
                 if (answer == null) {
                     continue;
@@ -276,6 +303,29 @@ public final class GeoDnsServer implements AutoCloseable {
         } catch (IOException e) {
             // the client went away, stalled past the idle timeout, or sent a short message
         }
+    }
+
+    /** Fills {@code buf} unless the deadline ({@link System#nanoTime()}) passes first or the stream ends. */
+    private static boolean readBy(Socket s, InputStream in, byte[] buf, long deadline) throws IOException {
+        int off = 0;
+        while (off < buf.length) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            s.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left))));
+            int n;
+            try {
+                n = in.read(buf, off, buf.length - off);
+            } catch (SocketTimeoutException e) {
+                return false;
+            }
+            if (n < 0) {
+                return false;
+            }
+            off += n;
+        }
+        return true;
     }
 
     private void reloadGeoIp() {

@@ -1,8 +1,9 @@
 package dev.outpost.edge.server;
 
 import dev.outpost.config.HostPort;
+import dev.outpost.listeners.GuardedHttpListener;
+import dev.outpost.listeners.PerAddressLimit;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
@@ -14,15 +15,10 @@ import io.undertow.server.protocol.http.HttpOpenListener;
 import io.undertow.server.protocol.http2.Http2OpenListener;
 import io.undertow.server.protocol.http2.Http2UpgradeHandler;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.xnio.ChannelListener;
 import org.xnio.IoUtils;
@@ -43,20 +39,13 @@ import org.xnio.channels.AcceptingChannel;
  */
 public final class ClientListeners implements AutoCloseable {
 
-    private static final byte[] TOO_MANY = ("HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n"
-            + "Content-Length: 32\r\nRetry-After: 1\r\nConnection: close\r\n\r\ntoo many connections from you\r\n\r\n")
-            .getBytes(StandardCharsets.ISO_8859_1);
-
     private final XnioWorker worker;
     private final ByteBufferPool buffers;
     private final OptionMap undertowOptions;
     private final OptionMap socketOptions;
-    private final int maxPerClient;
     private final boolean http2;
     private final List<AcceptingChannel<? extends StreamConnection>> channels = new ArrayList<>();
-    private final ConcurrentHashMap<InetAddress, java.util.Set<StreamConnection>> perClient = new ConcurrentHashMap<>();
-    private final AtomicInteger accepted = new AtomicInteger();
-    private final Counter refused;
+    private final PerAddressLimit<StreamConnection> perClient;
     private final Http2Limits http2Limits;
     private final InstantSource clock;
     private final Counter streamsRefused;
@@ -101,9 +90,7 @@ public final class ClientListeners implements AutoCloseable {
                 .set(Options.BALANCING_CONNECTIONS, 2)
                 .set(Options.BACKLOG, 4096)
                 .getMap();
-        this.maxPerClient = maxPerClient;
-        this.refused = Counter.builder("outpost.connections.refused")
-                .description("Connections closed at once because their address had too many open").register(registry);
+        this.perClient = new PerAddressLimit<>("client", maxPerClient, StreamConnection::isOpen, registry);
         this.http2Limits = http2Limits;
         this.clock = clock;
         this.streamsRefused = Counter.builder("outpost.http2.streams.refused")
@@ -113,9 +100,6 @@ public final class ClientListeners implements AutoCloseable {
             floods.put(t, Counter.builder("outpost.http2.connections.closed").tag("reason", t.name().toLowerCase(java.util.Locale.ROOT))
                     .description("HTTP/2 connections closed for a flood of resets or CONTINUATION frames").register(registry));
         }
-        Gauge.builder("outpost.connections.open", perClient, m -> m.values().stream()
-                        .mapToLong(s -> s.stream().filter(StreamConnection::isOpen).count()).sum())
-                .description("Client connections open").register(registry);
     }
 
     /** Starts a plain listener (HTTP/1.1, and h2c when HTTP/2 is on); returns its port. */
@@ -171,52 +155,13 @@ public final class ClientListeners implements AutoCloseable {
     }
 
     private void admit(StreamConnection connection, java.util.function.Consumer<StreamConnection> next) {
-        InetAddress client = connection.getPeerAddress(InetSocketAddress.class).getAddress();
-        if (accepted.incrementAndGet() % 4096 == 0) {
-            sweep();
-        }
-        boolean admitted;
-        while (true) {
-            java.util.Set<StreamConnection> mine = perClient.computeIfAbsent(client, a -> ConcurrentHashMap.newKeySet());
-            synchronized (mine) {
-                if (perClient.get(client) != mine) {
-                    continue; // swept meanwhile
-                }
-                mine.removeIf(c -> !c.isOpen());
-                admitted = mine.size() < maxPerClient;
-                if (admitted) {
-                    mine.add(connection);
-                }
-            }
-            break;
-        }
-        if (!admitted) {
-            refused.increment();
-            try {
-                connection.getSinkChannel().write(ByteBuffer.wrap(TOO_MANY));
-                connection.getSinkChannel().flush();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-            IoUtils.safeClose(connection);
-            return;
+        if (!GuardedHttpListener.admit(perClient, connection)) {
+            return; // answered 429 and closed
         }
         HeadFramingScanner scanner = new HeadFramingScanner(http2Limits.resetsPerSecond(), clock::millis);
         connection.getSourceChannel().setConduit(new RequestHeadGuard(connection.getSourceChannel().getConduit(), scanner,
                 trip -> floods.get(trip).increment()));
         next.accept(connection);
-    }
-
-    /** Forgets addresses whose connections have all closed. */
-    private void sweep() {
-        perClient.forEach((address, set) -> {
-            synchronized (set) {
-                set.removeIf(c -> !c.isOpen());
-                if (set.isEmpty()) {
-                    perClient.remove(address, set);
-                }
-            }
-        });
     }
 
     /** Stops accepting; open connections stay until the caller has let requests finish. */
