@@ -51,7 +51,9 @@ public final class PurgePropagationBench {
         String token = "bench-token-0123456789";
         ControlPlaneConfig config = new ControlPlaneConfig(new HostPort("127.0.0.1", 0), null, null, null, data.toString(),
                 token, null, null, null, null, Duration.ofSeconds(30), new RateLimit(1e6, 1_000_000, null),
-                null, null, null, Duration.ofSeconds(1));
+                null, null, null, Duration.ofSeconds(1))
+                // every simulated node connects from loopback: lift the per-address limit
+                .withLimits(new dev.outpost.config.ListenerLimits(100_000, null, null));
         List<SimulatedNode> fleet = new ArrayList<>();
         try (ControlPlane cp = new ControlPlane(config, InstantSource.system(),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)).start()) {
