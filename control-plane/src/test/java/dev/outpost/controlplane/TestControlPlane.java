@@ -32,6 +32,7 @@ final class TestControlPlane implements AutoCloseable {
     private final UnaryOperator<ControlPlaneConfig> tweak;
     private int port;
     private ControlPlane cp;
+    private boolean serving;
     private PrometheusMeterRegistry meters;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -51,10 +52,27 @@ final class TestControlPlane implements AutoCloseable {
                 null, null, Duration.ofMillis(200), Duration.ofSeconds(2));
     }
 
+    /**
+     * Opens the control plane on its data directory without serving: its store and purge log
+     * can be written in-process ({@link #cp()}) while no node can reach it, until {@link #start()}.
+     */
+    TestControlPlane open() {
+        if (cp == null) {
+            meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            cp = new ControlPlane(tweak.apply(config(dataDir, port)), clock, meters);
+            serving = false;
+        }
+        return this;
+    }
+
+    /** Opens (unless {@link #open()} did) and serves, on the port it had before if it ran already. */
     TestControlPlane start() {
-        meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        cp = new ControlPlane(tweak.apply(config(dataDir, port)), clock, meters).start();
-        port = cp.address().getPort();
+        open();
+        if (!serving) {
+            cp.start();
+            serving = true;
+            port = cp.address().getPort();
+        }
         return this;
     }
 
@@ -62,6 +80,7 @@ final class TestControlPlane implements AutoCloseable {
         if (cp != null) {
             cp.close();
             cp = null;
+            serving = false;
         }
     }
 
