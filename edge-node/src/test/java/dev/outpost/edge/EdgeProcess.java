@@ -42,11 +42,18 @@ public final class EdgeProcess implements AutoCloseable {
         this.args = args;
     }
 
-    /** The real edge main with {@code --origin}, listeners on this object's ports, and {@code extra} flags. */
+    /**
+     * The real edge main with {@code --origin}, listeners on this object's ports, and {@code extra}
+     * flags. A null {@code origin} gives no {@code --origin}: {@code extra} then names the origins
+     * (e.g. {@code --config FILE}), since {@code --origin} replaces the origin named {@code default}.
+     */
     public static EdgeProcess edge(String origin, Path dataDir, List<String> jvmArgs, String... extra) {
         EdgeProcess p = new EdgeProcess(EdgeNodeMain.class, dataDir.resolveSibling(dataDir.getFileName() + ".log"),
                 jvmArgs, new ArrayList<>());
-        p.args.addAll(List.of("--origin", origin, "--listen", "127.0.0.1:" + p.port, "--admin", "127.0.0.1:" + p.adminPort,
+        if (origin != null) {
+            p.args.addAll(List.of("--origin", origin));
+        }
+        p.args.addAll(List.of("--listen", "127.0.0.1:" + p.port, "--admin", "127.0.0.1:" + p.adminPort,
                 "--data-dir", dataDir.toString(), "--access-log", "off", "--node-id", "edge-child"));
         p.args.addAll(List.of(extra));
         return p;
