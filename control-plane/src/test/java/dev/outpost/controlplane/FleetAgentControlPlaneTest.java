@@ -10,9 +10,12 @@ import dev.outpost.testing.Await;
 import dev.outpost.testing.ManualClock;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -216,6 +219,44 @@ class FleetAgentControlPlaneTest {
         assertThat(a.status().boundExceeded()).isFalse();
         // off past the bound, the reconnect kept them off, and on only once the missed purge was applied
         assertThat(hooks.calls()).containsExactly("hits:false", "hits:true", "hits:false", "purge:all:", "hits:true");
+    }
+
+    @Test
+    void whoeverSeesTheAgentDisconnectedSeesSinceWhen() throws Exception {
+        // the node's clock stops the agent's loop the moment it reads the time of the loss
+        CountDownLatch reading = new CountDownLatch(1);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicBoolean armed = new AtomicBoolean();
+        InstantSource gated = () -> {
+            if (Thread.currentThread().getName().equals("fleet-agent") && armed.compareAndSet(true, false)) {
+                reading.countDown();
+                try {
+                    go.await(T.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return nodeClock.instant();
+        };
+        RecordingHooks hooks = new RecordingHooks();
+        FleetAgent a = FleetNodes.agent(cp.url(), TestControlPlane.NODE, "dub-1", "eu", "revalidate", "1m",
+                hooks, gated, dir.resolve("dub-1"));
+        agents.add(a);
+        awaitConnected(a);
+        armed.set(true);
+        cp.stop();
+        assertThat(reading.await(T.toMillis(), TimeUnit.MILLISECONDS)).as("loop read the clock").isTrue();
+        FleetAgent.Status mid = a.status();
+        go.countDown();
+        // a status saying DISCONNECTED without a time would let a caller's clock run ahead of the
+        // bound's start, and the bound would be judged from a later instant than the loss
+        assertThat(mid.state() != FleetAgent.State.DISCONNECTED || mid.disconnectedSince() != null)
+                .as("status while the loss is being stamped: %s", mid).isTrue();
+        Await.until("disconnected", T, () -> a.status().state() == FleetAgent.State.DISCONNECTED);
+        assertThat(a.status().disconnectedSince()).isEqualTo(nodeClock.instant());
+        nodeClock.advance(Duration.ofSeconds(61));
+        Await.until("bound exceeded", T, () -> a.status().boundExceeded());
+        assertThat(hooks.hits).isFalse();
     }
 
     @Test

@@ -280,10 +280,11 @@ public final class FleetAgent implements AutoCloseable {
                 break;
             }
             if (status != State.DISCONNECTED) {
-                status = State.DISCONNECTED;
+                // the loss's time first: whoever sees DISCONNECTED also sees since when
                 if (disconnectedSince == null) {
                     disconnectedSince = clock.instant();
                 }
+                status = State.DISCONNECTED;
             }
             failedInARow = synced ? 1 : failedInARow + 1;
             if (bases.size() > 1) {
