@@ -33,7 +33,7 @@ class SlowOriginTest {
 
     private static final int MISSES = 5000;
     /** How long the test waits for every miss to reach the origin. */
-    private static final Duration ARRIVAL = Duration.ofMinutes(2);
+    private static final Duration ARRIVAL = Duration.ofMinutes(4);
     /** How long the misses may take to be answered once the origin lets them go. */
     private static final Duration COMPLETION = Duration.ofMinutes(3);
     /**
