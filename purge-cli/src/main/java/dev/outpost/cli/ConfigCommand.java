@@ -2,6 +2,7 @@ package dev.outpost.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outpost.config.ConfigException;
+import dev.outpost.config.ConfigKind;
 import dev.outpost.config.ConfigReader;
 import dev.outpost.config.DeliveryConfig;
 import dev.outpost.config.OutpostJson;
@@ -72,15 +73,37 @@ final class ConfigCommand extends Group {
         }
     }
 
-    @Command(name = "validate", description = "Check a config file locally (no control plane needed).")
+    @Command(name = "validate", description = {"Check a config file locally (no control plane needed): a node's,",
+            "the control plane's or a delivery config, told apart by its keys or named with --kind.",
+            "Every problem is listed, each as file:line:col: key: problem."})
     static final class Validate extends Base {
-        @Parameters(paramLabel = "FILE", description = "YAML or JSON delivery config")
+        @Parameters(paramLabel = "FILE", description = "YAML or JSON config file")
         Path file;
+
+        @Option(names = "--kind", paramLabel = "KIND", description = "node, control-plane or delivery (default: detected from the keys)")
+        String kind;
 
         @Override
         public Integer call() {
-            readLocal(file, ctx());
-            ctx().out.println(file + ": valid");
+            ConfigKind k;
+            try {
+                k = kind == null ? null : ConfigKind.parse(kind);
+            } catch (IllegalArgumentException e) {
+                throw CliException.usage("--kind: " + e.getMessage());
+            }
+            if (!Files.isReadable(file)) {
+                throw new CliException("cannot read " + file);
+            }
+            ConfigKind chosen = k == null ? ConfigKind.detect(file) : k;
+            String what = chosen.label() + " config" + (k == null ? " (detected from its keys; --kind to choose)" : "");
+            try {
+                chosen.reader().read(file, null);
+            } catch (ConfigException e) {
+                e.problems().forEach(p -> ctx().err.println("outpost: " + p));
+                throw new CliException(file + ": " + e.problems().size() + " problem" + (e.problems().size() == 1 ? "" : "s")
+                        + ", not a valid " + what);
+            }
+            ctx().out.println(file + ": valid " + what);
             return 0;
         }
     }
