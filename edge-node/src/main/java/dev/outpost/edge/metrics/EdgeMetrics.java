@@ -21,7 +21,7 @@ import java.util.function.LongSupplier;
  * <p>Names as Prometheus shows them: {@code outpost_requests_total{cache,tier}},
  * {@code outpost_response_bytes_total{cache,tier}}, {@code outpost_origin_requests_total{status}},
  * {@code outpost_origin_bytes_total}, {@code outpost_request_duration_seconds},
- * {@code outpost_origin_duration_seconds}.
+ * {@code outpost_origin_duration_seconds}, {@code outpost_health_checks_total} (probes, apart from requests).
  */
 public final class EdgeMetrics {
 
@@ -35,6 +35,7 @@ public final class EdgeMetrics {
     private final Map<Outcome, Map<String, Counter>> bytes = new EnumMap<>(Outcome.class);
     private final Map<String, Counter> originByStatus = new ConcurrentHashMap<>();
     private final Counter originBytes;
+    private final Counter healthChecks;
     private final Timer requestTimer;
     private final Timer originTimer;
     private final LongAdder[] outcomeCount = new LongAdder[Outcome.values().length];
@@ -62,6 +63,8 @@ public final class EdgeMetrics {
             requests.put(o, r);
             bytes.put(o, b);
         }
+        healthChecks = Counter.builder("outpost.health.checks")
+                .description("Health probes answered (GET /.well-known/outpost/health); not client requests").register(registry);
         originBytes = Counter.builder("outpost.origin.bytes").description("Body bytes received from upstream").register(registry);
         // histogram buckets only (percentiles by PromQL's histogram_quantile): client-side
         // percentiles would cost every request a sliding-window update on the hit path
@@ -100,6 +103,11 @@ public final class EdgeMetrics {
             }
         }
         requestTimer.record(durationNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Records one health probe answered: counted apart from client requests, so probes are never traffic or errors. */
+    public void healthCheck() {
+        healthChecks.increment();
     }
 
     /** Records one upstream exchange: its status (or "error"), head latency. */

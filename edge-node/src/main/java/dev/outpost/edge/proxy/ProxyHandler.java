@@ -25,6 +25,7 @@ import dev.outpost.edge.origin.UpstreamRequest;
 import dev.outpost.edge.origin.UpstreamResponse;
 import dev.outpost.edge.rules.CacheKeys;
 import dev.outpost.edge.rules.RuleSet;
+import dev.outpost.edge.shield.HealthProbe;
 import io.undertow.server.Connectors;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -118,6 +119,11 @@ public final class ProxyHandler implements HttpHandler {
         String invalid = framingProblem(ex);
         if (invalid != null) {
             reject(ex, start, 400, invalid, true);
+            return;
+        }
+        if (HealthProbe.isProbe(ex)) {
+            metrics.healthCheck();
+            HealthProbe.answer(ex);
             return;
         }
         String method = ex.getRequestMethod().toString();

@@ -22,7 +22,9 @@ import okhttp3.OkHttpClient;
  * {@link #start} once its listeners are up and {@link #close} when it stops.
  *
  * <p>Shields are checked like origin servers but with fixed settings: a check every
- * {@link #SHIELD_CHECK_INTERVAL} (any answer from the node's pipeline passes; no connection, a
+ * {@link #SHIELD_CHECK_INTERVAL} at {@link HealthProbe#PATH}, which the shield answers outside
+ * its traffic statistics (any answer from the node passes, so a shield of an older version,
+ * which serves that path as a request, still counts as up; no connection, a
  * timeout or a 503 no cache answered fails; down after 2 failures, up after 2 passes), and a
  * shield that refuses 2 requests in a row is ejected for 5s, doubling up to 1 minute.
  *
@@ -91,7 +93,7 @@ public final class Upstreams implements AutoCloseable {
         }
         return new OriginConfig(SHIELD_POOL, servers, OriginConfig.Algorithm.CONSISTENT_HASH, OriginConfig.HashOn.CACHE_KEY,
                 null, null, Duration.ofSeconds(2), read.plusSeconds(5), Duration.ZERO,
-                new OriginConfig.HealthCheck("/", 200, SHIELD_CHECK_INTERVAL, Duration.ofSeconds(2), 2, 2),
+                new OriginConfig.HealthCheck(HealthProbe.PATH, 200, SHIELD_CHECK_INTERVAL, Duration.ofSeconds(2), 2, 2),
                 new OriginConfig.Ejection(2, 0.5, 20, Duration.ofSeconds(5), Duration.ofMinutes(1), true),
                 new OriginConfig.Retry(Math.max(0, servers.size() - 1), 1.0));
     }
