@@ -251,7 +251,45 @@ public final class ConfigReader<T> {
         return e instanceof JsonMappingException m ? path(m) : "";
     }
 
+    /**
+     * A binding error as one line for people: the key path, then what is wrong, with no Java
+     * type names ({@code limits.max-headers: invalid value 'many': expected an integer}). For APIs
+     * that read Outpost's documents as well as for config files.
+     */
+    public static String explain(JsonProcessingException e) {
+        String p = path(e);
+        return (p.isEmpty() ? "" : p + ": ") + describe(e);
+    }
+
+    private static final java.util.regex.Pattern JAVA_TYPE = java.util.regex.Pattern.compile("`([\\w.$]+)`");
+
+    /** {@code message} with Java type names ({@code `java.lang.Integer`}) replaced by what people call them. */
+    static String plain(String message) {
+        if (message == null) {
+            return "";
+        }
+        java.util.regex.Matcher m = JAVA_TYPE.matcher(message);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1).substring(Math.max(m.group(1).lastIndexOf('.'), m.group(1).lastIndexOf('$')) + 1);
+            String word = switch (name) {
+                case "Integer", "int", "Long", "long", "Short", "short" -> "an integer";
+                case "Double", "double", "Float", "float", "BigDecimal" -> "a number";
+                case "Boolean", "boolean" -> "true or false";
+                case "String" -> "a string";
+                default -> name.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+            };
+            m.appendReplacement(sb, java.util.regex.Matcher.quoteReplacement(word));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
     private static String describe(JsonProcessingException e) {
+        return plain(describeRaw(e));
+    }
+
+    private static String describeRaw(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException u) {
             Collection<Object> known = u.getKnownPropertyIds();
             return "unknown key '" + u.getPropertyName() + "'"
@@ -265,7 +303,10 @@ public final class ConfigReader<T> {
             String msg = f.getOriginalMessage();
             int reason = msg.indexOf(": ", msg.indexOf("from String"));
             String why = msg.contains("from String") && reason > 0 ? msg.substring(reason + 2) : null;
-            return "invalid value '" + f.getValue() + "'" + (why == null ? " for " + simpleType(f) : ": " + why);
+            if (why != null && why.startsWith("not a valid")) {
+                why = null; // Jackson's own words name a Java type
+            }
+            return "invalid value '" + f.getValue() + "': " + (why == null ? "expected " + simpleType(f) : why);
         }
         if (e instanceof MismatchedInputException m) {
             return "expected " + simpleType(m) + ", found something else";

@@ -116,6 +116,17 @@ class ControlPlaneApiTest {
         assertThat(badTag.status()).isEqualTo(400);
         assertThat(badTag.body()).contains("not a surrogate key");
 
+        // errors say what is wrong in the API's own words, never with Java class names
+        for (String body : new String[] {"{\"kind\":\"everything\"}", "{\"kind\":\"url\",\"values\":\"http://a/\"}",
+                "{\"kind\":\"all\",\"soft\":\"maybe\"}", "{\"kind\":[1]}", "[1]"}) {
+            TestControlPlane.Resp r = cp.post("/v1/purges", t, body);
+            assertThat(r.status()).as(body).isEqualTo(400);
+            assertThat(r.body()).as(body).doesNotContain("`").doesNotContain("java.").doesNotContain("dev.outpost")
+                    .doesNotContain("Purge$");
+        }
+        assertThat(cp.post("/v1/purges", t, "{\"kind\":\"all\",\"soft\":\"maybe\"}").body())
+                .contains("soft: invalid value 'maybe'");
+
         TestControlPlane.Resp unknownKey = cp.post("/v1/purges", t, "{\"kind\":\"all\",\"hard\":true}");
         assertThat(unknownKey.status()).isEqualTo(400);
         assertThat(unknownKey.body()).contains("unknown key 'hard'");

@@ -4,6 +4,7 @@ import dev.outpost.config.ConfigException;
 import dev.outpost.config.ConfigProblem;
 import dev.outpost.config.ConfigValidator;
 import dev.outpost.config.DeliveryConfig;
+import dev.outpost.config.Durations;
 import dev.outpost.config.HostPort;
 import dev.outpost.config.HttpLimits;
 import dev.outpost.config.NodeConfig;
@@ -340,14 +341,14 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         if (!running.compareAndSet(true, false)) {
             return;
         }
-        LOG.info("shutting down: finishing requests in flight (up to {})", config.shutdownGrace());
+        LOG.info("shutting down: finishing requests in flight (up to {})", Durations.format(config.shutdownGrace()));
         if (server != null) {
             server.stopAccepting();
         }
         shutdown.shutdown();
         try {
             if (!shutdown.awaitShutdown(config.shutdownGrace().toMillis())) {
-                LOG.warn("requests still in flight after {}; closing anyway", config.shutdownGrace());
+                LOG.warn("requests still in flight after {}; closing anyway", Durations.format(config.shutdownGrace()));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -63,7 +63,8 @@ class AdminAndMetricsTest {
             assertThat(stats.get("hit-ratio").asDouble()).isCloseTo(2.0 / 3, org.assertj.core.data.Offset.offset(1e-9));
             assertThat(stats.get("byte-hit-ratio").asDouble()).isCloseTo(20.0 / 32, org.assertj.core.data.Offset.offset(1e-9));
             assertThat(stats.get("origin-requests").asLong()).isEqualTo(2);
-            assertThat(stats.get("origin-offload").asDouble()).isEqualTo(2.0);
+            assertThat(stats.get("origin-offload").asDouble()).as("deprecated: requests per origin request").isEqualTo(2.0);
+            assertThat(stats.get("origin-offload-ratio").asDouble()).as("1 - 2 origin requests / 4 requests").isEqualTo(0.5);
             assertThat(stats.get("tiers").get("memory").get("hits").asLong()).isEqualTo(2);
             assertThat(stats.get("tiers").get("disk").get("entries").asLong()).isEqualTo(1);
             assertThat(edge.admin("/healthz").statusCode()).isEqualTo(200);
@@ -104,13 +105,21 @@ class AdminAndMetricsTest {
             edge.adminPost("/purge", "{\"kind\":\"host\",\"values\":[\"127.0.0.1\"]}", "Authorization", "Bearer s3cret");
             assertThat(edge.get("/q/1").headers().firstValue("Cache-Status").orElseThrow()).contains("fwd=miss");
 
-            edge.adminPost("/purge", "{\"kind\":\"all\"}", "Authorization", "Bearer s3cret");
+            // a host as the Host header carries it, port and all
+            HttpResponse<String> byHostPort = edge.adminPost("/purge", "{\"kind\":\"host\",\"values\":[\"" + host.toUpperCase() + "\"]}",
+                    "Authorization", "Bearer s3cret");
+            assertThat(OutpostJson.json().readTree(byHostPort.body()).get("purged").asInt()).isEqualTo(1);
             assertThat(edge.get("/q/1").headers().firstValue("Cache-Status").orElseThrow()).contains("fwd=miss");
-            origin.verify(3, getRequestedFor(urlEqualTo("/q/1")));
+
+            HttpResponse<String> all = edge.adminPost("/purge", "{\"kind\":\"all\"}", "Authorization", "Bearer s3cret");
+            assertThat(OutpostJson.json().readTree(all.body()).get("purged").asText()).isEqualTo("all");
+            assertThat(edge.get("/q/1").headers().firstValue("Cache-Status").orElseThrow()).contains("fwd=miss");
+            origin.verify(4, getRequestedFor(urlEqualTo("/q/1")));
 
             HttpResponse<String> bad = edge.adminPost("/purge", "{\"kind\":\"everything\"}", "Authorization", "Bearer s3cret");
             assertThat(bad.statusCode()).isEqualTo(400);
-            assertThat(OutpostJson.json().readTree(bad.body()).get("detail").asText()).contains("url, prefix, host, tag, all");
+            assertThat(OutpostJson.json().readTree(bad.body()).get("detail").asText()).contains("url, prefix, host, tag, all")
+                    .doesNotContain("`").doesNotContain("dev.outpost");
             assertThat(edge.adminPost("/purge", "{\"kind\":\"url\",\"values\":[\"ftp://x/y\"]}", "Authorization", "Bearer s3cret")
                     .statusCode()).isEqualTo(400);
             assertThat(edge.admin("/purge").statusCode()).isEqualTo(405);

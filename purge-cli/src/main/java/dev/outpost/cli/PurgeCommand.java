@@ -184,7 +184,7 @@ final class PurgeCommand extends Group {
 
     @Command(name = "host", description = "Purge everything cached for this host.")
     static final class Host extends PurgeBase {
-        @Parameters(paramLabel = "HOST", arity = "1", description = "a host name, e.g. www.example.com")
+        @Parameters(paramLabel = "HOST", arity = "1", description = "a host as clients send it, e.g. www.example.com or www.example.com:8080 (the port and case do not matter: every port is purged)")
         String host;
 
         @Override

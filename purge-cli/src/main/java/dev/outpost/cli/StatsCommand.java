@@ -30,14 +30,14 @@ final class StatsCommand extends Base {
             rows.add(row("region", r));
         }
         rows.add(row("fleet", s.get("fleet")));
-        Output.table(ctx().out, List.of("SCOPE", "NAME", "NODES", "REQ/S", "HIT-RATIO", "BYTE-HIT-RATIO", "ORIGIN-OFFLOAD", "REQUESTS"), rows);
+        Output.table(ctx().out, List.of("SCOPE", "NAME", "NODES", "REQ/S", "HIT-RATIO", "BYTE-HIT-RATIO", "ORIGIN-OFFLOAD-RATIO", "REQUESTS"), rows);
         return 0;
     }
 
     private static List<String> row(String scope, JsonNode n) {
         return List.of(scope, n.get("name").asText(), n.get("nodes").asText(),
                 String.format(Locale.ROOT, "%.1f", n.get("requests-per-second").asDouble()),
-                Output.ratio(n, "hit-ratio"), Output.ratio(n, "byte-hit-ratio"), Output.ratio(n, "origin-offload"),
+                Output.ratio(n, "hit-ratio"), Output.ratio(n, "byte-hit-ratio"), Output.ratio(n, n.has("origin-offload-ratio") ? "origin-offload-ratio" : "origin-offload"),
                 n.get("requests").asText());
     }
 }

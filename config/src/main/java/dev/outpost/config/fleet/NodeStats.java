@@ -1,5 +1,7 @@
 package dev.outpost.config.fleet;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Map;
 
 /**
@@ -20,9 +22,11 @@ import java.util.Map;
  * @param originBytes body bytes received from upstream
  * @param hitRatio hits / (requests that could be cached)
  * @param byteHitRatio hitBytes / responseBytes
- * @param originOffload requests / originRequests (higher is better)
+ * @param originOffload requests / originRequests: deprecated, kept for one release for scripts
+ *     that read it; use {@link #originOffloadRatio()} (0..1), which the fleet and Prometheus use too
  * @param tiers per-tier counters, keyed {@code memory} and {@code disk}
  */
+@JsonIgnoreProperties(value = "origin-offload-ratio", allowGetters = true)
 public record NodeStats(
         long requests,
         long hits,
@@ -42,5 +46,15 @@ public record NodeStats(
 
     public NodeStats {
         tiers = tiers == null ? Map.of() : Map.copyOf(tiers);
+    }
+
+    /**
+     * Share of client requests that did not go upstream, 0..1: 1 - originRequests / requests
+     * (0 with no requests), as the fleet's {@code /v1/stats} and the Prometheus rule
+     * {@code outpost:origin_offload:rate5m} compute it. Written as {@code origin-offload-ratio}.
+     */
+    @JsonProperty("origin-offload-ratio")
+    public double originOffloadRatio() {
+        return OffloadRatio.of(requests, originRequests);
     }
 }

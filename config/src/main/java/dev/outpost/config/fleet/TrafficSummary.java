@@ -1,5 +1,8 @@
 package dev.outpost.config.fleet;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * Traffic of one node, one region or the whole fleet, from the counters heartbeats carry.
  * Ratios of a group are computed from its summed counters, never averaged.
@@ -15,8 +18,10 @@ package dev.outpost.config.fleet;
  * @param hitRatio hits / cacheable requests (requests less bypass)
  * @param byteHitRatio hitBytes / responseBytes
  * @param originOffload share of client requests that did not reach the origin:
- *     1 - originRequests / requests
+ *     1 - originRequests / requests; also written as {@code origin-offload-ratio}, the name
+ *     nodes use too ({@code origin-offload} stays for one release)
  */
+@JsonIgnoreProperties(value = "origin-offload-ratio", allowGetters = true)
 public record TrafficSummary(
         String name,
         int nodes,
@@ -29,4 +34,10 @@ public record TrafficSummary(
         double hitRatio,
         double byteHitRatio,
         double originOffload) {
+
+    /** {@link #originOffload()} under the name nodes use for it: a ratio 0..1. */
+    @JsonProperty("origin-offload-ratio")
+    public double originOffloadRatio() {
+        return originOffload;
+    }
 }

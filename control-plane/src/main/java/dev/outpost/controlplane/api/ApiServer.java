@@ -518,7 +518,8 @@ public final class ApiServer implements AutoCloseable {
             Http.error(ex, 503, "store-unavailable", "the control plane's store failed: " + e.getMessage());
         } catch (Exception e) {
             LOG.error("failure on {} {}", ex.getRequestMethod(), ex.getRequestPath(), e);
-            Http.error(ex, 500, "internal", "unexpected failure: " + e.getClass().getSimpleName());
+            // the class of an exception means nothing to an API client: the log has the detail
+            Http.error(ex, 500, "internal", "unexpected failure; the control plane's log has the detail");
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import dev.outpost.config.ConfigReader;
 import dev.outpost.config.Durations;
 import dev.outpost.config.OutpostJson;
 import dev.outpost.config.fleet.ApiError;
@@ -85,9 +86,9 @@ final class Http {
         } catch (UnrecognizedPropertyException e) {
             throw badRequest("unknown key '" + e.getPropertyName() + "'");
         } catch (InvalidFormatException e) {
-            throw badRequest(path(e) + e.getOriginalMessage());
+            throw badRequest(ConfigReader.explain(e));
         } catch (JsonProcessingException e) {
-            throw badRequest("not valid JSON for " + type.getSimpleName() + ": " + e.getOriginalMessage());
+            throw badRequest("not valid JSON: " + ConfigReader.explain(e));
         } catch (IOException e) {
             throw badRequest("cannot read the request body: " + e.getMessage());
         }

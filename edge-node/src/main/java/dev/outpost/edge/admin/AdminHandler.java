@@ -1,6 +1,7 @@
 package dev.outpost.edge.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.outpost.config.ConfigReader;
 import dev.outpost.config.OutpostJson;
 import dev.outpost.config.fleet.NodeStats;
 import dev.outpost.config.fleet.Purge;
@@ -127,14 +128,17 @@ public final class AdminHandler implements HttpHandler {
         try {
             purge = json.readValue(body, Purge.class);
         } catch (IOException e) {
-            Throwable cause = e.getCause() instanceof IllegalArgumentException iae ? iae : e;
-            error(ex, 400, "invalid purge", cause.getMessage().split("\n")[0]);
+            String why = e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage()
+                    : e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? ConfigReader.explain(j) : e.getMessage();
+            error(ex, 400, "invalid purge", why.split("\n")[0]);
             return;
         }
         try {
             int n = purges.apply(purge);
             Map<String, Object> out = new LinkedHashMap<>();
-            out.put("purged", n);
+            // a purge of everything takes effect at once but deletes from disk in the
+            // background, so there is no count to give: say what was purged
+            out.put("purged", purge.kind() == Purge.Kind.ALL ? "all" : n);
             out.put("soft", purge.soft());
             send(ex, 200, out);
         } catch (IllegalArgumentException e) {

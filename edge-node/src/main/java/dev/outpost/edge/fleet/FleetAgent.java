@@ -2,6 +2,7 @@ package dev.outpost.edge.fleet;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.outpost.config.ConfigException;
+import dev.outpost.config.Durations;
 import dev.outpost.config.NodeConfig;
 import dev.outpost.config.PemTls;
 import dev.outpost.config.OutpostJson;
@@ -492,7 +493,7 @@ public final class FleetAgent implements AutoCloseable {
                 return;
             }
             if (!boundExceeded && Duration.between(since, clock.instant()).compareTo(node.disconnectedBound()) > 0) {
-                LOG.warn("cut off from the control plane for over {}: policy {}", node.disconnectedBound(),
+                LOG.warn("cut off from the control plane for over {}: policy {}", Durations.format(node.disconnectedBound()),
                         OutpostJson.kebab(node.disconnectedPolicy()));
                 if (node.disconnectedPolicy() == NodeConfig.DisconnectedPolicy.SERVE) {
                     setHits(true, "disconnected-policy serve: serving hits while cut off");

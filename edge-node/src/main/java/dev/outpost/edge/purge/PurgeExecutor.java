@@ -29,7 +29,7 @@ public final class PurgeExecutor {
         this.afterPurge = afterPurge;
     }
 
-    /** Applies a purge; returns how many stored entries it removed or marked stale. */
+    /** Applies a purge; returns how many stored entries it removed or marked stale, or -1 for a purge of everything (no count: the disk tier deletes in the background). */
     public int apply(Purge purge) {
         int n = switch (purge.kind()) {
             case URL -> {
