@@ -62,6 +62,14 @@ class ValidateCommandTest {
         assertThat(files).extracting(p -> p.getFileName().toString())
                 .contains("edge.yaml", "delivery.yaml", "control-plane.yaml");
         for (Path f : files) {
+            if (Files.readString(f).contains("The tokens are not here")) {
+                // the systemd unit passes the control plane's tokens as flags from its env file:
+                // the file alone lacks them, and that must be its only problem
+                Run r = cli("config", "validate", f.toString());
+                assertThat(r.err().lines().toList()).as(f.toString()).hasSize(2);
+                assertThat(r.err()).contains("token: no token").contains("1 problem, not a valid control-plane config");
+                continue;
+            }
             Run r = cli("config", "validate", f.toString());
             assertThat(r.code()).as(f + ": " + r.err()).isZero();
             assertThat(r.out()).as(f.toString()).contains(": valid " + expectedKind(f) + " config (detected");
