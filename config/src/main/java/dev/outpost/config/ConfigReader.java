@@ -126,7 +126,7 @@ public final class ConfigReader<T> {
                 // run names every problem of the file, not only the first
                 String path = path(e);
                 problems.add(source.describe(path) + ": " + describe(e));
-                String cut = path.endsWith("]") ? path.substring(0, path.lastIndexOf('[')) : path;
+                String cut = path.replaceFirst("\\[\\d+]$", ""); // a list entry: drop the whole list
                 broken.add(cut);
                 if (problems.size() >= MAX_PROBLEMS || cut.isEmpty() || !remove(root, cut)) {
                     throw new ConfigException(problems);
@@ -167,7 +167,11 @@ public final class ConfigReader<T> {
             node = node.get(key);
             while (bracket >= 0 && node != null) {
                 int close = part.indexOf(']', bracket);
-                node = node.get(Integer.parseInt(part.substring(bracket + 1, close)));
+                String index = close < 0 ? "" : part.substring(bracket + 1, close);
+                if (!index.matches("\\d{1,9}")) {
+                    return false; // a key whose name holds brackets: not a list index
+                }
+                node = node.get(Integer.parseInt(index));
                 bracket = part.indexOf('[', close);
             }
             if (node == null) {

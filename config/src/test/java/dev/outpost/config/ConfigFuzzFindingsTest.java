@@ -23,6 +23,16 @@ class ConfigFuzzFindingsTest {
     }
 
     @Test
+    void aKeyWhoseNameHoldsBracketsIsAnUnknownKeyNotACrash() {
+        for (String yaml : List.of("origin: http://127.0.0.1:9000\ncache: {\"memory-siz]\": ttt}\n",
+                "origin: http://127.0.0.1:9000\ncache: {\"a[x]\": 1}\n", "origin: http://127.0.0.1:9000\ncache: {\"b[\": 1}\n")) {
+            assertThatThrownBy(() -> ConfigReader.node().parse("edge.yaml", yaml)).as(yaml)
+                    .isInstanceOfSatisfying(ConfigException.class, e ->
+                            assertThat(e.problems()).anySatisfy(p -> assertThat(p).startsWith("edge.yaml:2:").contains("cache.")));
+        }
+    }
+
+    @Test
     void anEmptyListEntryIsAProblemNotANullPointer() {
         for (String yaml : List.of("origin: http://127.0.0.1:9000\norigins:\n  -\n", "origin: http://127.0.0.1:9000\nrules: [~]\n",
                 "origin: http://127.0.0.1:9000\nrules: [{name: a, match: {methods: [GET, ~]}}]\n", "shield: [null]\n")) {
