@@ -381,7 +381,8 @@ class DiskFailureTest {
         }
     }
 
-    private static int run(String... cmd) {
+    /** Runs a command to its end (30 s at most); its exit code, or -1 when it cannot run. */
+    static int run(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -146,22 +145,6 @@ class DiskRecoveryTest {
 
     /** {@code chattr -R} on a directory and everything in it; the exit code (-1 when it cannot run). */
     private static int chattr(String flag, Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return -1;
-        }
-        try {
-            Process p = new ProcessBuilder("chattr", "-R", flag, dir.toString()).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return -1;
-            }
-            return p.exitValue();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
+        return Files.isDirectory(dir) ? DiskFailureTest.run("chattr", "-R", flag, dir.toString()) : -1;
     }
 }
