@@ -4,4 +4,7 @@
  * HTTP/1.1 listener with that limit, a request-head timeout and an idle timeout). Start with
  * {@code GuardedHttpListener}.
  */
+@NullMarked
 package dev.outpost.listeners;
+
+import org.jspecify.annotations.NullMarked;

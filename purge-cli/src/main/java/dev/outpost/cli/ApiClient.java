@@ -1,5 +1,6 @@
 package dev.outpost.cli;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outpost.config.OutpostJson;
 import java.io.IOException;
@@ -32,7 +33,7 @@ final class ApiClient {
     }
 
     /** A response: status and parsed JSON body (null when empty). */
-    record Response(int status, JsonNode body) {
+    record Response(int status, @Nullable JsonNode body) {
     }
 
     JsonNode get(String path) {
@@ -95,7 +96,9 @@ final class ApiClient {
 
     private JsonNode ok(Response r) {
         if (r.status() / 100 == 2) {
-            return r.body();
+            // an empty 2xx body reads as a missing node, so callers never meet null
+            JsonNode body = r.body();
+            return body != null ? body : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         }
         String error = r.body() != null && r.body().has("error") ? r.body().get("error").asText() : "HTTP " + r.status();
         String detail = detail(r.body());
@@ -106,7 +109,7 @@ final class ApiClient {
         };
     }
 
-    static String detail(JsonNode body) {
+    static String detail(@Nullable JsonNode body) {
         if (body == null || !body.has("detail")) {
             return "no detail";
         }

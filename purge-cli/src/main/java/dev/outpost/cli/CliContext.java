@@ -1,5 +1,6 @@
 package dev.outpost.cli;
 
+import org.jspecify.annotations.Nullable;
 import dev.outpost.config.OutpostJson;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,9 +22,9 @@ final class CliContext {
     final PrintStream out;
     final PrintStream err;
     final Map<String, String> env;
-    final Path home;
+    final @Nullable Path home;
 
-    CliContext(PrintStream out, PrintStream err, Map<String, String> env, Path home) {
+    CliContext(PrintStream out, PrintStream err, Map<String, String> env, @Nullable Path home) {
         this.out = out;
         this.err = err;
         this.env = env;
@@ -31,7 +32,7 @@ final class CliContext {
     }
 
     /** The CLI's own file in the user's home: {@code control-plane} and {@code token}. */
-    record CliFile(String controlPlane, String token) {
+    record CliFile(@Nullable String controlPlane, @Nullable String token) {
         static final CliFile NONE = new CliFile(null, null);
     }
 
@@ -47,8 +48,8 @@ final class CliContext {
             CliFile c = OutpostJson.yaml().readValue(Files.readString(f), CliFile.class);
             return c == null ? CliFile.NONE : c;
         } catch (IOException e) {
-            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new CliException(f + ": " + why.lines().findFirst().orElse(why));
+            @Nullable String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new CliException(f + ": " + (why == null ? "unreadable" : why.lines().findFirst().orElse(why)));
         }
     }
 

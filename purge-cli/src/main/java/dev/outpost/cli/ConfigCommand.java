@@ -1,5 +1,6 @@
 package dev.outpost.cli;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.outpost.config.ConfigException;
 import dev.outpost.config.ConfigKind;
@@ -36,7 +37,7 @@ final class ConfigCommand extends Group {
         }
     }
 
-    static String query(String name, String value) {
+    static String query(String name, @Nullable String value) {
         return value == null ? "" : name + "=" + URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
@@ -50,7 +51,7 @@ final class ConfigCommand extends Group {
         return p.isEmpty() ? "" : "?" + String.join("&", p);
     }
 
-    static String target(String t) {
+    static @Nullable String target(@Nullable String t) {
         if (t == null) {
             return null;
         }

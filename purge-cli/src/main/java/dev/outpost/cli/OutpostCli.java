@@ -1,5 +1,6 @@
 package dev.outpost.cli;
 
+import org.jspecify.annotations.Nullable;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -53,7 +54,7 @@ public final class OutpostCli implements Runnable {
     }
 
     /** Runs one command line; returns the exit code. Output goes to {@code out} and {@code err}, never a stack trace. */
-    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, Path home) {
+    public static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env, @Nullable Path home) {
         CliContext ctx = new CliContext(out, err, env, home);
         CommandLine cl = new CommandLine(new OutpostCli(ctx));
         cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
@@ -76,7 +77,7 @@ public final class OutpostCli implements Runnable {
         return cl.execute(args);
     }
 
-    private static String firstLine(String s) {
+    private static String firstLine(@Nullable String s) {
         return s == null ? "" : s.lines().findFirst().orElse("");
     }
 

@@ -5,4 +5,7 @@
  * one line, and {@code CliContext} resolves the control plane and token (flags, then
  * environment, then {@code ~/.config/outpost/cli.yaml}).
  */
+@NullMarked
 package dev.outpost.cli;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,5 +1,6 @@
 package dev.outpost.edge.admin;
 
+import org.jspecify.annotations.Nullable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.outpost.config.ConfigReader;
 import dev.outpost.config.OutpostJson;
@@ -34,7 +35,7 @@ public final class AdminHandler implements HttpHandler {
     private final PrometheusMeterRegistry registry;
     private final Supplier<NodeStats> stats;
     private final PurgeExecutor purges;
-    private final byte[] token;
+    private final byte @Nullable [] token;
     private final BooleanSupplier healthy;
     private final LongSupplier configVersion;
     private final Supplier<Map<String, Object>> diskHealth;
@@ -128,9 +129,9 @@ public final class AdminHandler implements HttpHandler {
         try {
             purge = json.readValue(body, Purge.class);
         } catch (IOException e) {
-            String why = e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage()
+            @Nullable String why = e.getCause() instanceof IllegalArgumentException iae ? iae.getMessage()
                     : e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? ConfigReader.explain(j) : e.getMessage();
-            error(ex, 400, "invalid purge", why.split("\n")[0]);
+            error(ex, 400, "invalid purge", why == null ? "unreadable body" : why.split("\n")[0]);
             return;
         }
         try {
@@ -153,7 +154,7 @@ public final class AdminHandler implements HttpHandler {
         ex.getResponseSender().send(json.writeValueAsString(body));
     }
 
-    private void error(HttpServerExchange ex, int status, String error, Object detail) throws IOException {
+    private void error(HttpServerExchange ex, int status, String error, @Nullable Object detail) throws IOException {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", error);
         body.put("detail", detail);

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,31 +48,41 @@ public final class Fill {
     private final long expectedLength;
     private final int chunkSize;
     /** Every chunk is kept in heap (a memory-tier candidate); for unknown length, only up to {@link #keepLimit}. */
+    @GuardedBy("lock")
     private boolean keepAll;
     /** Disk bytes reserved for this fill: the announced length up front, or chunk by chunk for unknown length. */
+    @GuardedBy("lock")
     private long reserved;
     private final long keepLimit;
     private final long storeLimit;
     /** Clients reading the fill, with the offset each wants next (guarded by {@link #lock}). */
+    @GuardedBy("lock")
     private final List<Reader> readers = new ArrayList<>();
     private volatile boolean abandoned;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition progress = lock.newCondition();
+    @GuardedBy("lock")
     private final Map<Integer, ByteBuffer> chunks = new HashMap<>();
     private byte[] current;
     private int chunkIndex;
     private long length;
+    @GuardedBy("lock")
     private boolean toDisk;
     /** Chunks below this index are on disk (written before a disk failure, or all of them). */
     private volatile int diskLimit;
     /** Its disk reservation and pending chunks are still to be released when the fill ends unstored. */
+    @GuardedBy("lock")
     private boolean diskHeld;
+    @GuardedBy("lock")
     private boolean storable = true;
     private volatile boolean invalidated;
     private volatile State state = State.RUNNING;
     private volatile Throwable failure;
+    @GuardedBy("lock")
     private CachedResponse committed;
+    @GuardedBy("lock")
     private ByteBuffer completeBody;
+    @GuardedBy("lock")
     private boolean bodyDone;
 
     enum State { RUNNING, COMPLETE, FAILED }
@@ -199,6 +210,7 @@ public final class Fill {
     }
 
     /** Called with the lock held: stores the current chunk and starts the next. */
+    @GuardedBy("lock")
     private void sealChunk(int size) {
         ByteBuffer chunk = ByteBuffer.wrap(current, 0, size).asReadOnlyBuffer();
         if (toDisk && storable && state == State.RUNNING) {
@@ -243,6 +255,7 @@ public final class Fill {
      * memory-tier candidate (chunks on disk leave the heap), past {@link #storeLimit} it is not
      * stored at all. True when the copy should stop: abandoned, and no client reads it.
      */
+    @GuardedBy("lock")
     private boolean boundUnknownLength() {
         if (keepAll && length > keepLimit) {
             keepAll = false;
@@ -277,6 +290,7 @@ public final class Fill {
      * reading is cut off by its own write timeout, which detaches it. True when no reader is
      * left (the copy stops).
      */
+    @GuardedBy("lock")
     private boolean awaitReaders() throws IOException {
         try {
             while (state == State.RUNNING && !readers.isEmpty() && length - slowestReader() > (long) (RING - 1) * chunkSize) {
@@ -289,6 +303,7 @@ public final class Fill {
         return readers.isEmpty();
     }
 
+    @GuardedBy("lock")
     private long slowestReader() {
         long min = Long.MAX_VALUE;
         for (Reader r : readers) {
@@ -399,12 +414,24 @@ public final class Fill {
                 head.staleWhileRevalidate(), head.staleIfError(), head.flags(), length, head.fillId(), chunkSize,
                 head.tags(), head.varyNames(), 0);
         boolean stored = false;
-        ByteBuffer whole = completeBody == null ? null : completeBody.duplicate();
-        if (storable && !invalidated) {
-            stored = cache.commit(this, done, toDisk, whole, toDisk ? reserved : 0);
-            if (toDisk) {
-                diskHeld = false; // committed, or aborted by the commit (also when a purge overtook it)
+        ByteBuffer whole;
+        boolean store;
+        boolean disk;
+        long held;
+        lock.lock();
+        try {
+            whole = completeBody == null ? null : completeBody.duplicate();
+            store = storable && !invalidated;
+            disk = toDisk;
+            held = toDisk ? reserved : 0;
+            if (store && disk) {
+                diskHeld = false; // committed below, or aborted by the commit (also when a purge overtook it)
             }
+        } finally {
+            lock.unlock();
+        }
+        if (store) {
+            stored = cache.commit(this, done, disk, whole, held);
         }
         releaseDisk();
         lock.lock();
@@ -438,19 +465,24 @@ public final class Fill {
     /** Gives back what an unstored fill holds on disk: its chunks and pending mark, its reservation unless already released. */
     private void releaseDisk() {
         boolean release;
+        long held = 0;
         lock.lock();
         try {
             release = diskHeld;
             diskHeld = false;
+            if (release) {
+                held = reserved;
+                reserved = 0;
+            }
         } finally {
             lock.unlock();
         }
         if (release) {
-            cache.disk().abort(head.fillId(), reserved);
-            reserved = 0;
+            cache.disk().abort(head.fillId(), held);
         }
     }
 
+    @GuardedBy("lock")
     private ByteBuffer wholeBody() {
         ByteBuffer all = ByteBuffer.allocateDirect((int) length);
         for (int i = 0; i <= chunkIndex; i++) {

@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -80,7 +81,7 @@ public final class CacheControl {
      * coerced (so {@code max-age=1.5} or {@code max-age="60"} count as absent). Parameters
      * are ignored.
      */
-    public static CacheControl parseTargeted(Iterable<String> lines) {
+    public static @Nullable CacheControl parseTargeted(Iterable<String> lines) {
         if (lines == null || !lines.iterator().hasNext()) {
             return null;
         }
@@ -179,7 +180,7 @@ public final class CacheControl {
         }
     }
 
-    private void apply(String name, String arg) {
+    private void apply(String name, @Nullable String arg) {
         switch (name) {
             case "max-age" -> maxAge = first(maxAge, arg);
             case "s-maxage" -> sMaxAge = first(sMaxAge, arg);
@@ -236,12 +237,12 @@ public final class CacheControl {
         return s.substring(a, b);
     }
 
-    private static long first(long current, String arg) {
+    private static long first(long current, @Nullable String arg) {
         return current != ABSENT ? current : delta(arg);
     }
 
     /** delta-seconds: digits only; overflow caps at 2^31; anything else is invalid. */
-    static long delta(String arg) {
+    static long delta(@Nullable String arg) {
         if (arg == null || arg.isEmpty()) {
             return INVALID;
         }
@@ -264,7 +265,7 @@ public final class CacheControl {
      * tokens are dropped; none left (or no argument) means the bare directive, the stricter
      * reading.
      */
-    private static List<String> fields(String arg) {
+    private static List<String> fields(@Nullable String arg) {
         if (arg == null) {
             return List.of();
         }

@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 /**
  * Evaluates a client's conditional request against a stored (or just received) response, per
  * RFC 9110 §13.2.2: If-None-Match (weak comparison, {@code *}) takes precedence over
@@ -38,7 +39,7 @@ public final class Conditionals {
         return request.contains("if-none-match") || request.contains("if-modified-since");
     }
 
-    private static String join(HeaderSource h, String name) {
+    private static @Nullable String join(HeaderSource h, String name) {
         var lines = h.all(name);
         if (lines.isEmpty()) {
             return null;

@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 import java.time.DateTimeException;
 import java.time.DayOfWeek;
 import java.time.LocalDateTime;
@@ -49,7 +50,7 @@ public final class HttpDates {
     }
 
     /** Epoch milliseconds of an HTTP date, or {@link #INVALID}. */
-    public static long parse(String value) {
+    public static long parse(@Nullable String value) {
         if (value == null) {
             return INVALID;
         }

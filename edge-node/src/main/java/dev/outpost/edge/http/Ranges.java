@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -106,7 +107,7 @@ public final class Ranges {
      * before the complete length is known (a response still streaming in, RFC 9110 §14.4:
      * {@code Content-Range: bytes first-last/*}).
      */
-    public static Range boundedSingle(String rangeHeader, String ifRange, HeaderSource response) {
+    public static @Nullable Range boundedSingle(String rangeHeader, String ifRange, HeaderSource response) {
         if (rangeHeader == null || (ifRange != null && !ifRangeMatches(ifRange.trim(), response))) {
             return null;
         }

@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -18,7 +19,7 @@ import java.util.Locale;
  * @param path normalised path, starting with {@code /}
  * @param query normalised query without {@code ?}, or null when the target had none
  */
-public record RequestTarget(String path, String query) {
+public record RequestTarget(String path, @Nullable String query) {
 
     /** Why a target was refused; the message suits a 400 response. */
     public static final class InvalidTargetException extends Exception {
@@ -153,7 +154,7 @@ public record RequestTarget(String path, String query) {
      * Normalises a Host value: lower case, no trailing dot, no default port. Returns null when
      * it is not a valid host[:port].
      */
-    public static String normaliseHost(String host, boolean https) {
+    public static @Nullable String normaliseHost(String host, boolean https) {
         if (host == null || host.isEmpty() || host.length() > 255) {
             return null;
         }

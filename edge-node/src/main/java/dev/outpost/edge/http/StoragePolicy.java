@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 import dev.outpost.config.CacheSettings;
 import dev.outpost.config.Rule;
 import java.util.HashSet;
@@ -41,7 +42,7 @@ public final class StoragePolicy {
         return cc;
     }
 
-    static CacheControl targeted(HeaderSource response) {
+    static @Nullable CacheControl targeted(HeaderSource response) {
         for (int i = 0; i < 2; i++) {
             List<String> lines = response.all(TARGETED_FIELDS.get(i));
             if (!lines.isEmpty()) {
@@ -192,7 +193,7 @@ public final class StoragePolicy {
      * The value of a field defined as a singleton, or null when it is absent or has several
      * lines (a recipient cannot tell which one the sender meant).
      */
-    static String singleton(HeaderSource h, String name) {
+    static @Nullable String singleton(HeaderSource h, String name) {
         List<String> lines = h.all(name);
         return lines.size() == 1 ? lines.get(0) : null;
     }

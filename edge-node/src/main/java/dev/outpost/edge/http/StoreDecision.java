@@ -1,5 +1,6 @@
 package dev.outpost.edge.http;
 
+import org.jspecify.annotations.Nullable;
 import java.util.Set;
 
 /**
@@ -20,7 +21,7 @@ import java.util.Set;
  */
 public record StoreDecision(
         boolean store,
-        String reason,
+        @Nullable String reason,
         long lifetime,
         long correctedInitialAge,
         long staleWhileRevalidate,

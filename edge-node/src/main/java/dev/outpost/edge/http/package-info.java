@@ -16,4 +16,7 @@
  * {@link dev.outpost.edge.http.CacheStatus} builds the Cache-Status member.
  * Every parser here takes any input without throwing (they are fuzzed).
  */
+@NullMarked
 package dev.outpost.edge.http;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,5 +1,6 @@
 package dev.outpost.edge.shield;
 
+import org.jspecify.annotations.Nullable;
 import dev.outpost.edge.origin.OriginPool;
 import dev.outpost.edge.origin.PoolKind;
 import dev.outpost.edge.origin.Upstream;
@@ -54,7 +55,7 @@ final class ShieldTier implements Upstream {
         return resp;
     }
 
-    private UpstreamResponse fallback(UpstreamRequest request, String why) throws UpstreamException {
+    private UpstreamResponse fallback(UpstreamRequest request, @Nullable String why) throws UpstreamException {
         fallbacks.increment();
         LOG.debug("no shield took {} ({}); fetching from the origin", request.target(), why);
         return origins.fetch(request);

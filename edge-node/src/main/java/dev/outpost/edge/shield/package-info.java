@@ -13,4 +13,7 @@
  * origin. Loops between tiers are refused by the pipeline (CDN-Loop and Via carry each node's
  * id), and each tier's Cache-Status member reaches the client, the shield's first.
  */
+@NullMarked
 package dev.outpost.edge.shield;
+
+import org.jspecify.annotations.NullMarked;
