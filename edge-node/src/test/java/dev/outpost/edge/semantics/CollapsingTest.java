@@ -39,8 +39,12 @@ class CollapsingTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
     /** The origin's latency in the timing tests. */
     static final int ORIGIN_MILLIS = 1000;
-    /** What the node may add to it on this small, shared machine. */
-    static final int MARGIN_MILLIS = 1000;
+    /**
+     * What the node may add to it. The time bounds below tell one origin latency from a queue
+     * of them (20 waiters served one after another take 20 s), not a fast node from a slow one:
+     * the margin is wide so that a loaded CI machine cannot fail them.
+     */
+    static final int MARGIN_MILLIS = 4000;
 
     @RegisterExtension
     static WireMockExtension origin = WireMockExtension.newInstance()
