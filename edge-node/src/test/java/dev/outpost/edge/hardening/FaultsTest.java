@@ -42,14 +42,14 @@ class FaultsTest {
         return b;
     }
 
-    /** An edge whose origin {@code default} has short timeouts; large objects live on disk only. */
+    /** An edge whose origin {@code default} has short timeouts (yet long enough for a loaded machine); large objects live on disk only. */
     private static TestEdge edge(String originUrl, String... extraYaml) {
         return new TestEdge.Builder().yaml("""
                 origins:
                   - name: default
                     servers: [{url: "%s"}]
                     connect-timeout: 500ms
-                    read-timeout: 500ms
+                    read-timeout: 1500ms
                 cache: {memory-max-object: 1MiB, chunk-size: 64KiB}
                 """.formatted(originUrl) + String.join("\n", extraYaml)).start();
     }
@@ -196,8 +196,15 @@ class FaultsTest {
                     edge.node().cache().remove(keyOf(path));
                     continue;
                 }
-                assertThat(cut.status()).as(path).isIn(200, -1);
-                assertThat(cut.complete()).as("%s delivered as if whole (%d of %d bytes)", path, cut.body().length, size).isFalse();
+                // a clean 502 when the cut came before the head was committed (a loaded machine
+                // reads the half body slowly enough for that)
+                assertThat(cut.status()).as(path).isIn(200, 502, -1);
+                if (cut.status() == 502) {
+                    assertThat(cut.cacheStatus()).as(path).doesNotContain("stored");
+                } else {
+                    assertThat(cut.complete()).as("%s delivered as if whole (%d of %d bytes)", path, cut.body().length, size)
+                            .isFalse();
+                }
                 if (cut.status() == 200) {
                     assertThat(cut.body().length).as(path).isLessThan(size);
                 }
