@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout, one column family each: {@code meta} (key → {@link CachedResponse}, checksummed),
  * {@code chunks} (fill id + chunk index → CRC32C + bytes, in blob files), {@code lru} (access
- * bucket + fill id → key: an approximate LRU order), {@code atime} (key → its lru record),
+ * bucket + sequence → key: an approximate LRU order; the sequence is the fill id, or a new one
+ * for an entry given a second chance), {@code atime} (key → its lru record),
  * {@code tags} (tag NUL key → nothing, for purges by surrogate key) and {@code pending} (fills
  * under way). A fill writes its chunks first and its metadata last, in one batch that also
  * clears its pending mark; after a crash, pending fills' chunks are deleted at start, so a
@@ -48,12 +49,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>RocksDB never evicts by itself. The tier counts the bytes of committed entries and of
  * fills under way; a fill makes room before it starts and before it commits, and an evictor
- * thread keeps the tier 1% under its bound. The victim is the least popular (by a
- * {@link FrequencySketch} that every request feeds) of the 16 oldest entries in {@code lru}:
- * sampled LFU over an approximate LRU order. Access buckets are minutes, and a hit moves an
- * entry at most once a minute, so recency costs one small write per object per minute at most.
- * When the tier is full, a new object is admitted unless the entry it would push out is asked
- * for more often (TinyLFU admission, with ties going to the newcomer so recency still counts).
+ * thread keeps the tier 1% under its bound. Which entry goes and which newcomer is admitted is
+ * {@link DiskPolicy}'s decision (sampled LFU over the 16 oldest entries in {@code lru}, a second
+ * chance for the sampled entries asked for more often than the victim, TinyLFU admission); this
+ * class only keeps the order it decides over. Access buckets are minutes, and a hit moves an
+ * entry at most once a minute, so recency costs one small write per object per minute at most;
+ * an {@code lru} record is current only while {@code atime} names it, so a record left behind by
+ * a race is dropped when eviction meets it.
  */
 public final class DiskTier implements AutoCloseable {
 
@@ -103,7 +105,7 @@ public final class DiskTier implements AutoCloseable {
     private final AtomicLong entries = new AtomicLong();
     private final AtomicLong nextFillId = new AtomicLong();
     private volatile long fillIdCeiling;
-    private final FrequencySketch sketch;
+    private final DiskPolicy policy;
     private final Counter evictions;
     private final Counter corrupt;
     private final Counter errors;
@@ -125,7 +127,7 @@ public final class DiskTier implements AutoCloseable {
         this.cfOptions.addAll(cfOptions);
         this.blockCache = blockCache;
         useHandles(handles);
-        this.sketch = new FrequencySketch((int) Math.min(1 << 22, Math.max(1024, maxBytes / 16384)));
+        this.policy = new DiskPolicy(maxBytes);
         this.evictions = Counter.builder("outpost.cache.evictions").tag("tier", "disk")
                 .description("Entries evicted to keep a tier within its byte bound").register(registry);
         this.corrupt = Counter.builder("outpost.cache.corrupt")
@@ -346,7 +348,7 @@ public final class DiskTier implements AutoCloseable {
 
     /** Records a request for {@code key} in the admission sketch. */
     void recordAccess(String key) {
-        sketch.increment(FrequencySketch.hash(key));
+        policy.recordAccess(key);
     }
 
     /** Whether the tier takes a new object of about {@code size} bytes now. */
@@ -370,34 +372,28 @@ public final class DiskTier implements AutoCloseable {
         if (usedBytes.get() + expected <= maxBytes) {
             return true;
         }
-        Victim victim = victim();
-        if (victim == null) {
-            return true;
-        }
+        Sample sample = oldest();
+        DiskPolicy.Choice choice = policy.choose(sample.keys());
         // a newcomer takes the place of the least popular old entry unless that one is asked for
         // more often: one-hit wonders don't push out popular objects, and recency still counts
-        return sketch.frequency(FrequencySketch.hash(key)) >= victim.frequency;
+        return choice == null || policy.admits(key, choice.victimFrequency());
     }
 
-    /** The entry eviction would take next: the least popular of the oldest few. */
-    private record Victim(byte[] lruKey, String key, int frequency) {
+    /** The oldest entries of the recency order: their {@code lru} records and keys. */
+    private record Sample(List<byte[]> lruKeys, List<String> keys) {
     }
 
-    private static final int EVICTION_SAMPLE = 16;
-
-    private Victim victim() {
-        Victim best = null;
+    private Sample oldest() {
+        List<byte[]> lruKeys = new ArrayList<>(DiskPolicy.SAMPLE);
+        List<String> keys = new ArrayList<>(DiskPolicy.SAMPLE);
         try (RocksIterator it = db.newIterator(lru)) {
             it.seekToFirst();
-            for (int i = 0; i < EVICTION_SAMPLE && it.isValid(); i++, it.next()) {
-                String k = new String(it.value(), StandardCharsets.UTF_8);
-                int f = sketch.frequency(FrequencySketch.hash(k));
-                if (best == null || f < best.frequency) {
-                    best = new Victim(it.key(), k, f);
-                }
+            for (int i = 0; i < DiskPolicy.SAMPLE && it.isValid(); i++, it.next()) {
+                lruKeys.add(it.key());
+                keys.add(new String(it.value(), StandardCharsets.UTF_8));
             }
         }
-        return best;
+        return new Sample(lruKeys, keys);
     }
 
     /** The stored response under {@code key}, or null. */
@@ -1121,32 +1117,67 @@ public final class DiskTier implements AutoCloseable {
 
     private synchronized void evictToOpen(long target) {
         while (usedBytes.get() > target && !closed) {
-            Victim v = victim();
-            if (v == null) {
+            Sample sample = oldest();
+            DiskPolicy.Choice choice = policy.choose(sample.keys());
+            if (choice == null) {
                 return;
             }
-            long fillId = ByteBuffer.wrap(v.lruKey(), 8, 8).getLong();
-            CachedResponse r = null;
             try {
-                r = get(v.key());
-            } catch (CorruptEntryException ignored) {
-                // dropped by get
-            }
-            try {
-                if (r != null && r.fillId() == fillId) {
-                    if (delete(v.key())) {
+                requeue(sample, choice.requeue());
+                String key = sample.keys().get(choice.victim());
+                byte[] lruKey = sample.lruKeys().get(choice.victim());
+                if (isCurrent(key, lruKey)) {
+                    CachedResponse r = null;
+                    try {
+                        r = get(key);
+                    } catch (CorruptEntryException ignored) {
+                        // dropped by get
+                    }
+                    if (r != null && delete(key)) {
                         evictions.increment();
-                        evictionListener.accept(v.key(), fillId);
+                        evictionListener.accept(key, r.fillId());
                     } else {
-                        db.delete(lru, v.lruKey());
+                        db.delete(lru, lruKey);
                     }
                 } else {
-                    db.delete(lru, v.lruKey()); // a stale recency record
+                    db.delete(lru, lruKey); // a stale recency record
                 }
             } catch (RocksDBException e) {
                 failed(e);
                 return;
             }
+        }
+    }
+
+    /** Whether {@code lruKey} is the recency record {@code key} has now (not one left behind). */
+    private boolean isCurrent(String key, byte[] lruKey) throws RocksDBException {
+        return Arrays.equals(db.get(atime, key.getBytes(StandardCharsets.UTF_8)), lruKey);
+    }
+
+    /**
+     * Moves the sampled entries the policy gave a second chance to the young end of the order:
+     * a new record in the current bucket, after every fill so far.
+     */
+    private void requeue(Sample sample, List<Integer> indexes) throws RocksDBException {
+        if (indexes.isEmpty()) {
+            return;
+        }
+        long bucket = bucket();
+        try (WriteBatch batch = new WriteBatch()) {
+            for (int i : indexes) {
+                String key = sample.keys().get(i);
+                byte[] current = sample.lruKeys().get(i);
+                if (!isCurrent(key, current)) {
+                    batch.delete(lru, current);
+                    continue;
+                }
+                byte[] moved = lruKey(bucket, newFillIdOpen());
+                byte[] k = key.getBytes(StandardCharsets.UTF_8);
+                batch.delete(lru, current);
+                batch.put(lru, moved, k);
+                batch.put(atime, k, moved);
+            }
+            db.write(writeOptions, batch);
         }
     }
 

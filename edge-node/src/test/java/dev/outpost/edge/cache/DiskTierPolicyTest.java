@@ -75,6 +75,38 @@ class DiskTierPolicyTest {
     }
 
     @Test
+    void anOldEntrySparedForItsPopularityGoesToTheYoungEndAndIsNotSampledAgainAtOnce() throws Exception {
+        ManualClock clock = new ManualClock();
+        long one = entry("k00", 1, 1000).weight(); // every key of the same length: the same weight
+        try (DiskTier disk = DiskTier.open(dir, one * 40, clock, new SimpleMeterRegistry())) {
+            for (int i = 0; i < 20; i++) {
+                disk.recordAccess(key(i));
+                store(disk, key(i), 1000);
+            }
+            for (int n = 0; n < 5; n++) {
+                disk.recordAccess(key(0)); // the oldest, asked for 6 times
+            }
+            disk.evictTo(one * 19);
+            assertThat(disk.get(key(1))).as("the least popular of the oldest goes").isNull();
+            for (int i = 2; i < 20; i++) {
+                for (int n = 0; n < 6; n++) {
+                    disk.recordAccess(key(i)); // now every other entry is asked for more often than k00
+                }
+            }
+            disk.evictTo(one * 18);
+            // k00 was moved behind k19 when it was spared: the 16 oldest are k02..k17 now, and the
+            // oldest of those goes; without the move k00 (the least popular) would have gone
+            assertThat(disk.get(key(0))).as("spared entry kept").isNotNull();
+            assertThat(disk.get(key(2))).isNull();
+            assertThat(disk.entries()).isEqualTo(18);
+        }
+    }
+
+    private static String key(int i) {
+        return String.format("k%02d", i);
+    }
+
+    @Test
     void pastItsBoundTheEvictorLeavesOnePercentHeadroomAsTheReadmeSays() throws Exception {
         ManualClock clock = new ManualClock();
         long one = entry("k000", 1, 1000).weight(); // every key of the same length: the same weight

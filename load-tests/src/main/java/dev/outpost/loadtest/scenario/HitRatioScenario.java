@@ -46,7 +46,8 @@ public final class HitRatioScenario implements Scenario {
         return String.format(Locale.ROOT, "A seeded Zipf trace (s = %.1f, seed %d) of %,d requests over %,d objects of %d KiB, "
                         + "replayed over %d keep-alive connections in trace order against a fresh instance of each system; cache "
                         + "budget %.0f%% of the working set (the same for every system); hit ratio = 1 - origin requests / requests. "
-                        + "Then hit ratio against capacity, beside the simulator (Caffeine W-TinyLFU as the edge uses it, and LRU) "
+                        + "Then hit ratio against capacity, beside the simulator (Caffeine W-TinyLFU as the edge's memory tier uses it, "
+                        + "LRU, and the edge's disk tier policy, which bounds what a node holds) "
                         + "on the same trace.",
                 o.zipfExponent(), o.zipfSeed(), o.zipfRequests(), o.zipfObjects(), o.zipfObjectSize() / 1024, CONNECTIONS,
                 o.zipfCapacity() * 100);
@@ -97,6 +98,8 @@ public final class HitRatioScenario implements Scenario {
         double simCaffeine = HitRatioSimulator.simulate(HitRatioSimulator.Policy.CAFFEINE_W_TINYLFU, trace, capacityBytes,
                 o.zipfObjectSize()).hitRatio();
         double simLru = HitRatioSimulator.simulate(HitRatioSimulator.Policy.LRU, trace, capacityBytes, o.zipfObjectSize()).hitRatio();
+        double simDisk = HitRatioSimulator.simulate(HitRatioSimulator.Policy.OUTPOST_DISK, trace, capacityBytes,
+                o.zipfObjectSize()).hitRatio();
         int distinct = ZipfTrace.distinct(trace);
         List<Metric> metrics = List.of(
                 main.metric("hit", "Hit ratio at " + pct(o.zipfCapacity()) + " capacity", "ratio", 4, Metric.Better.HIGHER),
@@ -110,10 +113,12 @@ public final class HitRatioScenario implements Scenario {
         }
         series.put("sim: " + HitRatioSimulator.Policy.CAFFEINE_W_TINYLFU.display(), new ArrayList<>());
         series.put("sim: " + HitRatioSimulator.Policy.LRU.display(), new ArrayList<>());
+        series.put("sim: " + HitRatioSimulator.Policy.OUTPOST_DISK.display(), new ArrayList<>());
         for (double f : o.curve()) {
             long cap = (long) (workingSet * f);
             double c = HitRatioSimulator.simulate(HitRatioSimulator.Policy.CAFFEINE_W_TINYLFU, trace, cap, o.zipfObjectSize()).hitRatio();
             double l = HitRatioSimulator.simulate(HitRatioSimulator.Policy.LRU, trace, cap, o.zipfObjectSize()).hitRatio();
+            double d = HitRatioSimulator.simulate(HitRatioSimulator.Policy.OUTPOST_DISK, trace, cap, o.zipfObjectSize()).hitRatio();
             List<String> row = new ArrayList<>();
             row.add(pct(f));
             RoundSamples cs = curve.get(f);
@@ -124,8 +129,10 @@ public final class HitRatioScenario implements Scenario {
             }
             row.add(String.format(Locale.ROOT, "%.4f", c));
             row.add(String.format(Locale.ROOT, "%.4f", l));
+            row.add(String.format(Locale.ROOT, "%.4f", d));
             series.get("sim: " + HitRatioSimulator.Policy.CAFFEINE_W_TINYLFU.display()).add(new double[] {f * 100, c});
             series.get("sim: " + HitRatioSimulator.Policy.LRU.display()).add(new double[] {f * 100, l});
+            series.get("sim: " + HitRatioSimulator.Policy.OUTPOST_DISK.display()).add(new double[] {f * 100, d});
             rows.add(row);
         }
         List<String> header = new ArrayList<>(List.of("Capacity"));
@@ -134,10 +141,13 @@ public final class HitRatioScenario implements Scenario {
         }
         header.add("sim: Caffeine W-TinyLFU");
         header.add("sim: LRU");
+        header.add("sim: " + HitRatioSimulator.Policy.OUTPOST_DISK.display());
         Table curveTable = new Table("Hit ratio against capacity (share of the working set)", header, rows);
         Table sim = new Table("Simulator on the same trace at " + pct(o.zipfCapacity()), List.of("Policy", "Hit ratio"), List.of(
                 List.of("Caffeine W-TinyLFU", String.format(Locale.ROOT, "%.4f", simCaffeine)),
                 List.of("LRU", String.format(Locale.ROOT, "%.4f", simLru)),
+                List.of(HitRatioSimulator.Policy.OUTPOST_DISK.display() + " (DiskPolicy without I/O)", String.format(Locale.ROOT, "%.4f",
+                        simDisk)),
                 List.of("Best possible (only compulsory misses)", String.format(Locale.ROOT, "%.4f",
                         1 - distinct / (double) trace.length))));
         List<ChartSpec> charts = List.of(new ChartSpec.Lines("hit-ratio-curve.png", "Hit ratio against cache capacity (Zipf s="

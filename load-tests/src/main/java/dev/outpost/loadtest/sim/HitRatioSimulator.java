@@ -10,8 +10,9 @@ import java.util.Map;
  * ids is replayed against a cache policy bounded in bytes, each miss inserting the object. The
  * policies are Caffeine's W-TinyLFU configured as the edge's memory tier is (bounded by weight
  * in bytes, a weigher per entry) with a same-thread executor so eviction happens in line (replays then
- * agree to within Caffeine's small random admission jitter), and LRU as the reference most
- * proxy caches approximate.
+ * agree to within Caffeine's small random admission jitter), LRU as the reference most
+ * proxy caches approximate, and the edge's own disk tier policy ({@link DiskTierModel}), which
+ * bounds what a node holds.
  */
 public final class HitRatioSimulator {
 
@@ -20,7 +21,9 @@ public final class HitRatioSimulator {
         /** Caffeine (W-TinyLFU), as the edge's memory tier uses it. */
         CAFFEINE_W_TINYLFU("Caffeine W-TinyLFU"),
         /** Least recently used, the reference. */
-        LRU("LRU");
+        LRU("LRU"),
+        /** The edge's disk tier ({@link DiskTierModel}): what holds the node's working set. */
+        OUTPOST_DISK("Outpost disk tier");
 
         private final String display;
 
@@ -48,6 +51,7 @@ public final class HitRatioSimulator {
         long hits = switch (policy) {
             case CAFFEINE_W_TINYLFU -> caffeine(trace, capacityBytes, objectSize);
             case LRU -> lru(trace, capacityBytes, objectSize);
+            case OUTPOST_DISK -> outpostDisk(trace, capacityBytes, objectSize);
         };
         return new Result(policy, capacityBytes, hits, trace.length);
     }
@@ -64,6 +68,17 @@ public final class HitRatioSimulator {
                 hits++;
             } else {
                 cache.put(id, Boolean.TRUE);
+            }
+        }
+        return hits;
+    }
+
+    private static long outpostDisk(int[] trace, long capacityBytes, long objectSize) {
+        DiskTierModel tier = new DiskTierModel(capacityBytes, objectSize);
+        long hits = 0;
+        for (int id : trace) {
+            if (tier.request("/obj/z-" + id)) {
+                hits++;
             }
         }
         return hits;
