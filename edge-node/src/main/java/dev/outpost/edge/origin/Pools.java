@@ -43,10 +43,14 @@ public final class Pools implements AutoCloseable {
     private final Map<PoolKind, Map<String, Server>> servers = new HashMap<>();
     private final Map<PoolKind, List<OriginPool>> current = new HashMap<>();
     private final ConnectionGuard guard;
+    private final InterimSockets.Counts interims;
     private ScheduledExecutorService ticker;
 
     public Pools(OkHttpClient base, InstantSource clock, MeterRegistry registry) {
-        this.base = base;
+        this.interims = new InterimSockets.Counts(registry);
+        // once per node: every pool's client shares these socket factories, so connections are
+        // pooled across config versions as before
+        this.base = InterimSockets.install(base, interims);
         this.clock = clock;
         this.registry = registry;
         this.guard = new ConnectionGuard(registry);
@@ -101,7 +105,7 @@ public final class Pools implements AutoCloseable {
         Counter panics = kind != PoolKind.ORIGIN ? null : Counter.builder("outpost.origin.panic").tag("origin", o.name())
                 .description("Requests sent to every server of an origin because none was up (panic mode)")
                 .register(registry);
-        return new OriginPool(o, kind, base, clock, states, panics, guard);
+        return new OriginPool(o, kind, base, clock, states, panics, guard, interims);
     }
 
     /** Makes these pools the current ones of their kind; servers no longer in any of them are dropped. */

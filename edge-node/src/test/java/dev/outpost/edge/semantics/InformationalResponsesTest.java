@@ -4,29 +4,28 @@ import static dev.outpost.edge.semantics.Exchanges.cacheStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.edge.TestEdge;
+import dev.outpost.edge.hostile.RawH2;
+import dev.outpost.testing.Await;
+import dev.outpost.testing.RawHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
-import okhttp3.OkHttpClient;
-import okhttp3.Protocol;
-import okhttp3.Request;
-import okhttp3.Response;
 import org.junit.jupiter.api.Test;
 
 /**
- * 1xx responses from the origin (RFC 9110 §15.2) before the final one: never stored, never
- * taken for the final response, and nothing of them (a 103's Link) ends up in what is stored
- * or served, over HTTP/1.1 and HTTP/2 to the client.
- *
- * <p>They are not forwarded either, and these tests pin that down: the origin client (OkHttp
- * 5.4) reads every interim head and discards it before the caller sees anything, and
- * Undertow 2.4 sends an interim response only as the answer to {@code Expect: 100-continue}.
- * See the edge README, "1xx responses".
+ * 1xx responses from the origin (RFC 9110 §15.2) before the final one: a {@code 103 Early
+ * Hints} is forwarded to the client whose request went upstream, over HTTP/1.1 and HTTP/2,
+ * before the final response, and never stored nor served again: the stored response has only
+ * the final response's fields, and a hit gets no 103. Other interim responses (100, 102) are
+ * not forwarded, and a rule may drop 103s ({@code early-hints: drop}).
  */
 class InformationalResponsesTest {
 
@@ -34,74 +33,169 @@ class InformationalResponsesTest {
             + "Content-Length: 5\r\n\r\nfinal";
 
     private static final String EARLY_HINTS = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n"
-            + "X-Hint: only-in-103\r\n\r\n";
+            + "X-Hint: only-in-103\r\nConnection: X-Private\r\nX-Private: hop\r\nKeep-Alive: timeout=5\r\n\r\n";
+
+    private static final String STYLE_HINT = "Link: </style.css>; rel=preload; as=style\r\nX-Hint: only-in-103\r\n\r\n";
 
     @Test
-    void earlyHintsBeforeTheFinalResponseAreNeitherStoredNorServedAsFinal() {
+    void earlyHintsReachAnHttp11ClientBeforeTheFinalResponseAndAreNeverStored() {
         try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
              TestEdge edge = TestEdge.withOrigin(origin.url()).start()) {
-            HttpResponse<String> miss = edge.get("/hinted");
-            assertThat(miss.statusCode()).isEqualTo(200);
-            assertThat(miss.body()).isEqualTo("final");
-            assertThat(miss.headers().map()).doesNotContainKeys("link", "x-hint");
-            assertThat(cacheStatus(miss)).isEqualTo("edge-test; fwd=miss; fwd-status=200; stored; ttl=60");
+            String raw = rawGet(edge.port(), "/hinted", "HTTP/1.1");
+            // the 103 first, with its end-to-end fields only, then the final response, whole
+            assertThat(raw).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT + "HTTP/1.1 200 ");
+            String finalResponse = raw.substring(raw.indexOf("HTTP/1.1 200 "));
+            assertThat(finalResponse).doesNotContainIgnoringCase("link:").doesNotContain("X-Hint").endsWith("\r\n\r\nfinal");
+            assertThat(raw).doesNotContainIgnoringCase("x-private").doesNotContainIgnoringCase("keep-alive: timeout");
+            assertThat(finalResponse).contains("Cache-Status: edge-test; fwd=miss; fwd-status=200; stored; ttl=60");
+
             HttpResponse<String> hit = edge.get("/hinted");
             assertThat(hit.statusCode()).isEqualTo(200);
             assertThat(hit.body()).isEqualTo("final");
             assertThat(hit.headers().map()).doesNotContainKeys("link", "x-hint");
             assertThat(cacheStatus(hit)).isEqualTo("edge-test; hit; ttl=60");
+            String rawHit = rawGet(edge.port(), "/hinted", "HTTP/1.1");
+            assertThat(rawHit).startsWith("HTTP/1.1 200 ").doesNotContain("103").doesNotContainIgnoringCase("link:");
             assertThat(origin.count()).isEqualTo(1);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(1.0);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "dropped")).isEqualTo(0.0);
         }
     }
 
     @Test
-    void severalInterimResponsesOfAnyKindComeToNothing() {
+    void theConnectionStaysUsableAfterA103KeptAliveOrPipelined() throws IOException {
+        try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).start();
+             Socket s = new Socket(InetAddress.getLoopbackAddress(), edge.port())) {
+            s.setSoTimeout(30_000);
+            OutputStream out = s.getOutputStream();
+            InputStream in = s.getInputStream();
+            out.write(request(edge.port(), "/kept", "HTTP/1.1", false));
+            String first = readUntil(in, "\r\n\r\nfinal");
+            assertThat(first).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT + "HTTP/1.1 200 ");
+            out.write(request(edge.port(), "/kept", "HTTP/1.1", true));
+            String second = readAll(in);
+            assertThat(second).startsWith("HTTP/1.1 200 ").contains("edge-test; hit").endsWith("\r\n\r\nfinal");
+
+            // two requests in one write: the 103 of the first still comes first, and the second is a hit
+            String pipelined = RawHttp.send(edge.port(), new String(request(edge.port(), "/piped", "HTTP/1.1", false),
+                    StandardCharsets.ISO_8859_1) + new String(request(edge.port(), "/piped", "HTTP/1.1", true), StandardCharsets.ISO_8859_1),
+                    30_000).response();
+            assertThat(pipelined).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT + "HTTP/1.1 200 ");
+            assertThat(pipelined.split("HTTP/1.1 ", -1)).hasSize(4); // 103, 200, 200
+            assertThat(pipelined).contains("edge-test; hit").endsWith("\r\n\r\nfinal");
+            assertThat(origin.count()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void severalEarlyHintsInARowAreForwardedInOrderAndOtherInterimResponsesAreNot() {
         String interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n" + EARLY_HINTS
                 + "HTTP/1.1 103 Early Hints\r\nLink: </app.js>; rel=preload; as=script\r\n\r\n";
         try (RawOrigin origin = new RawOrigin(interim + FINAL);
              TestEdge edge = TestEdge.withOrigin(origin.url()).start()) {
-            String raw = rawGet(edge.port(), "/interim");
-            // exactly one response on the wire to the client: the final one, whole
-            assertThat(raw).startsWith("HTTP/1.1 200 ");
-            assertThat(raw).doesNotContain("HTTP/1.1 1").doesNotContainIgnoringCase("link:").doesNotContain("X-Hint");
-            assertThat(raw).endsWith("\r\n\r\nfinal");
+            String raw = rawGet(edge.port(), "/interim", "HTTP/1.1");
+            assertThat(raw).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT
+                    + "HTTP/1.1 103 Early Hints\r\nLink: </app.js>; rel=preload; as=script\r\n\r\nHTTP/1.1 200 ");
+            assertThat(raw).doesNotContain("100 Continue").doesNotContain("102").endsWith("\r\n\r\nfinal");
             assertThat(cacheStatus(edge.get("/interim"))).isEqualTo("edge-test; hit; ttl=60");
             assertThat(origin.count()).isEqualTo(1);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(2.0);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "dropped")).isEqualTo(1.0); // the 102
         }
     }
 
     @Test
-    void overHttp2TheClientGetsTheFinalResponseOnly() throws IOException {
+    void aRuleMayDropThemAndHttp10ClientsNeverGetThem() {
         try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
-             TestEdge edge = TestEdge.withOrigin(origin.url()).start()) {
-            OkHttpClient h2 = new OkHttpClient.Builder().protocols(List.of(Protocol.H2_PRIOR_KNOWLEDGE)).build();
-            Request request = new Request.Builder().url("http://127.0.0.1:" + edge.port() + "/hinted-h2").build();
-            try (Response r = h2.newCall(request).execute()) {
-                assertThat(r.protocol()).isEqualTo(Protocol.H2_PRIOR_KNOWLEDGE);
-                assertThat(r.code()).isEqualTo(200);
-                assertThat(r.header("Link")).isNull();
-                assertThat(r.body().string()).isEqualTo("final");
-            }
-            try (Response r = h2.newCall(request).execute()) {
-                assertThat(r.header("Cache-Status")).isEqualTo("edge-test; hit; ttl=60");
-                assertThat(r.header("Link")).isNull();
-            }
-            assertThat(origin.count()).isEqualTo(1);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).yaml("""
+                     rules:
+                       - match: {path-prefix: /quiet/}
+                         early-hints: drop
+                     """).start()) {
+            String dropped = rawGet(edge.port(), "/quiet/page", "HTTP/1.1");
+            assertThat(dropped).startsWith("HTTP/1.1 200 ").doesNotContain("103").doesNotContainIgnoringCase("link:");
+            String old = rawGet(edge.port(), "/old-client", "HTTP/1.0");
+            assertThat(old).startsWith("HTTP/1.0 200 ").doesNotContain("103").doesNotContainIgnoringCase("link:");
+            String forwarded = rawGet(edge.port(), "/loud/page", "HTTP/1.1");
+            assertThat(forwarded).startsWith("HTTP/1.1 103 Early Hints\r\n");
+            assertThat(origin.count()).isEqualTo(3);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "dropped")).isEqualTo(2.0);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(1.0);
         }
     }
 
+    @Test
+    void aPassedRequestGetsThemToo() {
+        String uncacheable = "HTTP/1.1 200 OK\r\nCache-Control: private\r\nContent-Length: 5\r\n\r\nfinal";
+        try (RawOrigin origin = new RawOrigin(EARLY_HINTS + uncacheable);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).start()) {
+            String post = RawHttp.send(edge.port(), "POST /form HTTP/1.1\r\nHost: a.test\r\nContent-Length: 3\r\n"
+                    + "Connection: close\r\n\r\nabc", 30_000).response();
+            assertThat(post).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT + "HTTP/1.1 200 ").endsWith("final");
+        }
+    }
+
+    @Test
+    void overHttp2TheClientGetsAHeadersFrameWith103BeforeTheFinalOne() throws IOException {
+        try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).start();
+             RawH2 h2 = RawH2.open(edge.port())) {
+            h2.get(1, "/hinted-h2");
+            Await.until("the response on stream 1 to end", Duration.ofSeconds(30),
+                    () -> h2.frames.stream().anyMatch(f -> f.startsWith("DATA 1 ") && f.endsWith("END_STREAM")));
+            List<String> stream1 = h2.frames.stream().filter(f -> f.matches("\\w+ 1 .*")).toList();
+            assertThat(stream1.get(0)).startsWith("HEADERS 1 :status=103 ").contains("link=</style.css>; rel=preload; as=style")
+                    .contains("x-hint=only-in-103").doesNotContain("x-private").doesNotContain("keep-alive")
+                    .doesNotContain("END_STREAM");
+            assertThat(stream1.get(1)).startsWith("HEADERS 1 :status=200 ").doesNotContain("link=").doesNotContain("x-hint")
+                    .doesNotContain("END_STREAM");
+            assertThat(stream1.get(2)).isEqualTo("DATA 1 5 END_STREAM");
+
+            h2.get(3, "/hinted-h2");
+            Await.until("the response on stream 3 to end", Duration.ofSeconds(30),
+                    () -> h2.frames.stream().anyMatch(f -> f.startsWith("DATA 3 ") && f.endsWith("END_STREAM")));
+            List<String> stream3 = h2.frames.stream().filter(f -> f.matches("\\w+ 3 .*")).toList();
+            assertThat(stream3.get(0)).startsWith("HEADERS 3 :status=200 ").contains("cache-status=edge-test; hit")
+                    .doesNotContain("link=");
+            assertThat(stream3).noneMatch(f -> f.contains(":status=103"));
+            assertThat(origin.count()).isEqualTo(1);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(1.0);
+        }
+    }
+
+    /** A GET with the Host the JDK client sends, so that both share cache keys. */
+    private static byte[] request(int port, String path, String version, boolean close) {
+        return ("GET " + path + " " + version + "\r\nHost: 127.0.0.1:" + port + "\r\n" + (close ? "Connection: close\r\n" : "")
+                + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
+    }
+
     /** A GET on a connection of its own, closed after the response; every byte the edge sent. */
-    private static String rawGet(int port, String path) {
+    private static String rawGet(int port, String path, String version) {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(30_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            in.transferTo(out);
-            return out.toString(StandardCharsets.ISO_8859_1);
+            s.getOutputStream().write(request(port, path, version, true));
+            return readAll(s.getInputStream());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
+    }
+
+    private static String readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        in.transferTo(out);
+        return out.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String readUntil(InputStream in, String end) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (!out.toString(StandardCharsets.ISO_8859_1).endsWith(end)) {
+            int b = in.read();
+            if (b < 0) {
+                break;
+            }
+            out.write(b);
+        }
+        return out.toString(StandardCharsets.ISO_8859_1);
     }
 }
