@@ -3,10 +3,23 @@ package dev.outpost.edge.semantics;
 import static dev.outpost.edge.semantics.Exchanges.cacheStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.outpost.config.DeliveryConfig;
+import dev.outpost.config.OutpostJson;
+import dev.outpost.config.PemTls;
 import dev.outpost.edge.TestEdge;
+import dev.outpost.edge.TestTls;
 import dev.outpost.edge.hostile.RawH2;
+import dev.outpost.edge.origin.InterimResponse;
+import dev.outpost.edge.origin.Origins;
+import dev.outpost.edge.origin.Pools;
+import dev.outpost.edge.origin.UpstreamRequest;
+import dev.outpost.edge.origin.UpstreamResponse;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.PrometheusText;
 import dev.outpost.testing.RawHttp;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,9 +29,14 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLContext;
+import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 1xx responses from the origin (RFC 9110 §15.2) before the final one: a {@code 103 Early
@@ -165,6 +183,36 @@ class InformationalResponsesTest {
     }
 
     /** A GET with the Host the JDK client sends, so that both share cache keys. */
+    @Test
+    void overATlsOriginTheyAreSeenAsOverPlainHttp(@TempDir Path dir) throws Exception {
+        // the node has no setting for a private CA: the origin pools are built on a client that
+        // trusts the test certificate, as the node builds them on its own
+        TestTls tls = TestTls.create(dir);
+        SSLContext serverTls = PemTls.context(tls.certificate(), tls.privateKey(), null);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        OkHttpClient base = Origins.baseClient().newBuilder()
+                .sslSocketFactory(tls.clientContext().getSocketFactory(), tls.trustManager()).build();
+        String twoHints = EARLY_HINTS + "HTTP/1.1 103 Early Hints\r\nLink: </app.js>; rel=preload; as=script\r\n\r\n";
+        try (RawOrigin origin = RawOrigin.tls(serverTls, twoHints + FINAL);
+             Pools pools = new Pools(base, new ManualClock(), registry)) {
+            Origins origins = pools.origins(OutpostJson.yaml().readValue(
+                    "origins:\n  - name: default\n    servers: [{url: \"" + origin.url() + "\"}]\n", DeliveryConfig.class));
+            List<InterimResponse> seen = new CopyOnWriteArrayList<>();
+            UpstreamRequest get = new UpstreamRequest("GET", "/tls", List.of("Host"), List.of("localhost"), null, "/tls",
+                    "192.0.2.1", "default").withInterim(r -> seen.add(r));
+            try (UpstreamResponse resp = origins.fetch(get)) {
+                assertThat(resp.status()).isEqualTo(200);
+                assertThat(resp.first("Link")).isNull();
+                assertThat(new String(resp.body().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("final");
+            }
+            assertThat(seen).extracting(InterimResponse::status).containsExactly(103, 103);
+            assertThat(seen.get(0).fields().get("Link")).isEqualTo("</style.css>; rel=preload; as=style");
+            assertThat(seen.get(1).fields().get("Link")).isEqualTo("</app.js>; rel=preload; as=script");
+            assertThat(PrometheusText.sum(registry.scrape(), "outpost_interim_responses_total", "result", "forwarded"))
+                    .isEqualTo(2.0);
+        }
+    }
+
     private static byte[] request(int port, String path, String version, boolean close) {
         return ("GET " + path + " " + version + "\r\nHost: 127.0.0.1:" + port + "\r\n" + (close ? "Connection: close\r\n" : "")
                 + "\r\n").getBytes(StandardCharsets.ISO_8859_1);
