@@ -184,6 +184,20 @@ class InformationalResponsesTest {
 
     /** A GET with the Host the JDK client sends, so that both share cache keys. */
     @Test
+    void anEdgeBehindAShieldGetsTheOriginsEarlyHintsFromTheShield() {
+        try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
+             TestEdge shield = TestEdge.withOrigin(origin.url()).flag("role", "shield").flag("node-id", "shield-1").start();
+             TestEdge edge = TestEdge.withOrigin(origin.url()).flag("shield", List.of("http://127.0.0.1:" + shield.port()))
+                     .start()) {
+            String raw = rawGet(edge.port(), "/shielded", "HTTP/1.1");
+            assertThat(raw).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT + "HTTP/1.1 200 ").endsWith("final");
+            assertThat(origin.count()).isEqualTo(1);
+            assertThat(shield.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(1.0);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(1.0);
+        }
+    }
+
+    @Test
     void overATlsOriginTheyAreSeenAsOverPlainHttp(@TempDir Path dir) throws Exception {
         // the node has no setting for a private CA: the origin pools are built on a client that
         // trusts the test certificate, as the node builds them on its own
