@@ -20,10 +20,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import okhttp3.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.channels.Channels;
+import org.xnio.IoUtils;
 import org.xnio.channels.StreamSinkChannel;
 
 /**
@@ -56,29 +58,36 @@ final class EarlyHints implements InterimResponse.Listener {
     private static final Field H2_CHANNEL = field("channel", Http2Channel.class);
     private static final Field H2_RESPONSE = field("responseChannel", Http2DataStreamSinkChannel.class);
 
+    /** How long a write that the client's socket cannot take waits between attempts. */
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
     private final HttpServerExchange exchange;
     private final boolean internal;
+    private final long stallNanos;
 
-    private EarlyHints(HttpServerExchange exchange, boolean internal) {
+    private EarlyHints(HttpServerExchange exchange, boolean internal, long stallMillis) {
         this.exchange = exchange;
         this.internal = internal;
+        this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallMillis);
     }
 
     /**
      * What takes the interim responses of this request on its way upstream: null (they are
      * dropped) when its rule says {@code early-hints: drop} or its client cannot take them.
+     *
+     * @param stallMillis a client that takes none of a 103 for this long has its connection closed
      */
-    static InterimResponse.Listener forRequest(RequestContext ctx) {
+    static InterimResponse.Listener forRequest(RequestContext ctx, long stallMillis) {
         if (ctx.rule.earlyHints() == Rule.EarlyHints.DROP) {
             return null;
         }
         HttpString protocol = ctx.exchange.getProtocol();
         if (protocol.equals(Protocols.HTTP_1_1) && ctx.exchange.getConnection() instanceof HttpServerConnection) {
-            return new EarlyHints(ctx.exchange, ctx.internal);
+            return new EarlyHints(ctx.exchange, ctx.internal, stallMillis);
         }
         if (protocol.equals(Protocols.HTTP_2_0) && ctx.exchange.getConnection() instanceof Http2ServerConnection
                 && H2_CHANNEL != null && H2_RESPONSE != null) {
-            return new EarlyHints(ctx.exchange, ctx.internal);
+            return new EarlyHints(ctx.exchange, ctx.internal, stallMillis);
         }
         return null;
     }
@@ -145,7 +154,13 @@ final class EarlyHints implements InterimResponse.Listener {
         return out.build();
     }
 
-    private static void sendHttp1(HttpServerConnection c, Headers fields) throws IOException {
+    /**
+     * Writes the 103 whole before the final response can start. The socket takes it at once but
+     * for a client that reads nothing: such a write is retried every few milliseconds (no
+     * selector wait, which would pin the virtual thread's carrier) and the connection closed
+     * past the stall timeout, since a 103 cut short would be read as the final response's head.
+     */
+    private void sendHttp1(HttpServerConnection c, Headers fields) throws IOException {
         StringBuilder head = new StringBuilder();
         for (int i = 0; i < fields.size(); i++) {
             head.append(fields.name(i)).append(": ").append(fields.value(i)).append("\r\n");
@@ -154,13 +169,40 @@ final class EarlyHints implements InterimResponse.Listener {
         byte[] rest = head.toString().getBytes(StandardCharsets.ISO_8859_1);
         ByteBuffer buf = ByteBuffer.allocate(STATUS_LINE.length + rest.length).put(STATUS_LINE).put(rest).flip();
         StreamSinkChannel sink = c.getChannel().getSinkChannel();
-        Channels.writeBlocking(sink, buf);
-        Channels.flushBlocking(sink);
+        long deadline = System.nanoTime() + stallNanos;
+        try {
+            while (buf.hasRemaining()) {
+                if (sink.write(buf) == 0) {
+                    pause(deadline);
+                }
+            }
+            while (!sink.flush()) {
+                pause(deadline);
+            }
+        } catch (IOException e) {
+            IoUtils.safeClose(c);
+            throw e;
+        }
     }
 
+    private static void pause(long deadline) throws IOException {
+        if (System.nanoTime() - deadline > 0) {
+            throw new IOException("client stopped reading");
+        }
+        LockSupport.parkNanos(POLL_NANOS);
+    }
+
+    /**
+     * Queues the 103's HEADERS frame on the connection: frames go out in the order they are
+     * queued, so the final response's HEADERS, queued later, follow it; nothing waits here.
+     */
     private static void sendHttp2(Http2ServerConnection c, Headers fields) throws IOException, IllegalAccessException {
         Http2Channel channel = (Http2Channel) H2_CHANNEL.get(c);
-        int stream = ((Http2DataStreamSinkChannel) H2_RESPONSE.get(c)).getStreamId();
+        Http2DataStreamSinkChannel response = (Http2DataStreamSinkChannel) H2_RESPONSE.get(c);
+        if (!response.isOpen() || response.isWritesShutdown()) {
+            throw new IOException("stream " + response.getStreamId() + " is closed");
+        }
+        int stream = response.getStreamId();
         HeaderMap headers = new HeaderMap();
         headers.put(Http2Channel.STATUS, "103");
         for (int i = 0; i < fields.size(); i++) {
@@ -169,6 +211,6 @@ final class EarlyHints implements InterimResponse.Listener {
         // a HEADERS sink of its own on the stream, flushed but never shut down: its frame then
         // goes out without END_STREAM, and the stream's own response sink stays registered
         Http2HeadersStreamSinkChannel sink = new Http2HeadersStreamSinkChannel(channel, stream, headers);
-        Channels.flushBlocking(sink);
+        sink.flush();
     }
 }

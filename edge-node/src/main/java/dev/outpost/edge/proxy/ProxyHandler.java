@@ -491,7 +491,7 @@ public final class ProxyHandler implements HttpHandler {
         CachedResponse stored = stale == null ? null : stale.response();
         UpstreamRequest req = upstreamRequests.build(ctx, "GET", true,
                 stored != null && stored.hasValidators() ? stored : null, null, peerIp, peerTrusted)
-                .withInterim(EarlyHints.forRequest(ctx));
+                .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
         Fetched f = null;
         boolean landed = flight == null;
         try {
@@ -1089,7 +1089,7 @@ public final class ProxyHandler implements HttpHandler {
             body = RequestBody.create(new byte[0]);
         }
         UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted)
-                .withInterim(EarlyHints.forRequest(ctx));
+                .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {

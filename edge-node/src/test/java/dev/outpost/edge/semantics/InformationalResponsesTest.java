@@ -144,6 +144,22 @@ class InformationalResponsesTest {
     }
 
     @Test
+    void anOversizedInterimHeadIsDroppedAndABodyThatLooksLikeOneIsNeverTakenForOne() {
+        String huge = "HTTP/1.1 103 Early Hints\r\nLink: </" + "a".repeat(70 * 1024) + ">; rel=preload\r\n\r\n";
+        String lookalike = "HTTP/1.1 103 Early Hints\r\nLink: </evil.js>; rel=preload\r\n\r\n";
+        String finalWithLookalike = "HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: " + lookalike.length()
+                + "\r\n\r\n" + lookalike;
+        try (RawOrigin origin = new RawOrigin(huge + finalWithLookalike);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).start()) {
+            String raw = rawGet(edge.port(), "/big", "HTTP/1.1");
+            assertThat(raw).startsWith("HTTP/1.1 200 ").endsWith("\r\n\r\n" + lookalike);
+            assertThat(raw.split("HTTP/1.1 103", -1)).hasSize(2); // only the body's text
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "dropped")).isEqualTo(1.0);
+            assertThat(edge.metric("outpost_interim_responses_total", "result", "forwarded")).isEqualTo(0.0);
+        }
+    }
+
+    @Test
     void aPassedRequestGetsThemToo() {
         String uncacheable = "HTTP/1.1 200 OK\r\nCache-Control: private\r\nContent-Length: 5\r\n\r\nfinal";
         try (RawOrigin origin = new RawOrigin(EARLY_HINTS + uncacheable);
