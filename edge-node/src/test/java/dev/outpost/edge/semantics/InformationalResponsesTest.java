@@ -160,6 +160,23 @@ class InformationalResponsesTest {
     }
 
     @Test
+    void aCollapsedWaiterDoesNotGetTheLeadersEarlyHints() throws Exception {
+        try (RawOrigin origin = new RawOrigin(EARLY_HINTS + RawOrigin.PAUSE + FINAL);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).start();
+             Socket leader = new Socket(InetAddress.getLoopbackAddress(), edge.port())) {
+            leader.setSoTimeout(30_000);
+            leader.getOutputStream().write(request(edge.port(), "/slow", "HTTP/1.1", true));
+            // the leader has its 103 while the origin still works on the final response
+            assertThat(readUntil(leader.getInputStream(), STYLE_HINT)).startsWith("HTTP/1.1 103 Early Hints\r\n");
+            String waiter = rawGet(edge.port(), "/slow", "HTTP/1.1");
+            assertThat(waiter).startsWith("HTTP/1.1 200 ").contains("collapsed").doesNotContain("103")
+                    .doesNotContainIgnoringCase("link:").endsWith("final");
+            assertThat(readAll(leader.getInputStream())).startsWith("HTTP/1.1 200 ").endsWith("final");
+            assertThat(origin.count()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aPassedRequestGetsThemToo() {
         String uncacheable = "HTTP/1.1 200 OK\r\nCache-Control: private\r\nContent-Length: 5\r\n\r\nfinal";
         try (RawOrigin origin = new RawOrigin(EARLY_HINTS + uncacheable);

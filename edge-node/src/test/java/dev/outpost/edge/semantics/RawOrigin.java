@@ -22,6 +22,10 @@ import javax.net.ssl.SSLContext;
  */
 final class RawOrigin implements AutoCloseable {
 
+    /** In an answer, where the origin stops writing for {@link #PAUSE_MILLIS} (a slow origin after a 103). */
+    static final String PAUSE = "<pause>";
+    static final long PAUSE_MILLIS = 5_000;
+
     private final ServerSocket server;
     private final String scheme;
     private final List<String> answers;
@@ -95,10 +99,18 @@ final class RawOrigin implements AutoCloseable {
             requests.add(head.toString(StandardCharsets.ISO_8859_1));
             int i = count.getAndIncrement();
             OutputStream out = s.getOutputStream();
-            out.write(answers.get(Math.min(i, answers.size() - 1)).getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
+            String[] parts = answers.get(Math.min(i, answers.size() - 1)).split(PAUSE, -1);
+            for (int p = 0; p < parts.length; p++) {
+                if (p > 0) {
+                    Thread.sleep(PAUSE_MILLIS);
+                }
+                out.write(parts[p].getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            }
         } catch (IOException ignored) {
             // the edge hung up
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
