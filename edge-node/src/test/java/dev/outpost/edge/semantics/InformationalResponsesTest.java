@@ -217,6 +217,19 @@ class InformationalResponsesTest {
 
     /** A GET with the Host the JDK client sends, so that both share cache keys. */
     @Test
+    void anHttpsClientGetsThemOnItsTlsConnection(@TempDir Path dir) throws IOException {
+        TestTls tls = TestTls.create(dir);
+        try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
+             TestEdge edge = TestEdge.withOrigin(origin.url()).yaml(tls.yaml()).start();
+             Socket s = tls.clientContext().getSocketFactory().createSocket("localhost", edge.node().tlsPort())) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write(request(edge.node().tlsPort(), "/secure", "HTTP/1.1", true));
+            String raw = readAll(s.getInputStream());
+            assertThat(raw).startsWith("HTTP/1.1 103 Early Hints\r\n" + STYLE_HINT + "HTTP/1.1 200 ").endsWith("\r\n\r\nfinal");
+        }
+    }
+
+    @Test
     void anEdgeBehindAShieldGetsTheOriginsEarlyHintsFromTheShield() {
         try (RawOrigin origin = new RawOrigin(EARLY_HINTS + FINAL);
              TestEdge shield = TestEdge.withOrigin(origin.url()).flag("role", "shield").flag("node-id", "shield-1").start();
