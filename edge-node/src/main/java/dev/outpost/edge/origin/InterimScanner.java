@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * <p>It looks only where a response head starts: {@link CallPhase} arms it when a request
  * head goes out on the connection (OkHttp neither pipelines nor sends a request before the
  * previous response was read to its end), and it disarms itself at the first final head, so
- * bodies are never scanned. While armed it keeps the head being read, up to {@link #MAX_HEAD}
- * bytes: a longer interim head is dropped (counted), as is every interim response past
+ * bodies are never scanned. While armed it keeps the head being read, up to the node's
+ * {@code limits.max-header-bytes}: a longer interim head is dropped (counted), as is every
+ * interim response past
  * {@link #MAX_PER_EXCHANGE} in one exchange. A head it cannot parse disarms it: OkHttp then
  * fails the response itself.
  *
@@ -30,13 +31,14 @@ final class InterimScanner extends FilterInputStream {
 
     private static final Logger LOG = LoggerFactory.getLogger(InterimScanner.class);
 
-    /** An interim head larger than this is dropped: as large as a request head may be. */
-    static final int MAX_HEAD = 64 * 1024;
     /** Interim responses forwarded per exchange at most; later ones are dropped. */
     static final int MAX_PER_EXCHANGE = 8;
+    /** Head buffer kept between exchanges: an ordinary response head fits. */
+    private static final int KEPT_BUFFER = 4096;
     private static final byte[] PREFIX = "HTTP/1.".getBytes(StandardCharsets.US_ASCII);
 
     private final InterimSockets.Counts counts;
+    private final int maxHead;
     private volatile boolean armed;
     private InterimResponse.Listener listener;
     private byte[] head = new byte[0];
@@ -45,9 +47,11 @@ final class InterimScanner extends FilterInputStream {
     private int lineLength;
     private int seen;
 
-    InterimScanner(InputStream in, InterimSockets.Counts counts) {
+    /** @param maxHead an interim head larger than this is dropped */
+    InterimScanner(InputStream in, InterimSockets.Counts counts, int maxHead) {
         super(in);
         this.counts = counts;
+        this.maxHead = maxHead;
     }
 
     /**
@@ -65,7 +69,9 @@ final class InterimScanner extends FilterInputStream {
     void disarm() {
         armed = false;
         listener = null;
-        head = new byte[0];
+        if (head.length > KEPT_BUFFER) {
+            head = new byte[0]; // an exceptional head's buffer is not kept with an idle connection
+        }
     }
 
     @Override
@@ -97,9 +103,9 @@ final class InterimScanner extends FilterInputStream {
     }
 
     private void scan(byte b) {
-        if (length < MAX_HEAD) {
+        if (length < maxHead) {
             if (length == head.length) {
-                head = Arrays.copyOf(head, Math.min(MAX_HEAD, Math.max(256, head.length * 2)));
+                head = Arrays.copyOf(head, Math.min(maxHead, Math.max(256, head.length * 2)));
             }
             head[length++] = b;
         } else {

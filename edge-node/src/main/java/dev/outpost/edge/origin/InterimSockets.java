@@ -59,12 +59,16 @@ final class InterimSockets {
     private InterimSockets() {
     }
 
-    /** {@code base} with sockets that scan for interim responses; its TLS trust is kept. */
-    static OkHttpClient install(OkHttpClient base, Counts counts) {
-        OkHttpClient.Builder b = base.newBuilder().socketFactory(new Plain(base.socketFactory(), counts));
+    /**
+     * {@code base} with sockets that scan for interim responses; its TLS trust is kept.
+     *
+     * @param maxHead an interim head larger than this is dropped ({@code limits.max-header-bytes})
+     */
+    static OkHttpClient install(OkHttpClient base, Counts counts, int maxHead) {
+        OkHttpClient.Builder b = base.newBuilder().socketFactory(new Plain(base.socketFactory(), counts, maxHead));
         X509TrustManager trust = base.x509TrustManager();
         if (trust != null) {
-            b.sslSocketFactory(new Tls(base.sslSocketFactory(), counts), trust);
+            b.sslSocketFactory(new Tls(base.sslSocketFactory(), counts, maxHead), trust);
         }
         return b.build();
     }
@@ -72,10 +76,12 @@ final class InterimSockets {
     /** A plain TCP socket whose input is scanned. */
     static final class ScannedSocket extends Socket implements Scanned {
         private final Counts counts;
+        private final int maxHead;
         private volatile InterimScanner scanner;
 
-        ScannedSocket(Counts counts) {
+        ScannedSocket(Counts counts, int maxHead) {
             this.counts = counts;
+            this.maxHead = maxHead;
         }
 
         @Override
@@ -84,7 +90,7 @@ final class InterimSockets {
             if (s == null) {
                 synchronized (this) {
                     if (scanner == null) {
-                        scanner = new InterimScanner(super.getInputStream(), counts);
+                        scanner = new InterimScanner(super.getInputStream(), counts, maxHead);
                     }
                     s = scanner;
                 }
@@ -102,15 +108,17 @@ final class InterimSockets {
     private static final class Plain extends SocketFactory {
         private final SocketFactory delegate;
         private final Counts counts;
+        private final int maxHead;
 
-        Plain(SocketFactory delegate, Counts counts) {
+        Plain(SocketFactory delegate, Counts counts, int maxHead) {
             this.delegate = delegate;
             this.counts = counts;
+            this.maxHead = maxHead;
         }
 
         @Override
         public Socket createSocket() {
-            return new ScannedSocket(counts);
+            return new ScannedSocket(counts, maxHead);
         }
 
         @Override
@@ -139,14 +147,16 @@ final class InterimSockets {
     private static final class Tls extends SSLSocketFactory {
         private final SSLSocketFactory delegate;
         private final Counts counts;
+        private final int maxHead;
 
-        Tls(SSLSocketFactory delegate, Counts counts) {
+        Tls(SSLSocketFactory delegate, Counts counts, int maxHead) {
             this.delegate = delegate;
             this.counts = counts;
+            this.maxHead = maxHead;
         }
 
         private Socket wrap(Socket s) {
-            return s instanceof SSLSocket ssl ? new TlsSocket(ssl, counts) : s;
+            return s instanceof SSLSocket ssl ? new TlsSocket(ssl, counts, maxHead) : s;
         }
 
         @Override

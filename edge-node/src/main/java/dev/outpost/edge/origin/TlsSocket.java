@@ -25,11 +25,13 @@ final class TlsSocket extends SSLSocket implements InterimSockets.Scanned {
 
     private final SSLSocket delegate;
     private final InterimSockets.Counts counts;
+    private final int maxHead;
     private volatile InterimScanner scanner;
 
-    TlsSocket(SSLSocket delegate, InterimSockets.Counts counts) {
+    TlsSocket(SSLSocket delegate, InterimSockets.Counts counts, int maxHead) {
         this.delegate = delegate;
         this.counts = counts;
+        this.maxHead = maxHead;
     }
 
     @Override
@@ -43,7 +45,7 @@ final class TlsSocket extends SSLSocket implements InterimSockets.Scanned {
         if (s == null) {
             synchronized (this) {
                 if (scanner == null) {
-                    scanner = new InterimScanner(delegate.getInputStream(), counts);
+                    scanner = new InterimScanner(delegate.getInputStream(), counts, maxHead);
                 }
                 s = scanner;
             }
