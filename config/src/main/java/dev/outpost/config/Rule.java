@@ -45,12 +45,13 @@ public record Rule(
         Boolean cacheSetCookie,
         Duration errorTtl,
         RateLimit rateLimit,
-        Duration serveStaleOnError) {
+        Duration serveStaleOnError,
+        EarlyHints earlyHints) {
 
     /** The built-in defaults every rule falls back to. */
     public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
             false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, true, false,
-            Duration.ofSeconds(10), null, Duration.ZERO);
+            Duration.ofSeconds(10), null, Duration.ZERO, EarlyHints.FORWARD);
 
     public Rule {
         match = match == null ? RuleMatch.ANY : match;
@@ -74,9 +75,13 @@ public record Rule(
                 cacheSetCookie != null ? cacheSetCookie : base.cacheSetCookie,
                 errorTtl != null ? errorTtl : base.errorTtl,
                 rateLimit != null ? rateLimit : base.rateLimit,
-                serveStaleOnError != null ? serveStaleOnError : base.serveStaleOnError);
+                serveStaleOnError != null ? serveStaleOnError : base.serveStaleOnError,
+                earlyHints != null ? earlyHints : base.earlyHints);
     }
 
     /** How {@code ttl} combines with the origin's own freshness. */
     public enum TtlMode { DEFAULT, OVERRIDE }
+
+    /** Whether 1xx interim responses from upstream reach the client (RFC 9110 §15.2). */
+    public enum EarlyHints { FORWARD, DROP }
 }

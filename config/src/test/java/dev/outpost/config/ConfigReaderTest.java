@@ -206,6 +206,31 @@ class ConfigReaderTest {
     }
 
     @Test
+    void earlyHintsForwardByDefaultAndARuleMayDropThem() throws Exception {
+        Path f = write("""
+                origin: http://o
+                rules:
+                  - match: {path-prefix: /a/}
+                    early-hints: drop
+                  - match: {path-prefix: /b/}
+                """);
+        NodeConfig n = ConfigReader.node().read(f, Map.of()).value();
+        Rule base = n.delivery().defaultRule();
+        assertThat(n.delivery().rules().get(0).withDefaults(base).earlyHints()).isEqualTo(Rule.EarlyHints.DROP);
+        assertThat(n.delivery().rules().get(1).withDefaults(base).earlyHints()).isEqualTo(Rule.EarlyHints.FORWARD);
+        Path bad = write("""
+                origin: http://o
+                rules:
+                  - match: {path-prefix: /a/}
+                    early-hints: sometimes
+                """);
+        assertThatThrownBy(() -> ConfigReader.node().read(bad, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(bad + ":4:")
+                .hasMessageContaining("rules[0].early-hints");
+    }
+
+    @Test
     void deliveryDocumentsValidateStandalone() {
         ConfigReader.Loaded<DeliveryConfig> ok = ConfigReader.delivery().parse("push.json",
                 "{\"origins\":[{\"name\":\"default\",\"servers\":[{\"url\":\"http://o\"}]}],\"rules\":[]}");

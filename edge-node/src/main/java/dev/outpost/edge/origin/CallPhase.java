@@ -5,6 +5,7 @@ import java.net.Proxy;
 import okhttp3.Call;
 import okhttp3.Connection;
 import okhttp3.EventListener;
+import okhttp3.Protocol;
 import okhttp3.Response;
 
 /**
@@ -21,6 +22,10 @@ import okhttp3.Response;
  * has had no response head yet: the one failure where the server most likely closed the idle
  * connection before it read the request, so that a body kept whole may be sent again
  * ({@link TrackedBody}), and hands every response end to the {@link ConnectionGuard}.
+ *
+ * <p>On an HTTP/1 connection it arms the connection's {@link InterimScanner} when the request
+ * head goes out, so that 1xx interim responses reach the exchange's listener; on HTTP/2 the
+ * origin client discards them unseen, and the extra response heads are counted dropped.
  */
 final class CallPhase extends EventListener {
 
@@ -28,22 +33,31 @@ final class CallPhase extends EventListener {
      * Each call's phase: the one it carries as a request tag (live traffic, which reads it
      * back), or a new one (health checks, whose connections are guarded all the same).
      */
-    static EventListener.Factory factory(ConnectionGuard guard) {
+    static EventListener.Factory factory(ConnectionGuard guard, InterimSockets.Counts interims) {
         return call -> {
             CallPhase phase = call.request().tag(CallPhase.class);
-            return phase == null ? new CallPhase(guard) : phase;
+            return phase == null ? new CallPhase(guard, interims, null) : phase;
         };
     }
 
     private final ConnectionGuard guard;
+    private final InterimSockets.Counts interims;
+    private final InterimResponse.Listener interim;
+    private int heads;
     private volatile boolean sent;
     private volatile boolean connecting;
     private volatile boolean reused;
     private volatile boolean headReceived;
     private volatile Connection connection;
 
-    CallPhase(ConnectionGuard guard) {
+    /**
+     * @param interims counts interim responses (null: not counted)
+     * @param interim takes this call's interim responses (null: they are dropped)
+     */
+    CallPhase(ConnectionGuard guard, InterimSockets.Counts interims, InterimResponse.Listener interim) {
         this.guard = guard;
+        this.interims = interims;
+        this.interim = interim;
     }
 
     /** The request head started out on a connection (so the server may have seen it). */
@@ -78,11 +92,36 @@ final class CallPhase extends EventListener {
     @Override
     public void requestHeadersStart(Call call) {
         sent = true;
+        heads = 0;
+        InterimScanner scanner = scanner(connection);
+        if (scanner != null) {
+            scanner.expectResponse(interim);
+        }
+    }
+
+    @Override
+    public void responseHeadersStart(Call call) {
+        Connection c = connection;
+        if (++heads > 1 && interims != null && c != null && c.protocol() == Protocol.HTTP_2) {
+            interims.dropped(); // an interim head OkHttp read and discarded; HPACK keeps it from us
+        }
     }
 
     @Override
     public void responseHeadersEnd(Call call, Response response) {
         headReceived = true;
+        InterimScanner scanner = scanner(connection);
+        if (scanner != null) {
+            scanner.disarm(); // it has seen the final head already; the body is never scanned
+        }
+    }
+
+    /** The scanner of an HTTP/1 connection's input, or null. */
+    private static InterimScanner scanner(Connection c) {
+        if (c == null || c.protocol() == Protocol.HTTP_2 || c.protocol() == Protocol.H2_PRIOR_KNOWLEDGE) {
+            return null;
+        }
+        return c.socket() instanceof InterimSockets.Scanned s ? s.scanner() : null;
     }
 
     @Override

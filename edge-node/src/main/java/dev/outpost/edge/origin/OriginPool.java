@@ -47,6 +47,7 @@ public final class OriginPool implements Upstream {
     private final RetryBudget budget;
     private final Counter panics;
     private final ConnectionGuard guard;
+    private final InterimSockets.Counts interims;
 
     /** One server as this config version sees it: its state, URL, client, weight and limit. */
     record Member(int index, Server server, HttpUrl url, OkHttpClient client, OkHttpClient checkClient, int weight,
@@ -54,8 +55,9 @@ public final class OriginPool implements Upstream {
     }
 
     OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers,
-               Counter panics, ConnectionGuard guard) {
+               Counter panics, ConnectionGuard guard, InterimSockets.Counts interims) {
         this.config = config;
+        this.interims = interims;
         this.panics = panics;
         this.guard = guard;
         this.kind = kind;
@@ -65,7 +67,7 @@ public final class OriginPool implements Upstream {
                 .readTimeout(config.readTimeout())
                 .writeTimeout(config.readTimeout())
                 .callTimeout(config.totalTimeout().isZero() ? Duration.ZERO : config.totalTimeout())
-                .eventListenerFactory(CallPhase.factory(guard))
+                .eventListenerFactory(CallPhase.factory(guard, interims))
                 .build();
         OriginConfig.HealthCheck hc = config.healthCheck();
         OkHttpClient.Builder cb = hc == null ? null : client.newBuilder()
@@ -297,7 +299,7 @@ public final class OriginPool implements Upstream {
         if (config.hostHeader() != null) {
             b.header("Host", config.hostHeader());
         }
-        CallPhase phase = new CallPhase(guard);
+        CallPhase phase = new CallPhase(guard, interims, request.interim());
         TrackedBody body = request.body() == null ? null : new TrackedBody(request.body(), phase);
         b.method(request.method(), body);
         b.tag(CallPhase.class, phase);

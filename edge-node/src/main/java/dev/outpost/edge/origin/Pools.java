@@ -36,6 +36,7 @@ public final class Pools implements AutoCloseable {
 
     /** How often the health-check ticker looks for due checks. */
     public static final Duration TICK = Duration.ofMillis(100);
+    private static final int DEFAULT_MAX_INTERIM_HEAD = 32 * 1024;
 
     private final OkHttpClient base;
     private final InstantSource clock;
@@ -43,10 +44,23 @@ public final class Pools implements AutoCloseable {
     private final Map<PoolKind, Map<String, Server>> servers = new HashMap<>();
     private final Map<PoolKind, List<OriginPool>> current = new HashMap<>();
     private final ConnectionGuard guard;
+    private final InterimSockets.Counts interims;
     private ScheduledExecutorService ticker;
 
+    /** Pools whose interim response heads may be as large as the default request head limit (32 KiB). */
     public Pools(OkHttpClient base, InstantSource clock, MeterRegistry registry) {
-        this.base = base;
+        this(base, clock, registry, DEFAULT_MAX_INTERIM_HEAD);
+    }
+
+    /**
+     * @param maxInterimHead a 1xx interim response head larger than this is dropped (the node's
+     *     {@code limits.max-header-bytes})
+     */
+    public Pools(OkHttpClient base, InstantSource clock, MeterRegistry registry, int maxInterimHead) {
+        this.interims = new InterimSockets.Counts(registry);
+        // once per node: every pool's client shares these socket factories, so connections are
+        // pooled across config versions as before
+        this.base = InterimSockets.install(base, interims, maxInterimHead);
         this.clock = clock;
         this.registry = registry;
         this.guard = new ConnectionGuard(registry);
@@ -101,7 +115,7 @@ public final class Pools implements AutoCloseable {
         Counter panics = kind != PoolKind.ORIGIN ? null : Counter.builder("outpost.origin.panic").tag("origin", o.name())
                 .description("Requests sent to every server of an origin because none was up (panic mode)")
                 .register(registry);
-        return new OriginPool(o, kind, base, clock, states, panics, guard);
+        return new OriginPool(o, kind, base, clock, states, panics, guard, interims);
     }
 
     /** Makes these pools the current ones of their kind; servers no longer in any of them are dropped. */

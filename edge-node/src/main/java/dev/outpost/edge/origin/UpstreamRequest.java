@@ -14,6 +14,8 @@ import okhttp3.RequestBody;
  * @param cacheKey the cache key, for consistent hashing and shield choice
  * @param clientIp the client's address, for hashing on client IP
  * @param originName which origin pool (from the matching rule)
+ * @param interim takes the 1xx interim responses that come before the final response, for the
+ *     client whose request this is; null: they are dropped
  */
 public record UpstreamRequest(
         String method,
@@ -23,7 +25,20 @@ public record UpstreamRequest(
         RequestBody body,
         String cacheKey,
         String clientIp,
-        String originName) {
+        String originName,
+        InterimResponse.Listener interim) {
+
+    /** A request whose interim responses are dropped. */
+    public UpstreamRequest(String method, String target, List<String> headerNames, List<String> headerValues,
+                           RequestBody body, String cacheKey, String clientIp, String originName) {
+        this(method, target, headerNames, headerValues, body, cacheKey, clientIp, originName, null);
+    }
+
+    /** This request with its interim responses going to {@code listener}. */
+    public UpstreamRequest withInterim(InterimResponse.Listener listener) {
+        return new UpstreamRequest(method, target, headerNames, headerValues, body, cacheKey, clientIp, originName,
+                listener);
+    }
 
     /** Safe and idempotent methods may be retried on another server. */
     public boolean idempotent() {

@@ -10,6 +10,11 @@
  * server within the {@code RetryBudget}. {@link dev.outpost.edge.origin.PoolKind} says what
  * counts as a failure for origins and for shields.
  *
+ * <p>1xx interim responses, which the origin client discards, are seen on the connection's
+ * bytes: {@code InterimSockets} wraps origin sockets (plain and TLS)
+ * with an {@code InterimScanner} that {@code CallPhase} arms per exchange, and hands each one
+ * to the request's {@link dev.outpost.edge.origin.InterimResponse.Listener}.
+ *
  * <p>Everything timed (health-check intervals, ejection times) reads the node's
  * {@link java.time.InstantSource}, so tests advance a manual clock instead of sleeping.
  */

@@ -490,7 +490,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         CachedResponse stored = stale == null ? null : stale.response();
         UpstreamRequest req = upstreamRequests.build(ctx, "GET", true,
-                stored != null && stored.hasValidators() ? stored : null, null, peerIp, peerTrusted);
+                stored != null && stored.hasValidators() ? stored : null, null, peerIp, peerTrusted)
+                .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
         Fetched f = null;
         boolean landed = flight == null;
         try {
@@ -954,7 +955,7 @@ public final class ProxyHandler implements HttpHandler {
             }
         }
         return new UpstreamRequest(req.method(), req.target(), names, values, req.body(), req.cacheKey(), req.clientIp(),
-                req.originName());
+                req.originName(), req.interim());
     }
 
     /** RFC 9111 §4.3.4: the stored response, with the 304's fields and new freshness. */
@@ -1087,7 +1088,8 @@ public final class ProxyHandler implements HttpHandler {
         } else if (requiresBody(ctx.method)) {
             body = RequestBody.create(new byte[0]);
         }
-        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted);
+        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted)
+                .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {

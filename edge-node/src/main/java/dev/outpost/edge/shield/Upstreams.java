@@ -44,7 +44,8 @@ public final class Upstreams implements AutoCloseable {
 
     public Upstreams(NodeConfig node, OkHttpClient base, InstantSource clock, MeterRegistry registry) {
         this.node = node;
-        this.pools = new Pools(base, clock, registry);
+        this.pools = new Pools(base, clock, registry,
+                (int) Math.min(Integer.MAX_VALUE, node.limits().maxHeaderBytes().bytes()));
         this.fallbacks = Counter.builder("outpost.shield.fallbacks")
                 .description("Requests sent straight to the origin because no shield could take them")
                 .register(registry);

@@ -11,8 +11,10 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * An HTTP/2 client over a plain socket (h2c with prior knowledge) that sends exactly the frames
@@ -20,9 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * limit, resets right after requests, endless CONTINUATION frames, oversized header lists.
  * Requests are HPACK-encoded as literals without indexing; responses are decoded with
  * Undertow's own HPACK decoder. A reader thread records each stream's status, the server's
- * SETTINGS and GOAWAY, and whether the server closed the connection.
+ * SETTINGS and GOAWAY, whether the server closed the connection, and every HEADERS and DATA
+ * frame in arrival order ({@link #frames}), interim responses included.
  */
-final class RawH2 implements AutoCloseable {
+public final class RawH2 implements AutoCloseable {
 
     static final int HEADERS = 0x1;
     static final int RST_STREAM = 0x3;
@@ -40,6 +43,12 @@ final class RawH2 implements AutoCloseable {
     private final HpackDecoder decoder = new HpackDecoder();
     final Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
     final Map<Integer, Long> serverSettings = new ConcurrentHashMap<>();
+    /**
+     * Each header block and DATA frame from the server, in order: {@code HEADERS 1 :status=103
+     * link=...} (with {@code END_STREAM} when it ends the stream), {@code DATA 1 5 END_STREAM}.
+     */
+    public final List<String> frames = new CopyOnWriteArrayList<>();
+    private volatile boolean pendingEnd;
     volatile Integer goAway;
     volatile boolean closed;
     private final Thread reader;
@@ -56,12 +65,12 @@ final class RawH2 implements AutoCloseable {
         reader = Thread.ofVirtual().start(this::read);
     }
 
-    static RawH2 open(int port) throws IOException {
+    public static RawH2 open(int port) throws IOException {
         return new RawH2(port);
     }
 
     /** GET {@code path} on {@code stream}, header block split over CONTINUATION frames when large. */
-    void get(int stream, String path, String... headers) throws IOException {
+    public void get(int stream, String path, String... headers) throws IOException {
         byte[] block = block(path, headers);
         int first = Math.min(block.length, MAX_FRAME);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
@@ -178,6 +187,7 @@ final class RawH2 implements AutoCloseable {
                         pending.reset();
                         pending.write(payload, from, to - from);
                         pendingStream = stream;
+                        pendingEnd = (flags & END_STREAM) != 0;
                         if ((flags & END_HEADERS) != 0) {
                             decode(pendingStream, pending.toByteArray());
                         }
@@ -198,6 +208,8 @@ final class RawH2 implements AutoCloseable {
                         }
                     }
                     case GOAWAY -> goAway = ByteBuffer.wrap(payload, 4, 4).getInt();
+                    case 0x0 -> frames.add("DATA " + stream + " " + payload.length
+                            + ((flags & END_STREAM) != 0 ? " END_STREAM" : ""));
                     default -> {
                         // DATA, WINDOW_UPDATE, PING, RST_STREAM: not needed by the tests
                     }
@@ -211,12 +223,15 @@ final class RawH2 implements AutoCloseable {
     }
 
     private void decode(int stream, byte[] block) throws HpackException {
+        StringBuilder text = new StringBuilder("HEADERS ").append(stream);
         decoder.setHeaderEmitter((name, value, neverIndex) -> {
             if (name.toString().equals(":status")) {
                 statuses.put(stream, Integer.parseInt(value));
             }
+            text.append(' ').append(name).append('=').append(value);
         });
         decoder.decode(ByteBuffer.wrap(block), false);
+        frames.add(text + (pendingEnd ? " END_STREAM" : ""));
     }
 
     @Override

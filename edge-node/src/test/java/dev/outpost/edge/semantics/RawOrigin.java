@@ -12,32 +12,57 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * An origin that answers with exact bytes, for responses no well-behaved server sends: a body
  * shorter than its Content-Length, chunking cut off before the last chunk. Answer {@code i}
  * goes to connection {@code i} (the last one repeats); each connection serves one request and
- * is closed.
+ * is closed. Plain HTTP, or TLS ({@link #tls}).
  */
 final class RawOrigin implements AutoCloseable {
 
+    /** In an answer, where the origin stops writing for {@link #PAUSE_MILLIS} (a slow origin after a 103). */
+    static final String PAUSE = "<pause>";
+    static final long PAUSE_MILLIS = 5_000;
+
     private final ServerSocket server;
+    private final String scheme;
     private final List<String> answers;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger count = new AtomicInteger();
 
     RawOrigin(String... answers) {
+        this(plain(), "http://127.0.0.1:", answers);
+    }
+
+    private RawOrigin(ServerSocket server, String base, String... answers) {
+        this.server = server;
+        this.scheme = base;
         this.answers = List.of(answers);
-        try {
-            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         Thread.ofVirtual().name("raw-origin").start(this::accept);
     }
 
+    /** The same over TLS, with the certificate of {@code tls} (for {@code localhost}). */
+    static RawOrigin tls(SSLContext tls, String... answers) {
+        try {
+            return new RawOrigin(tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress()),
+                    "https://localhost:", answers);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ServerSocket plain() {
+        try {
+            return new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String url() {
-        return "http://127.0.0.1:" + server.getLocalPort();
+        return scheme + server.getLocalPort();
     }
 
     /** Requests received so far. */
@@ -74,10 +99,18 @@ final class RawOrigin implements AutoCloseable {
             requests.add(head.toString(StandardCharsets.ISO_8859_1));
             int i = count.getAndIncrement();
             OutputStream out = s.getOutputStream();
-            out.write(answers.get(Math.min(i, answers.size() - 1)).getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
+            String[] parts = answers.get(Math.min(i, answers.size() - 1)).split(PAUSE, -1);
+            for (int p = 0; p < parts.length; p++) {
+                if (p > 0) {
+                    Thread.sleep(PAUSE_MILLIS);
+                }
+                out.write(parts[p].getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+            }
         } catch (IOException ignored) {
             // the edge hung up
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
