@@ -20,6 +20,8 @@ import dev.outpost.edge.http.StoragePolicy;
 import dev.outpost.edge.log.AccessLog;
 import dev.outpost.edge.metrics.EdgeMetrics;
 import dev.outpost.edge.metrics.Outcome;
+import dev.outpost.edge.origin.Cancellation;
+import dev.outpost.edge.origin.OriginPool;
 import dev.outpost.edge.origin.UpstreamException;
 import dev.outpost.edge.origin.UpstreamRequest;
 import dev.outpost.edge.origin.UpstreamResponse;
@@ -84,6 +86,7 @@ public final class ProxyHandler implements HttpHandler {
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
     private final IoBatches ioBatches = new IoBatches();
+    private final ClientAborts aborts;
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -100,6 +103,7 @@ public final class ProxyHandler implements HttpHandler {
         this.limits = node.limits();
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
+        this.aborts = new ClientAborts(metrics.registry());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
         this.hitForPass = new HitForPass(node.cache().hitForPass(), node.cache().hitForPassMemory().bytes(), clock,
                 metrics.registry());
@@ -216,12 +220,17 @@ public final class ProxyHandler implements HttpHandler {
         if (cacheable) {
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = CacheKeys.primaryKey(ctx.urlKey, rule.cacheKey(), https, ctx.headers);
-            if (tryMemoryHit(ctx) || joinMissInFlight(ctx, peerIp, peer)) {
+            if (tryMemoryHit(ctx)) {
+                return;
+            }
+            watch(ctx);
+            if (joinMissInFlight(ctx, peerIp, peer)) {
                 return;
             }
         } else {
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = ctx.urlKey;
+            watch(ctx);
         }
         ex.dispatch(executor, () -> run(ctx, cacheable, peerIp, peer));
     }
@@ -250,6 +259,38 @@ public final class ProxyHandler implements HttpHandler {
         cache.touch(hit);
         finish(ctx);
         return true;
+    }
+
+    /**
+     * Watches the client of a request that leaves the hit path: a client that leaves while the
+     * request waits gets its connection closed at once (no CLOSE-WAIT) and gives up its share of
+     * the fetch it waits on (see {@link #onLeave}).
+     */
+    private void watch(RequestContext ctx) {
+        ctx.watch = ClientWatch.start(ctx.exchange);
+        if (ctx.watch != null) {
+            ctx.watch.whenGone(() -> aborts.left(ClientAborts.Stage.LOOKUP, false));
+        }
+    }
+
+    /**
+     * From now on the client leaving counts at {@code stage} and gives up {@code share}, its share
+     * of a fetch (true when that called the fetch off: a pass, or the last client of a collapsed
+     * fetch whose response head has not come). False when the client has already left: its
+     * share is given up now and the request should go no further.
+     */
+    private boolean onLeave(RequestContext ctx, ClientAborts.Stage stage, BooleanSupplier share) {
+        if (ctx.watch == null || ctx.watch.whenGone(() -> aborts.left(stage, share.getAsBoolean()))) {
+            return true;
+        }
+        if (share.getAsBoolean()) {
+            aborts.cancelled();
+        }
+        return false;
+    }
+
+    private static String originError(UpstreamException e) {
+        return OriginPool.CLIENT_GONE.equals(e.detail()) ? "cancelled" : "error";
     }
 
     private static boolean simpleDirectives(RequestContext ctx) {
@@ -437,7 +478,7 @@ public final class ProxyHandler implements HttpHandler {
             return false;
         }
         ex.dispatch(SameThreadExecutor.INSTANCE, () -> turn.lookup().onResolved(f -> {
-            if (f != null && !f.fillEnded() && f.finishedFill() == null) {
+            if (f != null && !f.fillEnded() && f.finishedFill() == null && f.join()) {
                 awaitFlight(ctx, f, peerIp, peer);
             } else {
                 rerun(ctx, peerIp, peer);
@@ -449,6 +490,7 @@ public final class ProxyHandler implements HttpHandler {
     /** Answers a waiting request by what {@code flight} comes to, without a thread while it waits. */
     private void awaitFlight(RequestContext ctx, Collapser.Flight flight, String peerIp, InetSocketAddress peer) {
         HttpServerExchange ex = ctx.exchange;
+        onLeave(ctx, ClientAborts.Stage.COLLAPSED, flight::leave);
         flight.onOutcome(o -> {
             ByteBuffer whole = o instanceof Collapser.Filled f && f.fill().head().varyNames().isEmpty()
                     ? f.fill().completeBody() : null;
@@ -495,7 +537,12 @@ public final class ProxyHandler implements HttpHandler {
         Fetched f = null;
         boolean landed = flight == null;
         try {
-            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight, true);
+            Cancellation cancel = flight != null ? flight.cancellation : new Cancellation();
+            if (!onLeave(ctx, ClientAborts.Stage.FETCH, flight != null ? flight::leave : cancel::cancel)) {
+                throw new ClientWatch.Gone();
+            }
+            f = ScopedValue.where(Cancellation.CURRENT, cancel)
+                    .call(() -> fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight, true));
             if (flight != null) {
                 collapser.land(ctx.primaryKey, flight, f.outcome());
                 landed = true;
@@ -543,6 +590,9 @@ public final class ProxyHandler implements HttpHandler {
 
     private void waitFor(RequestContext ctx, Collapser.Flight flight, String fwd, TieredCache.Hit stale, String peerIp,
                          boolean peerTrusted) throws IOException {
+        if (!onLeave(ctx, ClientAborts.Stage.COLLAPSED, flight::leave)) {
+            throw new ClientWatch.Gone();
+        }
         handleOutcome(ctx, flight.await(writer.fillWaitMillis()), fwd, stale, peerIp, peerTrusted);
     }
 
@@ -655,7 +705,7 @@ public final class ProxyHandler implements HttpHandler {
         try {
             resp = fetchUpstream(ctx, req);
         } catch (UpstreamException e) {
-            metrics.origin("error", -1);
+            metrics.origin(originError(e), -1);
             ctx.originNanos = System.nanoTime() - n0;
             return new Fetched(null, e, null, null, null, stored);
         }
@@ -701,6 +751,9 @@ public final class ProxyHandler implements HttpHandler {
                     // claiming "stored" that is then cut off
                     return new Fetched(null, bodyFailed(failed), null, null, null, stored);
                 } else {
+                    if (Cancellation.CURRENT.isBound()) {
+                        Cancellation.CURRENT.get().settle(); // storable: the cache wants the body whoever leaves
+                    }
                     Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
                 }
                 return new Fetched(resp, null, fill, null, decision, stored);
@@ -1090,15 +1143,19 @@ public final class ProxyHandler implements HttpHandler {
         }
         UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted)
                 .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
+        Cancellation cancel = new Cancellation();
+        if (!onLeave(ctx, ClientAborts.Stage.PASS, cancel::cancel)) {
+            throw new ClientWatch.Gone();
+        }
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
-            resp = fetchUpstream(ctx, req);
+            resp = ScopedValue.where(Cancellation.CURRENT, cancel).call(() -> fetchUpstream(ctx, req));
         } catch (UpstreamException e) {
             if (e.getCause() instanceof ChannelSource.TooLargeException tooLarge) {
                 throw tooLarge;
             }
-            metrics.origin("error", -1);
+            metrics.origin(originError(e), -1);
             ctx.originNanos = System.nanoTime() - n0;
             ctx.outcome = Outcome.ERROR;
             writer.plain(ctx, ex, e.status(), cs.detail(e.detail()).toString(), "upstream failed: " + e.getMessage());
