@@ -83,6 +83,7 @@ public final class ProxyHandler implements HttpHandler {
     private final List<Cidr> trusted;
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
+    private final OriginBudget originBudget;
     private final IoBatches ioBatches = new IoBatches();
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
@@ -101,6 +102,8 @@ public final class ProxyHandler implements HttpHandler {
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
+        this.originBudget = new OriginBudget(limits.originBytesPerClient().bytes(), limits.originBytesWindow(),
+                limits.originBytesMemory().bytes(), clock, metrics.registry());
         this.hitForPass = new HitForPass(node.cache().hitForPass(), node.cache().hitForPassMemory().bytes(), clock,
                 metrics.registry());
         List<Cidr> cidrs = new ArrayList<>();
@@ -360,7 +363,43 @@ public final class ProxyHandler implements HttpHandler {
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
         }
+        if (ctx.isHead()) {
+            // a HEAD costs the origin a head, not a body: asked as HEAD, relayed, nothing stored
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null);
+            pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, miss.varyMiss() ? "vary-miss" : "miss"), Outcome.MISS);
+            return;
+        }
         fetch(ctx, miss.varyMiss() ? "vary-miss" : "miss", null, peerIp, peerTrusted);
+    }
+
+    /**
+     * Whether the client has pulled more than its share from upstream in the window
+     * ({@link OriginBudget}): then it is answered 429 with Retry-After and nothing goes upstream.
+     * Otherwise the request's upstream bytes are charged to its client from here on.
+     */
+    private boolean refusedOverOriginBudget(RequestContext ctx) {
+        if (!originBudget.enabled()) {
+            return false;
+        }
+        long wait = originBudget.refusedFor(ctx.clientIp);
+        if (wait <= 0) {
+            ctx.originAccount = originBudget.account(ctx.clientIp);
+            return false;
+        }
+        ctx.outcome = Outcome.ERROR;
+        ctx.exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
+        writer.plain(ctx, ctx.exchange, 429, CacheStatus.forward(cacheId, "miss").detail("origin-bytes-limit").toString(),
+                "this client fetched more than " + limits.originBytesPerClient() + " from the origin in "
+                        + limits.originBytesWindow().toSeconds() + " s");
+        return true;
+    }
+
+    /** Charges upstream body bytes to the client whose request fetched them, when the cap is on. */
+    private static void charge(RequestContext ctx, long n) {
+        OriginBudget.Account a = ctx.originAccount;
+        if (a != null && n > 0) {
+            a.charge(n);
+        }
     }
 
     private boolean clientAccepts(RequestContext ctx, CachedResponse r, long now) {
@@ -486,6 +525,12 @@ public final class ProxyHandler implements HttpHandler {
     private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,
                       boolean peerTrusted) throws IOException {
         if (flight != null && stale == null && servedIfStoredMeanwhile(ctx, flight)) {
+            return;
+        }
+        if (refusedOverOriginBudget(ctx)) {
+            if (flight != null) {
+                collapser.land(ctx.primaryKey, flight, new Collapser.Released()); // waiters go their own way
+            }
             return;
         }
         CachedResponse stored = stale == null ? null : stale.response();
@@ -688,7 +733,7 @@ public final class ProxyHandler implements HttpHandler {
                 if (length >= 0 && length <= INLINE_FILL) {
                     // a small body comes with its head: read it before releasing waiters, so each is
                     // answered from memory in one write; the leader stores it once they are released
-                    Exception failed = readBody(resp, fill, readTimeout(ctx, req));
+                    Exception failed = readBody(resp, fill, readTimeout(ctx, req), ctx.originAccount);
                     if (failed == null) {
                         return new Fetched(resp, null, fill, null, decision, stored, () -> {
                             fill.complete();
@@ -700,7 +745,8 @@ public final class ProxyHandler implements HttpHandler {
                     // claiming "stored" that is then cut off
                     return new Fetched(null, bodyFailed(failed), null, null, null, stored);
                 } else {
-                    Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
+                    OriginBudget.Account account = ctx.originAccount;
+                    Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended, account));
                 }
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
@@ -726,7 +772,7 @@ public final class ProxyHandler implements HttpHandler {
      * in all (the origin's read timeout): an origin trickling a small body a byte at a time
      * holds neither this request nor the requests collapsed on it for longer than that.
      */
-    private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis) {
+    private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis, OriginBudget.Account account) {
         Thread.ofVirtual().name("fill-inline").start(() -> {
             byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
             try (resp; InputStream in = resp.body()) {
@@ -734,6 +780,9 @@ public final class ProxyHandler implements HttpHandler {
                 while ((n = in.read(buf)) != -1) {
                     fill.append(buf, 0, n);
                     metrics.originBytes(n);
+                    if (account != null) {
+                        account.charge(n);
+                    }
                 }
                 if (!fill.finishBody()) {
                     fill.fail(new IOException("upstream body ended short of its Content-Length"));
@@ -768,13 +817,16 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
-    private void pump(UpstreamResponse resp, Fill fill, Runnable ended) {
+    private void pump(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account) {
         byte[] buf = new byte[16 * 1024];
         try (resp; InputStream in = resp.body()) {
             int n;
             while ((n = in.read(buf)) != -1) {
                 fill.append(buf, 0, n);
                 metrics.originBytes(n);
+                if (account != null) {
+                    account.charge(n);
+                }
             }
             fill.complete();
         } catch (IOException | RuntimeException e) {
@@ -836,6 +888,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         try (resp) {
             writer.relay(ctx, resp, cs.toString(), ctx.isHead());
+        } finally {
+            charge(ctx, ctx.bodyBytes);
         }
     }
 
@@ -1076,6 +1130,9 @@ public final class ProxyHandler implements HttpHandler {
     private void pass(RequestContext ctx, String peerIp, boolean peerTrusted, CacheStatus cs, Outcome outcome)
             throws IOException {
         HttpServerExchange ex = ctx.exchange;
+        if (refusedOverOriginBudget(ctx)) {
+            return;
+        }
         RequestBody body = null;
         if (!RuleSet.CACHEABLE_METHODS.contains(ctx.method) && hasBody(ex)) {
             long length = ex.getRequestContentLength();
@@ -1087,7 +1144,8 @@ public final class ProxyHandler implements HttpHandler {
         } else if (requiresBody(ctx.method)) {
             body = RequestBody.create(new byte[0]);
         }
-        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted);
+        boolean headMiss = ctx.isHead() && outcome == Outcome.MISS; // asked as a fill would ask, for what the key names
+        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, headMiss, null, body, peerIp, peerTrusted);
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
@@ -1110,6 +1168,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         try (resp) {
             writer.relay(ctx, resp, cs.fwdStatus(resp.status()).toString(), ctx.isHead());
+        } finally {
+            charge(ctx, ctx.bodyBytes);
         }
     }
 

@@ -36,6 +36,8 @@ final class RequestContext {
     long originNanos = -1;
     /** This request's reading of the fill its fetch started, closed when the request ends. */
     dev.outpost.edge.cache.Fill.Reader fillReader;
+    /** Where this request's upstream bytes are charged ({@link OriginBudget}); null when not counted. */
+    OriginBudget.Account originAccount;
 
     RequestContext(HttpServerExchange exchange, long startNanos, long now, String method, String host, String hostNoPort,
                    RequestTarget target, boolean https, Delivery delivery, Rule rule, String clientIp, boolean internal) {
