@@ -84,6 +84,7 @@ public final class ProxyHandler implements HttpHandler {
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
     private final OriginBudget originBudget;
+    private final SliceFetcher slices;
     private final IoBatches ioBatches = new IoBatches();
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
@@ -104,6 +105,7 @@ public final class ProxyHandler implements HttpHandler {
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
         this.originBudget = new OriginBudget(limits.originBytesPerClient().bytes(), limits.originBytesWindow(),
                 limits.originBytesMemory().bytes(), clock, metrics.registry());
+        this.slices = new SliceFetcher(this, cache, policy, writer, upstreamRequests, metrics, clock, cacheId);
         this.hitForPass = new HitForPass(node.cache().hitForPass(), node.cache().hitForPassMemory().bytes(), clock,
                 metrics.registry());
         List<Cidr> cidrs = new ArrayList<>();
@@ -304,6 +306,10 @@ public final class ProxyHandler implements HttpHandler {
                 ResponseWriter.abort(ctx.exchange);
             }
         } finally {
+            if (ctx.prefetched != null) {
+                ctx.prefetched.close(); // a slice request's whole answer that this request did not use
+                ctx.prefetched = null;
+            }
             collapser.resolve(ctx.primaryKey, ctx.lookup, null); // no fetch: whoever waited goes its own way
             finish(ctx);
         }
@@ -369,7 +375,23 @@ public final class ProxyHandler implements HttpHandler {
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, miss.varyMiss() ? "vary-miss" : "miss"), Outcome.MISS);
             return;
         }
+        Slices.Wanted wanted = sliced(ctx);
+        if (wanted != null) {
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null);
+            if (slices.serve(ctx, wanted, ctx.rule.sliceSize().bytes(), peerIp, peerTrusted)) {
+                return;
+            }
+        }
         fetch(ctx, miss.varyMiss() ? "vary-miss" : "miss", null, peerIp, peerTrusted);
+    }
+
+    /** The range a GET that missed is answered with from slices ({@link SliceFetcher}), or null. */
+    private static Slices.Wanted sliced(RequestContext ctx) {
+        if (ctx.rule.sliceSize().bytes() <= 0 || !ctx.method.equals("GET")) {
+            return null;
+        }
+        List<String> range = ctx.headers.all("range");
+        return range.size() == 1 ? Slices.wanted(range.get(0), ctx.headers.first("if-range")) : null;
     }
 
     /**
@@ -377,7 +399,7 @@ public final class ProxyHandler implements HttpHandler {
      * ({@link OriginBudget}): then it is answered 429 with Retry-After and nothing goes upstream.
      * Otherwise the request's upstream bytes are charged to its client from here on.
      */
-    private boolean refusedOverOriginBudget(RequestContext ctx) {
+    boolean refusedOverOriginBudget(RequestContext ctx) {
         if (!originBudget.enabled()) {
             return false;
         }
@@ -420,7 +442,7 @@ public final class ProxyHandler implements HttpHandler {
                 && !r.hasFlag(CachedResponse.ALWAYS_REVALIDATE) && -ttl <= cc.maxStale() * 1000;
     }
 
-    private BodySource body(TieredCache.Hit hit) {
+    BodySource body(TieredCache.Hit hit) {
         return hit.memoryBody() != null ? BodySource.memory(hit.memoryBody())
                 : BodySource.disk(hit.response(), cache.bodyReader(hit.response()));
     }
@@ -696,16 +718,25 @@ public final class ProxyHandler implements HttpHandler {
         long t0 = clock.millis();
         long n0 = System.nanoTime();
         UpstreamResponse resp;
-        try {
-            resp = fetchUpstream(ctx, req);
-        } catch (UpstreamException e) {
-            metrics.origin("error", -1);
+        long t1;
+        if (ctx.prefetched != null && stored == null) {
+            // the whole response a slice request got from an origin that ignores Range: no second request
+            resp = ctx.prefetched;
+            t0 = ctx.prefetchedAt;
+            ctx.prefetched = null;
+            t1 = clock.millis();
+        } else {
+            try {
+                resp = fetchUpstream(ctx, req);
+            } catch (UpstreamException e) {
+                metrics.origin("error", -1);
+                ctx.originNanos = System.nanoTime() - n0;
+                return new Fetched(null, e, null, null, null, stored);
+            }
+            t1 = clock.millis();
             ctx.originNanos = System.nanoTime() - n0;
-            return new Fetched(null, e, null, null, null, stored);
+            metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
         }
-        long t1 = clock.millis();
-        ctx.originNanos = System.nanoTime() - n0;
-        metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
         if (resp.status() == 304 && stored != null && !selects(resp, stored)) {
             // RFC 9111 §4.3.4: a 304 naming another representation updates nothing; fetch it whole
             resp.close();
@@ -817,7 +848,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
-    private void pump(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account) {
+    void pump(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account) {
         byte[] buf = new byte[16 * 1024];
         try (resp; InputStream in = resp.body()) {
             int n;
@@ -1064,7 +1095,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** The metadata of a response about to be stored. */
-    private CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
+    CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
         Set<String> hop = Hop.hopByHop(resp);
         List<String> names = new ArrayList<>();
         List<String> values = new ArrayList<>();
@@ -1115,7 +1146,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Whether any line of Content-Encoding names a coding other than identity. */
-    private static boolean encoded(UpstreamResponse resp) {
+    static boolean encoded(UpstreamResponse resp) {
         for (String line : resp.all("content-encoding")) {
             for (String coding : line.split(",")) {
                 if (!coding.isBlank() && !coding.trim().equalsIgnoreCase("identity")) {
@@ -1217,7 +1248,7 @@ public final class ProxyHandler implements HttpHandler {
      * conflicting Content-Length) is refused like a garbled status line, since its body could
      * be stored or relayed short as if whole.
      */
-    private static UpstreamResponse fetchUpstream(RequestContext ctx, UpstreamRequest req) throws UpstreamException {
+    static UpstreamResponse fetchUpstream(RequestContext ctx, UpstreamRequest req) throws UpstreamException {
         UpstreamResponse resp = ctx.delivery.upstream().fetch(req);
         String problem = resp.framingProblem();
         if (problem != null) {
