@@ -86,6 +86,40 @@ class SmallRequestsTest {
         assertThat(origin.bytesSent.get() - sent0).isEqualTo(MIB);
     }
 
+    /**
+     * Whole GETs of the 50 MiB object, each with its own query string, are misses that slices
+     * cannot make cheaper: the per-client origin budget ({@code limits.origin-bytes-per-client},
+     * 64 MiB here) stops them after the second, while the other client is served.
+     */
+    @Test
+    void wholeObjectMissesStopAtTheClientsOriginBudget() throws Exception {
+        try (RangeOrigin own = new RangeOrigin();
+             EdgeProcess capped = EdgeProcess.edge(own.baseUrl(), dir.resolve("capped"), List.of("-Xmx512m"),
+                     "--limits.origin-bytes-per-client", "64MiB").start()) {
+            capped.get("/other/2048");
+            int[] statuses = new int[10];
+            String text;
+            try (Served other = new Served(capped); NodeFigures figures = NodeFigures.start(capped)) {
+                for (int i = 0; i < 10; i++) {
+                    EdgeProcess.Checked r = capped.get("/object/" + SIZE + "?whole=" + i);
+                    statuses[i] = r.status();
+                    if (r.status() == 200) {
+                        assertThat(r.length()).isEqualTo(SIZE);
+                    }
+                }
+                long pulled = own.bytesSent.get() - 2048;
+                text = figures.finish("10 whole GETs of 50 MiB, 64 MiB budget", "10 GET of /object/" + SIZE
+                        + " from one client, each with its own query string; statuses " + java.util.Arrays.toString(statuses)
+                        + "; origin sent " + pulled / MIB + " MiB; outpost_origin_bytes_refused_total "
+                        + (long) capped.metric("outpost_origin_bytes_refused_total") + "; other client: " + other.stop());
+                assertThat(other.failures.get()).as(text).isZero();
+                assertThat(figures.peak().heapMiB()).as(text).isLessThan(400);
+            }
+            assertThat(statuses).as(text).containsExactly(200, 200, 429, 429, 429, 429, 429, 429, 429, 429);
+            assertThat(own.bytesSent.get() - 2048).as(text).isLessThanOrEqualTo(2 * SIZE);
+        }
+    }
+
     /** Long version: a hundred of each, and a hundred ten-byte ranges all over the object. */
     @Test
     @Tag("long")
@@ -111,7 +145,7 @@ class SmallRequestsTest {
         long dir0 = dirBytes();
         int requests0 = origin.requests().size();
         String text;
-        try (Served other = new Served(); NodeFigures figures = NodeFigures.start(edge)) {
+        try (Served other = new Served(edge); NodeFigures figures = NodeFigures.start(edge)) {
             for (int i = 0; i < n; i++) {
                 HttpResponse<Void> head = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port + path
                         + "?head=" + i)).method("HEAD", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60))
@@ -174,7 +208,7 @@ class SmallRequestsTest {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
-        Served() {
+        Served(EdgeProcess edge) {
             thread = Thread.ofPlatform().daemon().start(() -> {
                 while (running.get()) {
                     try {
