@@ -89,6 +89,10 @@ public final class ConfigValidator {
         if (l.rateLimitMemory().bytes() < 64 * 1024) {
             out.add(new ConfigProblem("limits.rate-limit-memory", "must be at least 64KiB, is " + l.rateLimitMemory()));
         }
+        if (l.originBytesMemory().bytes() < 64 * 1024) {
+            out.add(new ConfigProblem("limits.origin-bytes-memory", "must be at least 64KiB, is " + l.originBytesMemory()));
+        }
+        positive(l.originBytesWindow(), "limits.origin-bytes-window", out);
         if (l.http2MaxConcurrentStreams() < 1) {
             out.add(new ConfigProblem("limits.http2-max-concurrent-streams", "must be at least 1"));
         }
@@ -284,6 +288,9 @@ public final class ConfigValidator {
                     out.add(new ConfigProblem(p + ".cache-key.headers[" + i + "]", "not a header name"));
                 }
             }
+        }
+        if (r.sliceSize() != null && r.sliceSize().bytes() != 0 && r.sliceSize().bytes() < 16 * 1024) {
+            out.add(new ConfigProblem(p + ".slice-size", "must be 0 (off) or at least 16KiB, is " + r.sliceSize()));
         }
         if (r.rateLimit() != null) {
             RateLimit rl = r.rateLimit();

@@ -19,6 +19,13 @@ import java.time.Duration;
  *     once, advertised as SETTINGS_MAX_CONCURRENT_STREAMS and enforced (429 past it)
  * @param http2ResetsPerSecond RST_STREAM frames a client may send per second on one HTTP/2
  *     connection, after a burst of ten seconds' worth; more closes the connection (rapid reset)
+ * @param originBytesPerClient body bytes the node may pull from origins (or shields) on behalf of
+ *     one client address per {@code originBytesWindow}; past it, that client's requests that need
+ *     upstream get 429 while its hits are still served (a few cheap requests can otherwise make
+ *     the node fetch whole large objects). 0: no cap
+ * @param originBytesWindow the window {@code originBytesPerClient} is counted over
+ * @param originBytesMemory bound of the per-client origin byte counters in bytes; the least used
+ *     are evicted past it
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -30,9 +37,13 @@ public record HttpLimits(
         Integer maxConnectionsPerClient,
         DataSize rateLimitMemory,
         Integer http2MaxConcurrentStreams,
-        Double http2ResetsPerSecond) {
+        Double http2ResetsPerSecond,
+        DataSize originBytesPerClient,
+        Duration originBytesWindow,
+        DataSize originBytesMemory) {
 
-    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null);
+    public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null,
+            null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -45,5 +56,8 @@ public record HttpLimits(
         rateLimitMemory = rateLimitMemory == null ? DataSize.ofMebibytes(16) : rateLimitMemory;
         http2MaxConcurrentStreams = http2MaxConcurrentStreams == null ? 100 : http2MaxConcurrentStreams;
         http2ResetsPerSecond = http2ResetsPerSecond == null ? 10.0 : http2ResetsPerSecond;
+        originBytesPerClient = originBytesPerClient == null ? DataSize.ofGibibytes(4) : originBytesPerClient;
+        originBytesWindow = originBytesWindow == null ? Duration.ofMinutes(1) : originBytesWindow;
+        originBytesMemory = originBytesMemory == null ? DataSize.ofMebibytes(8) : originBytesMemory;
     }
 }

@@ -28,6 +28,10 @@ import java.time.Duration;
  *     when the origin is down or answers 5xx, whatever the origin's stale-if-error says (as
  *     Varnish's grace and nginx's proxy_cache_use_stale); never when must-revalidate,
  *     proxy-revalidate, s-maxage or no-cache forbid stale serving. 0 (the default): off
+ * @param sliceSize a range request that misses fetches from the origin only the aligned slices of
+ *     this size that cover it (as nginx's slice module), stored apart, rather than the whole
+ *     object: a one-byte range of a large object costs one slice, not the object. 0: off (a
+ *     range miss fetches and stores the whole object). Default 1MiB
  */
 public record Rule(
         String name,
@@ -46,12 +50,13 @@ public record Rule(
         Duration errorTtl,
         RateLimit rateLimit,
         Duration serveStaleOnError,
-        EarlyHints earlyHints) {
+        EarlyHints earlyHints,
+        DataSize sliceSize) {
 
     /** The built-in defaults every rule falls back to. */
     public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
             false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, true, false,
-            Duration.ofSeconds(10), null, Duration.ZERO, EarlyHints.FORWARD);
+            Duration.ofSeconds(10), null, Duration.ZERO, EarlyHints.FORWARD, DataSize.ofMebibytes(1));
 
     public Rule {
         match = match == null ? RuleMatch.ANY : match;
@@ -76,7 +81,8 @@ public record Rule(
                 errorTtl != null ? errorTtl : base.errorTtl,
                 rateLimit != null ? rateLimit : base.rateLimit,
                 serveStaleOnError != null ? serveStaleOnError : base.serveStaleOnError,
-                earlyHints != null ? earlyHints : base.earlyHints);
+                earlyHints != null ? earlyHints : base.earlyHints,
+                sliceSize != null ? sliceSize : base.sliceSize);
     }
 
     /** How {@code ttl} combines with the origin's own freshness. */

@@ -85,6 +85,8 @@ public final class ProxyHandler implements HttpHandler {
     private final List<Cidr> trusted;
     private final HttpLimits limits;
     private final RateLimiter rateLimiter;
+    private final OriginBudget originBudget;
+    private final SliceFetcher slices;
     private final IoBatches ioBatches = new IoBatches();
     private final ClientAborts aborts;
 
@@ -105,6 +107,9 @@ public final class ProxyHandler implements HttpHandler {
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.aborts = new ClientAborts(metrics.registry());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
+        this.originBudget = new OriginBudget(limits.originBytesPerClient().bytes(), limits.originBytesWindow(),
+                limits.originBytesMemory().bytes(), clock, metrics.registry());
+        this.slices = new SliceFetcher(this, cache, policy, writer, upstreamRequests, metrics, clock, cacheId);
         this.hitForPass = new HitForPass(node.cache().hitForPass(), node.cache().hitForPassMemory().bytes(), clock,
                 metrics.registry());
         List<Cidr> cidrs = new ArrayList<>();
@@ -342,6 +347,10 @@ public final class ProxyHandler implements HttpHandler {
                 ResponseWriter.abort(ctx.exchange);
             }
         } finally {
+            if (ctx.prefetched != null) {
+                ctx.prefetched.close(); // a slice request's whole answer that this request did not use
+                ctx.prefetched = null;
+            }
             collapser.resolve(ctx.primaryKey, ctx.lookup, null); // no fetch: whoever waited goes its own way
             finish(ctx);
         }
@@ -401,7 +410,59 @@ public final class ProxyHandler implements HttpHandler {
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
         }
+        if (ctx.isHead()) {
+            // a HEAD costs the origin a head, not a body: asked as HEAD, relayed, nothing stored
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null);
+            pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, miss.varyMiss() ? "vary-miss" : "miss"), Outcome.MISS);
+            return;
+        }
+        Slices.Wanted wanted = sliced(ctx);
+        if (wanted != null) {
+            collapser.resolve(ctx.primaryKey, ctx.lookup, null);
+            if (slices.serve(ctx, wanted, ctx.rule.sliceSize().bytes(), peerIp, peerTrusted)) {
+                return;
+            }
+        }
         fetch(ctx, miss.varyMiss() ? "vary-miss" : "miss", null, peerIp, peerTrusted);
+    }
+
+    /** The range a GET that missed is answered with from slices ({@link SliceFetcher}), or null. */
+    private static Slices.Wanted sliced(RequestContext ctx) {
+        if (ctx.rule.sliceSize().bytes() <= 0 || !ctx.method.equals("GET")) {
+            return null;
+        }
+        List<String> range = ctx.headers.all("range");
+        return range.size() == 1 ? Slices.wanted(range.get(0), ctx.headers.first("if-range")) : null;
+    }
+
+    /**
+     * Whether the client has pulled more than its share from upstream in the window
+     * ({@link OriginBudget}): then it is answered 429 with Retry-After and nothing goes upstream.
+     * Otherwise the request's upstream bytes are charged to its client from here on.
+     */
+    boolean refusedOverOriginBudget(RequestContext ctx) {
+        if (!originBudget.enabled()) {
+            return false;
+        }
+        long wait = originBudget.refusedFor(ctx.clientIp);
+        if (wait <= 0) {
+            ctx.originAccount = originBudget.account(ctx.clientIp);
+            return false;
+        }
+        ctx.outcome = Outcome.ERROR;
+        ctx.exchange.getResponseHeaders().put(Headers.RETRY_AFTER, Long.toString(Math.max(1, (wait + 999) / 1000)));
+        writer.plain(ctx, ctx.exchange, 429, CacheStatus.forward(cacheId, "miss").detail("origin-bytes-limit").toString(),
+                "this client fetched more than " + limits.originBytesPerClient() + " from the origin in "
+                        + limits.originBytesWindow().toSeconds() + " s");
+        return true;
+    }
+
+    /** Charges upstream body bytes to the client whose request fetched them, when the cap is on. */
+    private static void charge(RequestContext ctx, long n) {
+        OriginBudget.Account a = ctx.originAccount;
+        if (a != null && n > 0) {
+            a.charge(n);
+        }
     }
 
     private boolean clientAccepts(RequestContext ctx, CachedResponse r, long now) {
@@ -422,7 +483,7 @@ public final class ProxyHandler implements HttpHandler {
                 && !r.hasFlag(CachedResponse.ALWAYS_REVALIDATE) && -ttl <= cc.maxStale() * 1000;
     }
 
-    private BodySource body(TieredCache.Hit hit) {
+    BodySource body(TieredCache.Hit hit) {
         return hit.memoryBody() != null ? BodySource.memory(hit.memoryBody())
                 : BodySource.disk(hit.response(), cache.bodyReader(hit.response()));
     }
@@ -528,6 +589,12 @@ public final class ProxyHandler implements HttpHandler {
     private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,
                       boolean peerTrusted) throws IOException {
         if (flight != null && stale == null && servedIfStoredMeanwhile(ctx, flight)) {
+            return;
+        }
+        if (refusedOverOriginBudget(ctx)) {
+            if (flight != null) {
+                collapser.land(ctx.primaryKey, flight, new Collapser.Released()); // waiters go their own way
+            }
             return;
         }
         CachedResponse stored = stale == null ? null : stale.response();
@@ -702,16 +769,25 @@ public final class ProxyHandler implements HttpHandler {
         long t0 = clock.millis();
         long n0 = System.nanoTime();
         UpstreamResponse resp;
-        try {
-            resp = fetchUpstream(ctx, req);
-        } catch (UpstreamException e) {
-            metrics.origin(originError(e), -1);
+        long t1;
+        if (ctx.prefetched != null && stored == null) {
+            // the whole response a slice request got from an origin that ignores Range: no second request
+            resp = ctx.prefetched;
+            t0 = ctx.prefetchedAt;
+            ctx.prefetched = null;
+            t1 = clock.millis();
+        } else {
+            try {
+                resp = fetchUpstream(ctx, req);
+            } catch (UpstreamException e) {
+                metrics.origin(originError(e), -1);
+                ctx.originNanos = System.nanoTime() - n0;
+                return new Fetched(null, e, null, null, null, stored);
+            }
+            t1 = clock.millis();
             ctx.originNanos = System.nanoTime() - n0;
-            return new Fetched(null, e, null, null, null, stored);
+            metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
         }
-        long t1 = clock.millis();
-        ctx.originNanos = System.nanoTime() - n0;
-        metrics.origin(Integer.toString(resp.status()), ctx.originNanos);
         if (resp.status() == 304 && stored != null && !selects(resp, stored)) {
             // RFC 9111 §4.3.4: a 304 naming another representation updates nothing; fetch it whole
             resp.close();
@@ -739,7 +815,7 @@ public final class ProxyHandler implements HttpHandler {
                 if (length >= 0 && length <= INLINE_FILL) {
                     // a small body comes with its head: read it before releasing waiters, so each is
                     // answered from memory in one write; the leader stores it once they are released
-                    Exception failed = readBody(resp, fill, readTimeout(ctx, req));
+                    Exception failed = readBody(resp, fill, readTimeout(ctx, req), ctx.originAccount);
                     if (failed == null) {
                         return new Fetched(resp, null, fill, null, decision, stored, () -> {
                             fill.complete();
@@ -754,7 +830,8 @@ public final class ProxyHandler implements HttpHandler {
                     if (Cancellation.CURRENT.isBound()) {
                         Cancellation.CURRENT.get().settle(); // storable: the cache wants the body whoever leaves
                     }
-                    Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended));
+                    OriginBudget.Account account = ctx.originAccount;
+                    Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended, account));
                 }
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
@@ -780,7 +857,7 @@ public final class ProxyHandler implements HttpHandler {
      * in all (the origin's read timeout): an origin trickling a small body a byte at a time
      * holds neither this request nor the requests collapsed on it for longer than that.
      */
-    private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis) {
+    private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis, OriginBudget.Account account) {
         Thread.ofVirtual().name("fill-inline").start(() -> {
             byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
             try (resp; InputStream in = resp.body()) {
@@ -788,6 +865,9 @@ public final class ProxyHandler implements HttpHandler {
                 while ((n = in.read(buf)) != -1) {
                     fill.append(buf, 0, n);
                     metrics.originBytes(n);
+                    if (account != null) {
+                        account.charge(n);
+                    }
                 }
                 if (!fill.finishBody()) {
                     fill.fail(new IOException("upstream body ended short of its Content-Length"));
@@ -822,13 +902,16 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Copies an upstream body into a fill, on its own virtual thread, whatever its readers do. */
-    private void pump(UpstreamResponse resp, Fill fill, Runnable ended) {
+    void pump(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account) {
         byte[] buf = new byte[16 * 1024];
         try (resp; InputStream in = resp.body()) {
             int n;
             while ((n = in.read(buf)) != -1) {
                 fill.append(buf, 0, n);
                 metrics.originBytes(n);
+                if (account != null) {
+                    account.charge(n);
+                }
             }
             fill.complete();
         } catch (IOException | RuntimeException e) {
@@ -890,6 +973,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         try (resp) {
             writer.relay(ctx, resp, cs.toString(), ctx.isHead());
+        } finally {
+            charge(ctx, ctx.bodyBytes);
         }
     }
 
@@ -1064,7 +1149,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** The metadata of a response about to be stored. */
-    private CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
+    CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
         Set<String> hop = Hop.hopByHop(resp);
         List<String> names = new ArrayList<>();
         List<String> values = new ArrayList<>();
@@ -1115,7 +1200,7 @@ public final class ProxyHandler implements HttpHandler {
     }
 
     /** Whether any line of Content-Encoding names a coding other than identity. */
-    private static boolean encoded(UpstreamResponse resp) {
+    static boolean encoded(UpstreamResponse resp) {
         for (String line : resp.all("content-encoding")) {
             for (String coding : line.split(",")) {
                 if (!coding.isBlank() && !coding.trim().equalsIgnoreCase("identity")) {
@@ -1130,6 +1215,9 @@ public final class ProxyHandler implements HttpHandler {
     private void pass(RequestContext ctx, String peerIp, boolean peerTrusted, CacheStatus cs, Outcome outcome)
             throws IOException {
         HttpServerExchange ex = ctx.exchange;
+        if (refusedOverOriginBudget(ctx)) {
+            return;
+        }
         RequestBody body = null;
         if (!RuleSet.CACHEABLE_METHODS.contains(ctx.method) && hasBody(ex)) {
             long length = ex.getRequestContentLength();
@@ -1141,7 +1229,8 @@ public final class ProxyHandler implements HttpHandler {
         } else if (requiresBody(ctx.method)) {
             body = RequestBody.create(new byte[0]);
         }
-        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, false, null, body, peerIp, peerTrusted)
+        boolean headMiss = ctx.isHead() && outcome == Outcome.MISS; // asked as a fill would ask, for what the key names
+        UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, headMiss, null, body, peerIp, peerTrusted)
                 .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
         Cancellation cancel = new Cancellation();
         if (!onLeave(ctx, ClientAborts.Stage.PASS, cancel::cancel)) {
@@ -1169,6 +1258,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         try (resp) {
             writer.relay(ctx, resp, cs.fwdStatus(resp.status()).toString(), ctx.isHead());
+        } finally {
+            charge(ctx, ctx.bodyBytes);
         }
     }
 
@@ -1216,7 +1307,7 @@ public final class ProxyHandler implements HttpHandler {
      * conflicting Content-Length) is refused like a garbled status line, since its body could
      * be stored or relayed short as if whole.
      */
-    private static UpstreamResponse fetchUpstream(RequestContext ctx, UpstreamRequest req) throws UpstreamException {
+    static UpstreamResponse fetchUpstream(RequestContext ctx, UpstreamRequest req) throws UpstreamException {
         UpstreamResponse resp = ctx.delivery.upstream().fetch(req);
         String problem = resp.framingProblem();
         if (problem != null) {

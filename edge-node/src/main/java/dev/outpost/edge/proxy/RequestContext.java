@@ -38,6 +38,11 @@ final class RequestContext {
     dev.outpost.edge.cache.Fill.Reader fillReader;
     /** Notices the client leaving while the request waits; null on the hit path or when it can't watch. */
     ClientWatch watch;
+    /** Where this request's upstream bytes are charged ({@link OriginBudget}); null when not counted. */
+    OriginBudget.Account originAccount;
+    /** A whole response an origin gave to a slice's Range request, for the ordinary path to store; and when it was asked. */
+    dev.outpost.edge.origin.UpstreamResponse prefetched;
+    long prefetchedAt;
 
     RequestContext(HttpServerExchange exchange, long startNanos, long now, String method, String host, String hostNoPort,
                    RequestTarget target, boolean https, Delivery delivery, Rule rule, String clientIp, boolean internal) {

@@ -44,6 +44,10 @@ final class ResponseWriter {
         return fillWaitMillis;
     }
 
+    long stallMillis() {
+        return stallMillis;
+    }
+
     /** Copies a stored (or storing) response's fields to the client response. */
     void storedHeaders(RequestContext ctx, CachedResponse r, boolean notModified) {
         HeaderMap out = ctx.exchange.getResponseHeaders();
@@ -305,7 +309,7 @@ final class ResponseWriter {
     }
 
     /** Copies body bytes [from, to) to the client. */
-    private static void copy(BodySource body, long from, long to, ChannelSink sink, RequestContext ctx) throws IOException {
+    static void copy(BodySource body, long from, long to, ChannelSink sink, RequestContext ctx) throws IOException {
         long pos = from;
         while (pos < to) {
             ByteBuffer b = body.read(pos);

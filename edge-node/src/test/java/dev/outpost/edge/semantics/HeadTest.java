@@ -10,6 +10,7 @@ import static dev.outpost.edge.semantics.Exchanges.cacheStatus;
 import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.tomakehurst.wiremock.client.WireMock;
 import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * HEAD (RFC 9110 §9.3.2, RFC 9111 §4): answered from a stored GET response, with the GET's
- * header fields and no body; a HEAD miss fetches and stores the GET response.
+ * header fields and no body. A HEAD miss is asked upstream as a HEAD and relayed, nothing stored:
+ * turning it into a GET fill would make each cheap HEAD cost the origin a whole object.
  */
 class HeadTest {
 
@@ -82,21 +84,29 @@ class HeadTest {
     }
 
     @Test
-    void aHeadMissFetchesAndStoresTheGetResponse() {
+    void aHeadMissIsAskedUpstreamAsHeadAndNothingIsStored() {
         origin.stubFor(get("/head-first").willReturn(aResponse().withHeader("Cache-Control", "max-age=60").withBody("body")));
+        origin.stubFor(WireMock.request("HEAD", urlEqualTo("/head-first")).willReturn(aResponse().withHeader("Cache-Control", "max-age=60")
+                .withHeader("ETag", "\"h\"").withHeader("Content-Length", "4")));
         HttpResponse<String> head = head("/head-first");
         assertThat(head.statusCode()).isEqualTo(200);
         assertThat(head.body()).isEmpty();
-        assertThat(cacheStatus(head)).isEqualTo("edge-test; fwd=miss; fwd-status=200; stored; ttl=60");
-        origin.verify(1, getRequestedFor(urlEqualTo("/head-first")));
-        origin.verify(0, headRequestedFor(urlEqualTo("/head-first")));
-        // the HEAD is answered before the body is stored: requests meanwhile read the fill
-        Await.until("the GET response stored", Duration.ofSeconds(10),
-                () -> cacheStatus(head("/head-first")).startsWith("edge-test; hit"));
+        assertThat(header(head, "Content-Length")).isEqualTo("4");
+        assertThat(header(head, "ETag")).isEqualTo("\"h\"");
+        // a HEAD miss costs the origin a head, never a whole body: nothing is stored from it
+        assertThat(cacheStatus(head)).isEqualTo("edge-test; fwd=miss; fwd-status=200");
+        origin.verify(1, headRequestedFor(urlEqualTo("/head-first")));
+        origin.verify(0, getRequestedFor(urlEqualTo("/head-first")));
+        assertThat(cacheStatus(head("/head-first"))).isEqualTo("edge-test; fwd=miss; fwd-status=200");
+        origin.verify(2, headRequestedFor(urlEqualTo("/head-first")));
+        // a GET stores the object, and HEADs are then answered from it
         HttpResponse<String> get = edge.get("/head-first");
         assertThat(get.body()).isEqualTo("body");
-        assertThat(cacheStatus(get)).isEqualTo("edge-test; hit; ttl=60");
+        assertThat(cacheStatus(get)).isEqualTo("edge-test; fwd=miss; fwd-status=200; stored; ttl=60");
+        Await.until("the GET response stored", Duration.ofSeconds(10),
+                () -> cacheStatus(head("/head-first")).startsWith("edge-test; hit"));
         origin.verify(1, getRequestedFor(urlEqualTo("/head-first")));
+        origin.verify(2, headRequestedFor(urlEqualTo("/head-first")));
     }
 
     @Test
