@@ -107,6 +107,8 @@ final class OutpostSystem extends ProcessSystem {
                 "--admin", "127.0.0.1:" + adminPort,
                 "--data-dir", dir.resolve("cache").toAbsolutePath().toString(),
                 "--access-log", "off",
+                // one load generator address pulls far more than a client would: no per-client origin budget
+                "--limits.origin-bytes-per-client", "0",
                 "--cache.memory-size", DataSize.ofBytes(memory).toString(),
                 "--cache.memory-max-object", DataSize.ofBytes(Math.min(MEMORY_MAX_OBJECT, memory)).toString(),
                 "--cache.disk-size", DataSize.ofBytes(disk).toString()));

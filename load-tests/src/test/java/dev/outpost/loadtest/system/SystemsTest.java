@@ -45,7 +45,7 @@ class SystemsTest {
         var cmd = OutpostSystem.command(env, Path.of("/work/o"), "http://127.0.0.1:9000", 8080, 9080, 64L << 20, 1L << 30);
         assertThat(String.join(" ", cmd)).contains("-jar /repo/edge-node/target/edge-node.jar --origin http://127.0.0.1:9000 "
                 + "--listen 127.0.0.1:8080 --admin 127.0.0.1:9080 --data-dir /work/o/cache --access-log off "
-                + "--cache.memory-size 64MiB --cache.memory-max-object 4MiB --cache.disk-size 1GiB");
+                + "--limits.origin-bytes-per-client 0 --cache.memory-size 64MiB --cache.memory-max-object 4MiB --cache.disk-size 1GiB");
     }
 
     @Test
