@@ -15,8 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
@@ -99,7 +97,7 @@ class SmallRequestsTest {
             capped.get("/other/2048");
             int[] statuses = new int[10];
             String text;
-            try (Served other = new Served(capped); NodeFigures figures = NodeFigures.start(capped)) {
+            try (OtherClient other = new OtherClient(capped, "/other/2048", 2048); NodeFigures figures = NodeFigures.start(capped)) {
                 for (int i = 0; i < 10; i++) {
                     EdgeProcess.Checked r = capped.get("/object/" + SIZE + "?whole=" + i);
                     statuses[i] = r.status();
@@ -145,7 +143,7 @@ class SmallRequestsTest {
         long dir0 = dirBytes();
         int requests0 = origin.requests().size();
         String text;
-        try (Served other = new Served(edge); NodeFigures figures = NodeFigures.start(edge)) {
+        try (OtherClient other = new OtherClient(edge, "/other/2048", 2048); NodeFigures figures = NodeFigures.start(edge)) {
             for (int i = 0; i < n; i++) {
                 HttpResponse<Void> head = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.port + path
                         + "?head=" + i)).method("HEAD", HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60))
@@ -198,50 +196,6 @@ class SmallRequestsTest {
             }).sum();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Another client asking for a small cached object and /healthz in a loop meanwhile. */
-    static final class Served implements AutoCloseable {
-        final AtomicInteger ok = new AtomicInteger();
-        final AtomicInteger failures = new AtomicInteger();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final Thread thread;
-
-        Served(EdgeProcess edge) {
-            thread = Thread.ofPlatform().daemon().start(() -> {
-                while (running.get()) {
-                    try {
-                        EdgeProcess.Checked r = edge.get("/other/2048");
-                        boolean healthy = edge.admin("/healthz") != null;
-                        if (r.status() == 200 && r.length() == 2048 && healthy) {
-                            ok.incrementAndGet();
-                        } else {
-                            failures.incrementAndGet();
-                        }
-                        Thread.sleep(50);
-                    } catch (IOException | RuntimeException e) {
-                        failures.incrementAndGet();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        String stop() {
-            running.set(false);
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return ok.get() + " requests answered whole, " + failures.get() + " failed";
-        }
-
-        @Override
-        public void close() {
-            stop();
         }
     }
 }

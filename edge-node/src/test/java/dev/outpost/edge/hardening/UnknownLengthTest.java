@@ -11,8 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -82,7 +80,7 @@ class UnknownLengthTest {
         double abandoned = edge.metric("outpost_fills_abandoned_total");
         long sent0 = origin.bytesSent.get();
         int cut0 = origin.cut.get();
-        try (Served other = new Served(); NodeFigures figures = NodeFigures.start(edge)) {
+        try (OtherClient other = new OtherClient(edge, "/length/2048?other", 2048); NodeFigures figures = NodeFigures.start(edge)) {
             try (Socket s = new Socket("127.0.0.1", edge.port)) {
                 OutputStream out = s.getOutputStream();
                 out.write(("GET /chunked/" + size + "?leave HTTP/1.1\r\nHost: example.com\r\n\r\n")
@@ -108,7 +106,7 @@ class UnknownLengthTest {
 
     private void readWhole(long size, String title) throws Exception {
         double entries = edge.metric("outpost_cache_entries", "tier", "disk");
-        try (Served other = new Served(); NodeFigures figures = NodeFigures.start(edge)) {
+        try (OtherClient other = new OtherClient(edge, "/length/2048?other", 2048); NodeFigures figures = NodeFigures.start(edge)) {
             EdgeProcess.Checked r = edge.get("/chunked/" + size + "?whole");
             String text = figures.finish(title, "GET of a chunked body of " + size / MIB + " MiB, read whole at once;"
                     + " other client: " + other.stop());
@@ -120,49 +118,5 @@ class UnknownLengthTest {
         }
         assertThat(edge.metric("outpost_cache_entries", "tier", "disk")).as("nothing more stored").isEqualTo(entries);
         assertThat(edge.logText()).doesNotContain("OutOfMemoryError");
-    }
-
-    /** Another client asking for a small cached object and /healthz in a loop meanwhile. */
-    static final class Served implements AutoCloseable {
-        final AtomicInteger ok = new AtomicInteger();
-        final AtomicInteger failures = new AtomicInteger();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final Thread thread;
-
-        Served() {
-            thread = Thread.ofPlatform().daemon().start(() -> {
-                while (running.get()) {
-                    try {
-                        EdgeProcess.Checked r = edge.get("/length/2048?other");
-                        boolean healthy = edge.admin("/healthz") != null;
-                        if (r.status() == 200 && r.length() == 2048 && healthy) {
-                            ok.incrementAndGet();
-                        } else {
-                            failures.incrementAndGet();
-                        }
-                        Thread.sleep(50);
-                    } catch (IOException | RuntimeException e) {
-                        failures.incrementAndGet();
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        String stop() {
-            running.set(false);
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return ok.get() + " requests answered whole, " + failures.get() + " failed";
-        }
-
-        @Override
-        public void close() {
-            stop();
-        }
     }
 }
