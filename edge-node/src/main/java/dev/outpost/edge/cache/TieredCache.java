@@ -638,8 +638,27 @@ public final class TieredCache implements AutoCloseable {
         }
     }
 
+    /**
+     * How long closing waits for fills whose body has all arrived to be stored: readers are let
+     * go before the store, so a client can have its whole response (and graceful shutdown its
+     * last exchange) while the entry is still on its way to disk.
+     */
+    private static final long STORE_GRACE_NANOS = 5_000_000_000L;
+
     @Override
     public void close() {
+        long deadline = System.nanoTime() + STORE_GRACE_NANOS;
+        for (Fill f : fills) {
+            if (f.finalLength() < 0) {
+                continue; // still receiving: given up below
+            }
+            try {
+                f.awaitEnd(Math.max(0, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         for (Fill f : fills) {
             f.fail(new IOException("node shutting down"));
         }
