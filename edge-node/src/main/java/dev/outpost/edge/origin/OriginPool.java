@@ -38,8 +38,6 @@ public final class OriginPool implements Upstream {
     private static final String CHECK_USER_AGENT = "outpost-health-check";
     /** Host of a shield health check: a name no site has (RFC 2606). */
     static final String SHIELD_CHECK_HOST = "health.outpost.invalid";
-    /** The detail of a fetch called off because its clients left ({@link Cancellation}). */
-    public static final String CLIENT_GONE = "client-gone";
 
     private final OriginConfig config;
     private final PoolKind kind;
@@ -195,7 +193,7 @@ public final class OriginPool implements Upstream {
                     throw e.error;
                 } catch (UpstreamException e) {
                     lastError = e;
-                    if (!retryable(request, e) || CLIENT_GONE.equals(e.detail())) {
+                    if (!retryable(request, e)) {
                         break;
                     }
                     continue;
@@ -307,20 +305,10 @@ public final class OriginPool implements Upstream {
         b.tag(CallPhase.class, phase);
         long n0 = System.nanoTime();
         Response response;
-        Cancellation cancellation = Cancellation.current();
         try {
-            okhttp3.Call call = m.client().newCall(b.build());
-            if (cancellation != null) {
-                cancellation.attach(call);
-            }
-            response = call.execute();
+            response = m.client().newCall(b.build()).execute();
         } catch (IOException e) {
             server.release();
-            if (cancellation != null && cancellation.cancelled()) {
-                // called off because no client wants the answer: not the server's failure
-                throw new UpstreamException(UpstreamException.Kind.CONNECT, CLIENT_GONE,
-                        "cancelled: no client waits for the response any more", false, e);
-            }
             if (body != null && body.sourceFailed()) {
                 throw new ClientBodyFailure(new UpstreamException(UpstreamException.Kind.CONNECT, "client-body-failed",
                         "request body from the client failed: " + e.getMessage(), false, e));
