@@ -76,6 +76,14 @@ public final class PurgeLog {
         return store.watch(LOG_NAME, e -> listener.accept(decode(e.value())));
     }
 
+    /**
+     * Calls {@code listener} with every log entry appended from now on as stored (a
+     * {@link PurgeEvent} in JSON), in order and without gaps, once each.
+     */
+    public AutoCloseable watchRaw(Consumer<Store.Entry> listener) {
+        return store.watch(LOG_NAME, listener);
+    }
+
     /** Up to {@code limit} purges after sequence {@code after}, in order. */
     public List<PurgeEvent> after(long after, int limit) {
         List<PurgeEvent> out = new ArrayList<>();
