@@ -15,6 +15,11 @@ final class FleetNodes {
     }
 
     static NodeConfig node(String controlPlane, String token, String id, String region, String policy, String bound) {
+        return node(controlPlane, token, id, region, policy, bound, "100ms");
+    }
+
+    static NodeConfig node(String controlPlane, String token, String id, String region, String policy, String bound,
+                           String heartbeatInterval) {
         Map<String, Object> flags = new LinkedHashMap<>();
         flags.put("control-plane", controlPlane);
         flags.put("token", token);
@@ -23,7 +28,7 @@ final class FleetNodes {
         flags.put("role", "edge");
         flags.put("coordinates", "50.1,8.7");
         flags.put("public-address", "127.0.0." + (Math.abs(id.hashCode()) % 200 + 2));
-        flags.put("heartbeat-interval", "100ms");
+        flags.put("heartbeat-interval", heartbeatInterval);
         flags.put("disconnected-bound", bound);
         flags.put("disconnected-policy", policy);
         return ConfigReader.node().read(null, flags).value();
@@ -35,8 +40,11 @@ final class FleetNodes {
 
     static FleetAgent agent(String url, String token, String id, String region, String policy, String bound,
                             RecordingHooks hooks, InstantSource clock, Path stateDir) {
-        FleetAgent a = new FleetAgent(node(url, token, id, region, policy, bound), hooks, clock, stateDir,
-                "http://127.0.0.1:9080");
+        return agent(node(url, token, id, region, policy, bound), hooks, clock, stateDir);
+    }
+
+    static FleetAgent agent(NodeConfig node, RecordingHooks hooks, InstantSource clock, Path stateDir) {
+        FleetAgent a = new FleetAgent(node, hooks, clock, stateDir, "http://127.0.0.1:9080");
         a.start();
         return a;
     }

@@ -168,4 +168,97 @@ class NodeRegistryTest {
         registry = new NodeRegistry(store, clock, Duration.ofSeconds(15), (id, region) -> 0);
         assertThat(registry.nodes()).isEmpty();
     }
+
+    /**
+     * A replica on a shared store registers a node while its sweeper's refresh is between reading
+     * the store and dropping the nodes the read did not find: the new node is not one another
+     * replica removed, and stays (it was dropped, and its subscription answered 404).
+     */
+    @Test
+    void aNodeRegisteredWhileASharedStoreIsReadIsNotTakenForRemovedByAnotherReplica() {
+        SharedStore shared = new SharedStore(store);
+        NodeRegistry replica = new NodeRegistry(shared, clock, Duration.ofSeconds(15), (id, region) -> 0);
+        replica.register(reg("e1", "eu", NodeConfig.Role.EDGE, "192.0.2.1"));
+        shared.afterNodesScan = () -> replica.register(reg("e2", "eu", NodeConfig.Role.EDGE, "192.0.2.2"));
+        replica.sweep();
+        assertThat(replica.node("e2")).as("registered during the refresh").isPresent();
+        assertThat(replica.node("e1")).isPresent();
+        replica.sweep();
+        assertThat(replica.nodes()).extracting(NodeView::nodeId).containsExactly("e1", "e2");
+        // a node another replica removed (its record gone from the store) is still dropped
+        assertThat(store.compareAndDelete("nodes/e1", store.get("nodes/e1").orElseThrow().version())).isTrue();
+        replica.sweep();
+        assertThat(replica.nodes()).extracting(NodeView::nodeId).containsExactly("e2");
+    }
+
+    /** The embedded store presented as shared, running something right after a scan of the node records. */
+    static final class SharedStore implements Store {
+        final Store delegate;
+        volatile Runnable afterNodesScan;
+
+        SharedStore(Store delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public boolean shared() {
+            return true;
+        }
+
+        @Override
+        public List<KeyValue> scan(String prefix) {
+            List<KeyValue> out = delegate.scan(prefix);
+            Runnable hook = afterNodesScan;
+            if (hook != null && prefix.equals("nodes/")) {
+                afterNodesScan = null;
+                hook.run();
+            }
+            return out;
+        }
+
+        @Override
+        public long append(String log, java.util.function.LongFunction<byte[]> valueForSequence) {
+            return delegate.append(log, valueForSequence);
+        }
+
+        @Override
+        public long appendAt(String log, long expectedHead, java.util.function.LongFunction<byte[]> valueForSequence) {
+            return delegate.appendAt(log, expectedHead, valueForSequence);
+        }
+
+        @Override
+        public List<Entry> read(String log, long after, int limit) {
+            return delegate.read(log, after, limit);
+        }
+
+        @Override
+        public long head(String log) {
+            return delegate.head(log);
+        }
+
+        @Override
+        public AutoCloseable watch(String log, java.util.function.Consumer<Entry> listener) {
+            return delegate.watch(log, listener);
+        }
+
+        @Override
+        public java.util.Optional<Versioned> get(String key) {
+            return delegate.get(key);
+        }
+
+        @Override
+        public long compareAndSet(String key, long expectedVersion, byte[] value) {
+            return delegate.compareAndSet(key, expectedVersion, value);
+        }
+
+        @Override
+        public boolean compareAndDelete(String key, long expectedVersion) {
+            return delegate.compareAndDelete(key, expectedVersion);
+        }
+
+        @Override
+        public void close() {
+            // the test closes the delegate
+        }
+    }
 }

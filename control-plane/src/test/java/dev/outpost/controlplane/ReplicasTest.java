@@ -13,6 +13,7 @@ import dev.outpost.config.fleet.NodeView;
 import dev.outpost.edge.fleet.FleetAgent;
 import dev.outpost.testing.Await;
 import dev.outpost.testing.EtcdCluster;
+import dev.outpost.testing.FreezingProxy;
 import dev.outpost.testing.ManualClock;
 import java.net.InetAddress;
 import java.nio.file.Path;
@@ -188,12 +189,15 @@ class ReplicasTest {
         }
     }
 
+    /** The edges' heartbeat interval in the failover tests: the default, within which an edge must be on another replica. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(5);
+
     @Test
     void anEdgeMovesToAnotherReplicaWhenItsReplicaStopsAndMissesNothing() {
         String urls = String.join(",", replicas.stream().map(TestControlPlane::url).toList());
         RecordingHooks hooks = new RecordingHooks();
-        FleetAgent a = FleetNodes.agent(urls, TestControlPlane.NODE, "fra-1", "eu", "serve", "5m", hooks, nodeClock,
-                dir.resolve("fra-1"));
+        FleetAgent a = FleetNodes.agent(FleetNodes.node(urls, TestControlPlane.NODE, "fra-1", "eu", "serve", "5m", "5s"),
+                hooks, nodeClock, dir.resolve("fra-1"));
         agents.add(a);
         Await.until("connected", T, () -> a.status().state() == FleetAgent.State.CONNECTED);
         List<String> expected = new ArrayList<>();
@@ -219,6 +223,55 @@ class ReplicasTest {
         Await.until("every purge applied", T, () -> hooks.purges().size() >= expected.size());
         assertThat(hooks.purges()).containsExactlyElementsOf(expected);
         System.out.println("failover of the edge's stream (ms, in-process replicas): " + failoverMillis);
+        assertThat(failoverMillis).as("stop to subscribed and caught up on another replica, within one heartbeat interval")
+                .allMatch(ms -> ms < HEARTBEAT.toMillis());
+    }
+
+    /**
+     * A replica that hangs (its port accepts connections, reads requests, answers nothing and
+     * closes nothing): the edge's next heartbeat goes unanswered, and within one heartbeat
+     * interval of that heartbeat the edge is subscribed on another replica and has applied every
+     * purge accepted meanwhile, once each, in order.
+     */
+    @Test
+    void anEdgeLeavesAReplicaThatHangsAndIsCaughtUpOnAnotherWithinOneHeartbeatInterval() {
+        try (FreezingProxy hung = FreezingProxy.start(replicas.get(0).cp().address())) {
+            String urls = hung.url() + "," + replicas.get(1).url() + "," + replicas.get(2).url();
+            RecordingHooks hooks = new RecordingHooks();
+            FleetAgent a = FleetNodes.agent(FleetNodes.node(urls, TestControlPlane.NODE, "fra-1", "eu", "serve", "5m", "5s"),
+                    hooks, nodeClock, dir.resolve("fra-1"));
+            agents.add(a);
+            assertThat(a.replicaTimeout()).as("a request to a replica gives up within half a heartbeat interval")
+                    .isLessThanOrEqualTo(HEARTBEAT.dividedBy(2));
+            Await.until("connected through the proxy to replica 0", T, () -> a.status().state() == FleetAgent.State.CONNECTED
+                    && replicas.get(0).cp().subscriptions() == 1);
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                expected.add(purge(replicas.get(1), i));
+            }
+            Await.until("the first purges applied and acked", T, () -> hooks.purges().size() == 3
+                    && replicas.get(0).cp().registry().node("fra-1").orElseThrow().purgeSequence() == 3);
+            hung.freeze();
+            for (int i = 3; i < 6; i++) {
+                expected.add(purge(replicas.get(1), i)); // never reach the edge through the hung replica
+            }
+            long[] caughtUp = new long[1];
+            Await.until("the edge subscribed and caught up on replica 1 or 2", T, () -> {
+                boolean done = a.status().state() == FleetAgent.State.CONNECTED && a.status().purgeSequence() == 6
+                        && (replicas.get(1).cp().subscriptions() == 1 || replicas.get(2).cp().subscriptions() == 1);
+                if (done) {
+                    caughtUp[0] = System.nanoTime();
+                }
+                return done;
+            });
+            long unanswered = hung.firstUnansweredRequest().orElseThrow(
+                    () -> new AssertionError("the edge left the hung replica before sending it anything"));
+            long millis = (caughtUp[0] - unanswered) / 1_000_000;
+            System.out.println("failover from a hung replica (ms from its first unanswered request to caught up): " + millis);
+            assertThat(hooks.purges()).containsExactlyElementsOf(expected);
+            assertThat(millis).as("first unanswered request to caught up on another replica, within one heartbeat interval")
+                    .isLessThan(HEARTBEAT.toMillis());
+        }
     }
 
     private static String purge(TestControlPlane via, int i) {

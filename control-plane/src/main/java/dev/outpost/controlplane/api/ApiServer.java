@@ -317,7 +317,9 @@ public final class ApiServer implements AutoCloseable {
         }
         Duration wait = Http.durationParam(ex, "wait", MAX_WAIT);
         PurgeEvent e = purges.accept(p);
-        PurgeStatus s = awaitComplete(e.sequence(), wait);
+        // the purge just written is known: waiting for it and answering read nothing from the store
+        awaitAcks(e.sequence(), wait);
+        PurgeStatus s = purges.status(e);
         ex.getResponseHeaders().put(Headers.LOCATION, FleetProtocol.PURGES + "/" + e.sequence());
         Http.json(ex, s.complete() ? 200 : 202, s);
     }
@@ -335,6 +337,12 @@ public final class ApiServer implements AutoCloseable {
         if (seq < 1 || seq > purges.head()) {
             throw ApiException.notFound("no purge #" + seq);
         }
+        awaitAcks(seq, wait);
+        return purges.status(seq).orElseThrow(() -> ApiException.notFound("no purge #" + seq));
+    }
+
+    /** Waits up to {@code wait} for every healthy node to ack purge {@code seq}. */
+    private void awaitAcks(long seq, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         while (!purges.isComplete(seq)) {
             long left = deadline - System.nanoTime();
@@ -350,7 +358,6 @@ public final class ApiServer implements AutoCloseable {
                 }
             }
         }
-        return purges.status(seq).orElseThrow(() -> ApiException.notFound("no purge #" + seq));
     }
 
     private void listPurges(HttpServerExchange ex) {

@@ -33,19 +33,25 @@ final class NodeStreams {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeStreams.class);
     private static final int BATCH = 256;
+    private static final int RECENT_KEPT = 1024;
 
     private final PurgeLog purges;
     private final ConfigVersions configs;
     private final NodeRegistry registry;
     private final ExecutorService executor;
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    /** The newest purges the store's watch delivered, so live events cost no store read per subscriber. */
+    private final RecentEntries recent = new RecentEntries(RECENT_KEPT);
 
     NodeStreams(PurgeLog purges, ConfigVersions configs, NodeRegistry registry, ExecutorService executor) {
         this.purges = purges;
         this.configs = configs;
         this.registry = registry;
         this.executor = executor;
-        purges.watch(e -> pumpAll());
+        purges.watchRaw(e -> {
+            recent.add(e);
+            pumpAll();
+        });
         configs.onPush(v -> pumpAll());
     }
 
@@ -128,6 +134,12 @@ final class NodeStreams {
             }
         }
 
+        private void send(Store.Entry e) {
+            connection.send(new String(e.value(), StandardCharsets.UTF_8), FleetProtocol.EVENT_PURGE,
+                    Long.toString(e.sequence()), null);
+            cursor = e.sequence();
+        }
+
         private void pumpOnce() {
             if (!connection.isOpen()) {
                 return;
@@ -141,17 +153,67 @@ final class NodeStreams {
                 connection.send(json(cfg.get()), FleetProtocol.EVENT_CONFIG, "c" + cfg.get().version(), null);
                 configSent = cfg.get().version();
             }
-            for (List<Store.Entry> batch = purges.raw(cursor, BATCH); !batch.isEmpty(); batch = purges.raw(cursor, BATCH)) {
-                for (Store.Entry e : batch) {
-                    connection.send(new String(e.value(), StandardCharsets.UTF_8), FleetProtocol.EVENT_PURGE,
-                            Long.toString(e.sequence()), null);
-                    cursor = e.sequence();
+            while (true) {
+                Store.Entry next = recent.get(cursor + 1);
+                if (next != null) {
+                    send(next);
+                    continue;
                 }
+                if (synced && recent.covers(cursor)) {
+                    // nothing newer was delivered by the watch: when it delivers more, it pumps again
+                    break;
+                }
+                // a backlog older than what the watch delivered (a node catching up), or the first pump
+                List<Store.Entry> batch = purges.raw(cursor, BATCH);
+                if (batch.isEmpty()) {
+                    break;
+                }
+                batch.forEach(this::send);
             }
             if (!synced) {
                 synced = true;
                 connection.send(json(new SyncMarker(configSent, cursor)), FleetProtocol.EVENT_SYNCED, null, null);
             }
+        }
+    }
+
+    /**
+     * The last {@code kept} log entries the watch delivered, contiguous (the watch delivers every
+     * entry once, in order, without gaps).
+     */
+    static final class RecentEntries {
+        private final int kept;
+        private final java.util.concurrent.ConcurrentSkipListMap<Long, Store.Entry> entries =
+                new java.util.concurrent.ConcurrentSkipListMap<>();
+
+        RecentEntries(int kept) {
+            this.kept = kept;
+        }
+
+        void add(Store.Entry e) {
+            Long last = entries.isEmpty() ? null : entries.lastKey();
+            if (last != null && e.sequence() != last + 1) {
+                entries.clear(); // not contiguous with what is kept (cannot happen with a gapless watch): start again
+            }
+            entries.put(e.sequence(), e);
+            while (entries.size() > kept) {
+                entries.pollFirstEntry();
+            }
+        }
+
+        Store.Entry get(long sequence) {
+            return entries.get(sequence);
+        }
+
+        /**
+         * Whether {@code cursor} is at or past the newest entry delivered while not older than
+         * the oldest one kept: then nothing is known beyond it.
+         */
+        boolean covers(long cursor) {
+            if (entries.isEmpty()) {
+                return false;
+            }
+            return cursor >= entries.lastKey() && cursor >= entries.firstKey() - 1;
         }
     }
 

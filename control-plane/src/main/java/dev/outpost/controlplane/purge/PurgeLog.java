@@ -76,6 +76,14 @@ public final class PurgeLog {
         return store.watch(LOG_NAME, e -> listener.accept(decode(e.value())));
     }
 
+    /**
+     * Calls {@code listener} with every log entry appended from now on as stored (a
+     * {@link PurgeEvent} in JSON), in order and without gaps, once each.
+     */
+    public AutoCloseable watchRaw(Consumer<Store.Entry> listener) {
+        return store.watch(LOG_NAME, listener);
+    }
+
     /** Up to {@code limit} purges after sequence {@code after}, in order. */
     public List<PurgeEvent> after(long after, int limit) {
         List<PurgeEvent> out = new ArrayList<>();
@@ -104,7 +112,12 @@ public final class PurgeLog {
         if (one.isEmpty() || one.getFirst().sequence() != sequence) {
             return Optional.empty();
         }
-        PurgeEvent e = one.getFirst();
+        return Optional.of(status(one.getFirst()));
+    }
+
+    /** Where purge {@code e} (just accepted, so known without reading the store) stands across the fleet. */
+    public PurgeStatus status(PurgeEvent e) {
+        long sequence = e.sequence();
         List<String> acked = new ArrayList<>();
         List<String> waiting = new ArrayList<>();
         List<String> unhealthy = new ArrayList<>();
@@ -120,8 +133,8 @@ public final class PurgeLog {
         if (waiting.isEmpty()) {
             checkCompletion();
         }
-        return Optional.of(new PurgeStatus(sequence, e.acceptedAt(), e.purge(), waiting.isEmpty(), acked, waiting,
-                unhealthy, completed.get(sequence)));
+        return new PurgeStatus(sequence, e.acceptedAt(), e.purge(), waiting.isEmpty(), acked, waiting,
+                unhealthy, completed.get(sequence));
     }
 
     /** Whether every healthy node has acked purge {@code sequence}; cheap, for waiting loops. */

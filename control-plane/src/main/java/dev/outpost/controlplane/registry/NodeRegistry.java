@@ -314,6 +314,14 @@ public final class NodeRegistry implements EdgeDirectory {
      * sweep period.
      */
     boolean refresh() {
+        // what each known node's record was before the scan: a node registered or written while
+        // the scan ran is missing from it without having been removed
+        Map<NodeState, Long> before = new java.util.IdentityHashMap<>();
+        for (NodeState n : nodes.values()) {
+            synchronized (n) {
+                before.put(n, n.storeVersion);
+            }
+        }
         List<Store.KeyValue> records = store.scan(PREFIX);
         List<Store.KeyValue> beats = store.scan(HEARTBEATS);
         Instant read = clock.instant();
@@ -342,11 +350,12 @@ public final class NodeRegistry implements EdgeDirectory {
             }
         }
         for (Map.Entry<String, NodeState> e : nodes.entrySet()) {
-            boolean persisted;
+            boolean persistedBeforeTheScan;
             synchronized (e.getValue()) {
-                persisted = e.getValue().storeVersion > 0;
+                Long was = before.get(e.getValue());
+                persistedBeforeTheScan = was != null && was > 0 && e.getValue().storeVersion == was;
             }
-            if (!seen.contains(e.getKey()) && persisted && nodes.remove(e.getKey(), e.getValue())) {
+            if (!seen.contains(e.getKey()) && persistedBeforeTheScan && nodes.remove(e.getKey(), e.getValue())) {
                 any = true; // removed through another replica
             }
         }

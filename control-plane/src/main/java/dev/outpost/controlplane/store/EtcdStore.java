@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -56,6 +57,12 @@ final class EtcdStore implements Store {
     private final String prefix;
     private final long timeoutMillis;
     private final Set<LogWatch> watches = ConcurrentHashMap.newKeySet();
+    /**
+     * Each log's newest sequence as last seen here (an append, a read of the head, or a watch
+     * delivering another replica's entry): an append tries it first, and reads the head only
+     * when the transaction finds it stale.
+     */
+    private final Map<String, Long> knownHeads = new ConcurrentHashMap<>();
     private final ScheduledExecutorService rewatch = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "etcd-rewatch");
         t.setDaemon(true);
@@ -113,7 +120,8 @@ final class EtcdStore implements Store {
     @Override
     public long append(String log, LongFunction<byte[]> valueForSequence) {
         for (int attempt = 0; ; attempt++) {
-            long head = head(log);
+            Long known = attempt == 0 ? knownHeads.get(log) : null;
+            long head = known != null ? known : head(log);
             long seq = tryAppend(log, head, valueForSequence);
             if (seq > 0) {
                 return seq;
@@ -144,7 +152,15 @@ final class EtcdStore implements Store {
                 .Then(Op.put(bytes(entryKey(log, seq)), ByteSequence.from(valueForSequence.apply(seq)), PutOption.DEFAULT),
                         Op.put(hk, bytes(Long.toString(seq)), PutOption.DEFAULT))
                 .commit(), "append to " + log);
-        return r.isSucceeded() ? seq : -1;
+        if (r.isSucceeded()) {
+            sawHead(log, seq);
+            return seq;
+        }
+        return -1;
+    }
+
+    private void sawHead(String log, long seq) {
+        knownHeads.merge(log, seq, Math::max);
     }
 
     @Override
@@ -164,7 +180,9 @@ final class EtcdStore implements Store {
 
     @Override
     public long head(String log) {
-        return headOf(await(kv.get(bytes(headKey(log))), "read the head of " + log));
+        long head = headOf(await(kv.get(bytes(headKey(log))), "read the head of " + log));
+        knownHeads.put(log, head);
+        return head;
     }
 
     private static long headOf(GetResponse r) {
@@ -225,14 +243,32 @@ final class EtcdStore implements Store {
         return out;
     }
 
+    /**
+     * Closes the watches and the client, waiting at most the request timeout (at least 1 s) for
+     * them: a watch delivering an entry holds its lock for as long as that takes, and the gRPC
+     * client closes on its own threads; what is still running then is left to end (daemons).
+     */
     @Override
     public void close() {
-        for (LogWatch w : watches) {
-            w.close();
+        Thread closer = new Thread(() -> {
+            for (LogWatch w : watches) {
+                w.close();
+            }
+            watches.clear();
+            rewatch.shutdownNow();
+            client.close();
+        }, "etcd-store-close");
+        closer.setDaemon(true);
+        closer.start();
+        long bound = Math.max(1000, timeoutMillis);
+        try {
+            closer.join(bound);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        watches.clear();
-        rewatch.shutdownNow();
-        client.close();
+        if (closer.isAlive()) {
+            LOG.warn("etcd store not closed within {} ms; leaving it to finish", bound);
+        }
     }
 
     private <T> T await(CompletableFuture<T> f, String what) {
@@ -336,6 +372,7 @@ final class EtcdStore implements Store {
 
         private void deliver(Entry e) {
             delivered = e.sequence();
+            sawHead(log, e.sequence());
             try {
                 listener.accept(e);
             } catch (RuntimeException ex) {

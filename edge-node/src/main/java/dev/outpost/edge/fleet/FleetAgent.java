@@ -56,7 +56,13 @@ import org.slf4j.LoggerFactory;
  * one and moves to the next as soon as its subscription ends or a heartbeat goes unanswered,
  * resuming from the last purge sequence it applied (replicas share one log, so the numbers mean
  * the same everywhere): nothing is missed and nothing applied twice. It backs off only once
- * every replica has failed in a row.
+ * every replica has failed in a row. Every request to a control plane (connecting, registering,
+ * opening the subscription up to its response head, heartbeats, acks) gives up after
+ * {@link #replicaTimeout} (half a heartbeat interval, within 0.5 s..5 s), so a replica that
+ * accepts connections but answers nothing costs at most that before the agent moves on: it is
+ * subscribed and caught up on another one within one heartbeat interval of the first heartbeat
+ * that replica left unanswered, and within one interval of a replica that dies outright (its
+ * subscription ends at once).
  *
  * <p>The data plane never waits on this agent: it calls the hooks from its own threads.
  */
@@ -65,6 +71,10 @@ public final class FleetAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetAgent.class);
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+    private static final Duration MIN_REPLICA_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration MAX_REPLICA_TIMEOUT = Duration.ofSeconds(5);
+    /** How long {@link #close()} waits for the loop and the timers. */
+    private static final Duration CLOSE_BOUND = Duration.ofSeconds(5);
 
     /** Where the agent is with its control plane. */
     public enum State {
@@ -109,6 +119,7 @@ public final class FleetAgent implements AutoCloseable {
     private volatile URI base;
     private final HttpClient http;
     private final Duration keepalive;
+    private final Duration replicaTimeout;
     private final ScheduledExecutorService timers;
     private final ExecutorService acks;
     private final AtomicLong purgeAckSent = new AtomicLong(-1);
@@ -144,7 +155,8 @@ public final class FleetAgent implements AutoCloseable {
         this.bases = node.controlPlanes().stream()
                 .map(cp -> URI.create(cp.endsWith("/") ? cp.substring(0, cp.length() - 1) : cp)).toList();
         this.base = bases.isEmpty() ? null : bases.getFirst();
-        this.http = base == null ? null : client(node, base);
+        this.replicaTimeout = replicaTimeout(node.heartbeatInterval());
+        this.http = base == null ? null : client(node, base, replicaTimeout);
         Duration hb = node.heartbeatInterval();
         // the stream's keep-alive follows the heartbeat, within 1s..15s; three silent intervals mean a dead link
         this.keepalive = hb.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
@@ -158,8 +170,8 @@ public final class FleetAgent implements AutoCloseable {
      * node presents its certificate (mutual TLS) and trusts {@code tls.client-ca}, the fleet's CA;
      * otherwise the JVM's default trust applies.
      */
-    private static HttpClient client(NodeConfig node, URI base) {
-        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+    private static HttpClient client(NodeConfig node, URI base, Duration connectTimeout) {
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(connectTimeout);
         TlsSettings tls = node.tls();
         if ("https".equalsIgnoreCase(base.getScheme()) && tls != null && tls.certificate() != null && tls.privateKey() != null) {
             try {
@@ -170,6 +182,23 @@ public final class FleetAgent implements AutoCloseable {
             }
         }
         return b.build();
+    }
+
+    /**
+     * The longest one request to a control plane may take before the agent gives up on that
+     * replica: half the heartbeat interval, so that the move to another replica and its catch-up
+     * fit in the other half; at least 0.5 s (a loaded replica registering a node in etcd is not a
+     * dead one) and at most 5 s.
+     */
+    static Duration replicaTimeout(Duration heartbeatInterval) {
+        Duration half = heartbeatInterval.dividedBy(2);
+        return half.compareTo(MIN_REPLICA_TIMEOUT) < 0 ? MIN_REPLICA_TIMEOUT
+                : half.compareTo(MAX_REPLICA_TIMEOUT) > 0 ? MAX_REPLICA_TIMEOUT : half;
+    }
+
+    /** The longest one request to a control plane may take (see {@link #replicaTimeout(Duration)}). */
+    public Duration replicaTimeout() {
+        return replicaTimeout;
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -241,15 +270,26 @@ public final class FleetAgent implements AutoCloseable {
         if (http != null) {
             http.shutdownNow();
         }
+        long deadline = System.nanoTime() + CLOSE_BOUND.toNanos();
         Thread t = loop;
-        if (t != null) {
-            try {
-                t.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        try {
+            if (t != null) {
+                t.join(leftMillis(deadline));
             }
+            acks.shutdownNow();
+            // a heartbeat or ack in flight ends with its request's timeout at the latest
+            boolean timersDone = timers.awaitTermination(leftMillis(deadline), TimeUnit.MILLISECONDS);
+            boolean acksDone = acks.awaitTermination(leftMillis(deadline), TimeUnit.MILLISECONDS);
+            if (!timersDone || !acksDone || (t != null && t.isAlive())) {
+                LOG.warn("fleet agent not stopped within {}; leaving its threads (daemons) behind", Durations.format(CLOSE_BOUND));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        acks.shutdownNow();
+    }
+
+    private static long leftMillis(long deadlineNanos) {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     // ---- the subscription loop
@@ -319,7 +359,7 @@ public final class FleetAgent implements AutoCloseable {
         NodeRegistration reg = new NodeRegistration(node.nodeId(), node.region(), node.role(), node.coordinates(),
                 node.publicAddress() == null ? List.of() : List.of(node.publicAddress()), adminUrl,
                 s.configVersion(), s.purgeSequence(), instance);
-        HttpResponse<String> r = http.send(request(FleetProtocol.REGISTER).POST(body(reg)).build(),
+        HttpResponse<String> r = http.send(request(FleetProtocol.REGISTER).POST(body(reg)).timeout(replicaTimeout).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 409) {
             throw new IdRefused(errorDetail(r.body()));
@@ -332,8 +372,9 @@ public final class FleetAgent implements AutoCloseable {
         status = State.CATCHING_UP;
         URI events = URI.create(base + FleetProtocol.events(node.nodeId()) + "?" + FleetProtocol.AFTER + "="
                 + state.purgeSequence() + "&" + FleetProtocol.KEEPALIVE + "=" + keepalive.toMillis());
-        HttpResponse<InputStream> sub = http.send(request(events).header("Accept", "text/event-stream").GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        // the timeout runs until the response head: the stream itself is watched for silence (watchdog)
+        HttpResponse<InputStream> sub = http.send(request(events).header("Accept", "text/event-stream").GET()
+                        .timeout(replicaTimeout).build(), HttpResponse.BodyHandlers.ofInputStream());
         if (sub.statusCode() != 200) {
             String text;
             try (InputStream in = sub.body()) {
@@ -459,8 +500,9 @@ public final class FleetAgent implements AutoCloseable {
     }
 
     private boolean post(String path, Object body) {
+        URI to = base;
         try {
-            HttpResponse<String> r = http.send(request(path).POST(body(body)).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse<String> r = http.send(request(path).POST(body(body)).timeout(replicaTimeout).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 404 && r.body().contains("unknown-node")) {
                 LOG.warn("control plane forgot this node; registering again");
@@ -469,6 +511,13 @@ public final class FleetAgent implements AutoCloseable {
             }
             return r.statusCode() / 100 == 2;
         } catch (IOException e) {
+            if (bases.size() > 1 && to.equals(base) && !closed) {
+                // unanswered within the replica timeout, or refused: with other replicas, leave this one now
+                // (its stream may still look open: a hung replica closes nothing)
+                LOG.warn("control plane {} did not answer {}: {}; moving on", to, path, describe(e));
+                lastError = "no answer from " + to + " to " + path + ": " + describe(e);
+                closeStream();
+            }
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -33,14 +33,26 @@ final class SimulatedNode implements AutoCloseable {
     private final String id;
     final CountDownLatch synced = new CountDownLatch(1);
     final AtomicLong applied = new AtomicLong();
+    private final AckListener acks;
     private Socket streamSocket;
     private Socket requests;
     private InputStream requestsIn;
 
+    /** Told of every ack the control plane accepted: the purge's sequence and {@link System#nanoTime()} after the answer. */
+    @FunctionalInterface
+    interface AckListener {
+        void acked(long sequence, long nanos);
+    }
+
     SimulatedNode(URI base, String token, String id) {
+        this(base, token, id, (seq, nanos) -> { });
+    }
+
+    SimulatedNode(URI base, String token, String id, AckListener acks) {
         this.base = base;
         this.token = token;
         this.id = id;
+        this.acks = acks;
     }
 
     SimulatedNode start() throws IOException {
@@ -87,7 +99,10 @@ final class SimulatedNode implements AutoCloseable {
                     JsonNode e = OutpostJson.json().readTree(line.substring(5));
                     long seq = e.get("sequence").asLong();
                     applied.set(seq);
-                    post(FleetProtocol.acks(id), OutpostJson.json().writeValueAsBytes(Ack.purge(seq)));
+                    int status = post(FleetProtocol.acks(id), OutpostJson.json().writeValueAsBytes(Ack.purge(seq)));
+                    if (status / 100 == 2) {
+                        acks.acked(seq, System.nanoTime());
+                    }
                 } else if (line.startsWith("data:") && FleetProtocol.EVENT_SYNCED.equals(event)) {
                     synced.countDown();
                 } else if (line.isEmpty()) {

@@ -50,7 +50,10 @@ public final class ContributedScenario implements Scenario {
         return new ContributedScenario("purge", "Purge propagation", "dev.outpost.loadtest.purge",
                 "Purge propagation from the control plane to 50 nodes, p50 and p99 (issue 7, scenario 6), measured by "
                         + "`dev.outpost.loadtest.purge.PurgePropagationBench` (a real control plane in process, 50 simulated nodes "
-                        + "speaking the node protocol over loopback).", Optional.empty(),
+                        + "speaking the node protocol over loopback), on the embedded store and, in the same run, through 3 "
+                        + "control-plane replicas on a 3-member etcd (the nodes spread over the replicas, purges sent to each in "
+                        + "turn): send to ack by every node on both (`embedded.ack_*`, `etcd.ack_*`) and their ratio (`ratio.*`).",
+                Optional.empty(),
                 List.of("--nodes", "50", "--purges", "500", "--warmup", "50"), List.of("--nodes", "50", "--purges", "100", "--warmup", "20"));
     }
 
