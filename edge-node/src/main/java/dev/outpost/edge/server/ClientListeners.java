@@ -164,6 +164,22 @@ public final class ClientListeners implements AutoCloseable {
         next.accept(connection);
     }
 
+    /**
+     * Stops checking request heads on the HTTP/1.1 connection of {@code exchange}, which is about
+     * to become a tunnel (its 101 is not sent yet). Returns false when the connection has no
+     * {@link RequestHeadGuard} to stop (it did not come through these listeners, or Undertow
+     * wrapped its conduits): the caller must then not switch it, as its bytes would be checked
+     * as request heads.
+     */
+    public static boolean releaseForTunnel(io.undertow.server.HttpServerExchange exchange) {
+        if (exchange.getConnection() instanceof io.undertow.server.AbstractServerConnection c
+                && c.getOriginalSourceConduit() instanceof RequestHeadGuard guard) {
+            guard.tunnel();
+            return true;
+        }
+        return false;
+    }
+
     /** Stops accepting; open connections stay until the caller has let requests finish. */
     public void stopAccepting() {
         for (AcceptingChannel<? extends StreamConnection> c : channels) {
