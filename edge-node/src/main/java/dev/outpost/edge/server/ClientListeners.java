@@ -180,6 +180,16 @@ public final class ClientListeners implements AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether the connection of {@code exchange} could become a tunnel: an HTTP/1.1 connection
+     * of these listeners, whose {@link RequestHeadGuard} {@link #releaseForTunnel} can stop.
+     * Changes nothing: asked before the origin's handshake, so a refusal costs the origin nothing.
+     */
+    public static boolean canTunnel(io.undertow.server.HttpServerExchange exchange) {
+        return exchange.getConnection() instanceof io.undertow.server.protocol.http.HttpServerConnection c
+                && c.getOriginalSourceConduit() instanceof RequestHeadGuard;
+    }
+
     /** Stops accepting; open connections stay until the caller has let requests finish. */
     public void stopAccepting() {
         for (AcceptingChannel<? extends StreamConnection> c : channels) {

@@ -36,23 +36,26 @@ final class ClientChannel {
         });
     }
 
-    /** Reads what the client sent: at least one byte, or -1 at its end (or once closed). */
-    int read(ByteBuffer dst) throws IOException {
-        while (true) {
-            int n = source.read(dst);
-            if (n != 0) {
-                return n;
+    /** Reads what the client has sent so far: 0 when nothing is there yet, -1 at its end. */
+    int readNow(ByteBuffer dst) throws IOException {
+        return source.read(dst);
+    }
+
+    /**
+     * Parks until the client's connection may be read (bytes, its end, or a close), with no
+     * buffer held meanwhile: an idle tunnel costs no buffer. Returns at once when the
+     * connection is closed already.
+     */
+    void awaitReadable() {
+        reader = Thread.currentThread();
+        try {
+            if (!connection.isOpen()) {
+                return; // checked after the waiter is set: a close either is seen here or wakes it
             }
-            reader = Thread.currentThread();
-            try {
-                if (!connection.isOpen()) {
-                    return -1; // checked after the waiter is set: a close either is seen here or wakes it
-                }
-                source.resumeReads();
-                LockSupport.park(this);
-            } finally {
-                reader = null;
-            }
+            source.resumeReads();
+            LockSupport.park(this);
+        } finally {
+            reader = null;
         }
     }
 

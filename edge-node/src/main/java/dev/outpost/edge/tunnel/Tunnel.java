@@ -9,28 +9,21 @@ import okio.Buffer;
 import okio.Sink;
 import okio.Socket;
 import okio.Source;
+import org.jspecify.annotations.Nullable;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 
 /**
  * One tunnel: the client's connection and the origin's, joined after the 101. A virtual thread
- * per direction copies bytes as they come, through a buffer lent only while they move; the
- * first end or error on either side closes both (reason {@code client-closed},
- * {@code origin-closed}, {@code client-error}, {@code origin-error}), as does the idle check
- * ({@code idle}) and the node's shutdown ({@code shutdown}). The summary is handed on once.
+ * per direction copies bytes as they come, through a buffer lent only while they move (a
+ * direction waiting for bytes holds none); the first end or error on either side closes both
+ * (reason {@code client-closed}, {@code origin-closed}, {@code client-error},
+ * {@code origin-error}), as does the idle check ({@code idle}) and the node's shutdown
+ * ({@code shutdown}). What one tunnel holds is bounded whatever its ends do: per direction one
+ * {@link Buffers#SIZE} buffer and one okio chunk of at most that size; a client that stops
+ * reading parks its direction until the idle timeout closes the tunnel.
  */
 final class Tunnel {
-
-    /**
-     * How a tunnel ended.
-     *
-     * @param reason why it was closed
-     * @param toOrigin bytes copied from the client to the origin
-     * @param toClient bytes copied from the origin to the client
-     * @param durationNanos from the 101 to the close
-     */
-    record Summary(String reason, long toOrigin, long toClient, long durationNanos) {
-    }
 
     private final StreamConnection client;
     private final ClientChannel clientChannel;
@@ -40,15 +33,15 @@ final class Tunnel {
     private final Buffers buffers;
     private final Tunnels.Meters meters;
     private final Consumer<Tunnel> closed;
-    private final Consumer<Summary> onEnd;
+    private final Consumer<Tunnels.Summary> onEnd;
     private final long startNanos = System.nanoTime();
-    private final AtomicReference<@org.jspecify.annotations.Nullable String> reason = new AtomicReference<>();
+    private final AtomicReference<@Nullable String> reason = new AtomicReference<>();
     private volatile long lastActivity;
     private volatile long toOrigin;
     private volatile long toClient;
 
     Tunnel(StreamConnection client, Socket origin, InstantSource clock, long idleMillis, Buffers buffers,
-           Tunnels.Meters meters, Consumer<Tunnel> closed, Consumer<Summary> onEnd) {
+           Tunnels.Meters meters, Consumer<Tunnel> closed, Consumer<Tunnels.Summary> onEnd) {
         this.client = client;
         this.clientChannel = new ClientChannel(client);
         this.origin = origin;
@@ -75,24 +68,31 @@ final class Tunnel {
         Buffer chunk = new Buffer();
         String end;
         while (true) {
-            ByteBuffer b = null;
             int n;
+            ByteBuffer b = buffers.take();
             try {
-                b = buffers.take();
-                n = clientChannel.read(b);
-                if (n < 0) {
-                    end = "client-closed";
-                    break;
+                n = clientChannel.readNow(b);
+                if (n > 0) {
+                    b.flip();
+                    chunk.write(b);
                 }
-                b.flip();
-                chunk.write(b);
             } catch (IOException e) {
                 end = "client-error";
                 break;
             } finally {
-                if (b != null) {
-                    buffers.give(b);
+                buffers.give(b);
+            }
+            if (n < 0) {
+                end = "client-closed";
+                break;
+            }
+            if (n == 0) {
+                if (reason.get() != null) {
+                    end = "closed";
+                    break;
                 }
+                clientChannel.awaitReadable();
+                continue;
             }
             try {
                 sink.write(chunk, chunk.size());
@@ -173,6 +173,6 @@ final class Tunnel {
         origin.cancel();
         closed.accept(this);
         meters.closed(why);
-        onEnd.accept(new Summary(why, toOrigin, toClient, System.nanoTime() - startNanos));
+        onEnd.accept(new Tunnels.Summary(why, toOrigin, toClient, System.nanoTime() - startNanos));
     }
 }

@@ -33,6 +33,8 @@ import org.xnio.StreamConnection;
  */
 public final class Tunnels implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Tunnels.class);
+
     /** How often tunnels are checked for idleness. */
     static final Duration TICK = Duration.ofMillis(200);
 
@@ -47,7 +49,9 @@ public final class Tunnels implements AutoCloseable {
         /** an upgrade token no rule allows: 501. */
         UNSUPPORTED,
         /** the origin answered the handshake without a 101: its answer is relayed. */
-        ORIGIN_DECLINED;
+        ORIGIN_DECLINED,
+        /** the client's connection closed before its 101 was written: the origin's connection is let go. */
+        CLIENT_GONE;
 
         final String label = name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
@@ -104,7 +108,7 @@ public final class Tunnels implements AutoCloseable {
                         open.remove(tunnel);
                         release();
                     },
-                    s -> onEnd.accept(new Summary(s.reason(), s.toOrigin(), s.toClient(), s.durationNanos())));
+                    onEnd);
             open.add(t);
             t.start();
         }
@@ -144,12 +148,13 @@ public final class Tunnels implements AutoCloseable {
             refused(Refusal.NODE_LIMIT);
             throw new LimitReached(Refusal.NODE_LIMIT);
         }
-        AtomicInteger mine = perClient.compute(client, (k, n) -> {
+        int[] mine = new int[1];
+        perClient.compute(client, (k, n) -> {
             AtomicInteger v = n == null ? new AtomicInteger() : n;
-            v.incrementAndGet();
+            mine[0] = v.incrementAndGet();
             return v;
         });
-        if (mine.get() > limits.maxTunnelsPerClient()) {
+        if (mine[0] > limits.maxTunnelsPerClient()) {
             new Slot(client).release();
             refused(Refusal.CLIENT_LIMIT);
             throw new LimitReached(Refusal.CLIENT_LIMIT);
@@ -168,11 +173,15 @@ public final class Tunnels implements AutoCloseable {
     }
 
     private void closeIdle() {
-        long now = clock.millis();
-        for (Tunnel t : open) {
-            if (t.idle(now)) {
-                t.close("idle");
+        try {
+            long now = clock.millis();
+            for (Tunnel t : open) {
+                if (t.idle(now)) {
+                    t.close("idle");
+                }
             }
+        } catch (RuntimeException e) {
+            LOG.warn("closing idle tunnels failed", e); // the next tick tries again: a thrown tick would stop them all
         }
     }
 
