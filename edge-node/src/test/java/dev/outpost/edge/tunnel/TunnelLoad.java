@@ -36,14 +36,37 @@ final class TunnelLoad {
                 + ", max-connections-per-client: " + (n + 16) + "}").start()) {
             long heapBefore = heap();
             long directBefore = direct();
-            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            long heapOpen;
+            long directOpen;
+            int threads;
+            try (Open open = Open.echoing(edge.port(), n)) {
+                Await.until(n + " tunnels open", Duration.ofSeconds(60), () -> edge.metric("outpost_tunnels_open") == n);
+                heapOpen = heap();
+                directOpen = direct();
+                threads = ManagementFactory.getThreadMXBean().getThreadCount();
+            }
+            Await.until("every tunnel closed", Duration.ofSeconds(60), () -> edge.metric("outpost_tunnels_open") == 0);
+            assertThat(edge.metric("outpost_tunnel_closes_total")).isEqualTo(n);
+            Figures f = new Figures(n, heapBefore, heapOpen, heap(), directBefore, directOpen, direct(), threads);
+            System.out.println("tunnel load: " + f);
+            return f;
+        }
+    }
+
+    /** {@code n} WebSockets through the node on {@code port}, each having echoed its own message; closing closes them all. */
+    static final class Open implements AutoCloseable {
+        private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        private final List<WebSocket> sockets = new ArrayList<>();
+
+        static Open echoing(int port, int n) throws Exception {
+            Open o = new Open();
             List<CompletableFuture<WebSocket>> opening = new ArrayList<>();
             List<CompletableFuture<String>> echoes = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 CompletableFuture<String> echo = new CompletableFuture<>();
                 echoes.add(echo);
-                opening.add(client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
-                        .buildAsync(URI.create("ws://127.0.0.1:" + edge.port() + "/load/" + i), new WebSocket.Listener() {
+                opening.add(o.client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30))
+                        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/load/" + i), new WebSocket.Listener() {
                             private final StringBuilder text = new StringBuilder();
 
                             @Override
@@ -57,29 +80,24 @@ final class TunnelLoad {
                             }
                         }));
             }
-            List<WebSocket> open = new ArrayList<>();
             for (CompletableFuture<WebSocket> f : opening) {
-                open.add(f.get(60, TimeUnit.SECONDS));
+                o.sockets.add(f.get(60, TimeUnit.SECONDS));
             }
-            Await.until(n + " tunnels open", Duration.ofSeconds(60), () -> edge.metric("outpost_tunnels_open") == n);
             for (int i = 0; i < n; i++) {
-                open.get(i).sendText("message " + i, true).get(30, TimeUnit.SECONDS);
+                o.sockets.get(i).sendText("message " + i, true).get(30, TimeUnit.SECONDS);
             }
             for (int i = 0; i < n; i++) {
                 assertThat(echoes.get(i).get(60, TimeUnit.SECONDS)).isEqualTo("message " + i);
             }
-            long heapOpen = heap();
-            long directOpen = direct();
-            int threads = ManagementFactory.getThreadMXBean().getThreadCount();
-            for (WebSocket ws : open) {
+            return o;
+        }
+
+        @Override
+        public void close() {
+            for (WebSocket ws : sockets) {
                 ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
             }
-            Await.until("every tunnel closed", Duration.ofSeconds(60), () -> edge.metric("outpost_tunnels_open") == 0);
-            assertThat(edge.metric("outpost_tunnel_closes_total")).isEqualTo(n);
             client.close();
-            Figures f = new Figures(n, heapBefore, heapOpen, heap(), directBefore, directOpen, direct(), threads);
-            System.out.println("tunnel load: " + f);
-            return f;
         }
     }
 
