@@ -246,6 +246,24 @@ class WebSocketTunnelTest {
     }
 
     @Test
+    void overTheTlsListenerToo() throws Exception {
+        dev.outpost.edge.TestTls tls = dev.outpost.edge.TestTls.create(dir);
+        try (TestEdge edge = TestEdge.withOrigin(origin.url()).yaml(tls.yaml()).start()) {
+            WsClient c = WsClient.connectTls(edge.node().tlsPort(), "/secure", tls.clientContext());
+            c.send("over tls");
+            assertThat(c.next()).isEqualTo("over tls");
+            byte[] big = new byte[200_000];
+            java.util.Arrays.fill(big, (byte) 7);
+            c.send(big);
+            ByteBuffer echoed = c.binaries.poll(10, TimeUnit.SECONDS);
+            assertThat(echoed).isNotNull();
+            assertThat(echoed.remaining()).isEqualTo(big.length);
+            c.closeBlocking();
+            Await.until("the tunnel is closed", Duration.ofSeconds(10), () -> edge.metric("outpost_tunnels_open") == 0);
+        }
+    }
+
+    @Test
     void aHundredConcurrentTunnelsEchoTheirOwnMessages() throws Exception {
         TunnelLoad.run(100, origin);
     }

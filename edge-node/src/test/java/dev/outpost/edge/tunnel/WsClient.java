@@ -20,8 +20,22 @@ final class WsClient extends WebSocketClient {
     volatile ServerHandshake handshake;
 
     WsClient(int port, String path) {
-        super(URI.create("ws://127.0.0.1:" + port + path));
+        this(URI.create("ws://127.0.0.1:" + port + path));
+    }
+
+    private WsClient(URI uri) {
+        super(uri);
         setConnectionLostTimeout(0);
+    }
+
+    /** Connects with TLS ({@code wss}) to a node's TLS listener for {@code localhost}. */
+    static WsClient connectTls(int port, String path, javax.net.ssl.SSLContext ssl) throws InterruptedException {
+        WsClient c = new WsClient(URI.create("wss://localhost:" + port + path));
+        c.setSocketFactory(ssl.getSocketFactory());
+        if (!c.connectBlocking(10, TimeUnit.SECONDS)) {
+            throw new AssertionError("WebSocket handshake over TLS through the node failed");
+        }
+        return c;
     }
 
     /** Connects through the node; fails unless the handshake completed in time. */
