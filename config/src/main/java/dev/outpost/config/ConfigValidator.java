@@ -105,6 +105,13 @@ public final class ConfigValidator {
         if (l.maxConnectionsPerClient() < 1) {
             out.add(new ConfigProblem("limits.max-connections-per-client", "must be at least 1"));
         }
+        positive(l.tunnelIdleTimeout(), "limits.tunnel-idle-timeout", out);
+        if (l.maxTunnelsPerClient() < 0) {
+            out.add(new ConfigProblem("limits.max-tunnels-per-client", "must be at least 0 (0: no tunnels)"));
+        }
+        if (l.maxTunnels() < 0) {
+            out.add(new ConfigProblem("limits.max-tunnels", "must be at least 0 (0: no tunnels)"));
+        }
         positive(n.heartbeatInterval(), "heartbeat-interval", out);
         positive(n.originIdleTimeout(), "origin-idle-timeout", out);
         out.addAll(n.adminLimits().problems("admin-limits."));
@@ -291,6 +298,20 @@ public final class ConfigValidator {
         }
         if (r.sliceSize() != null && r.sliceSize().bytes() != 0 && r.sliceSize().bytes() < 16 * 1024) {
             out.add(new ConfigProblem(p + ".slice-size", "must be 0 (off) or at least 16KiB, is " + r.sliceSize()));
+        }
+        if (r.upgrades() != null) {
+            for (int i = 0; i < r.upgrades().size(); i++) {
+                String u = r.upgrades().get(i);
+                if (u == null || !TOKEN.matcher(u.split("/", 2)[0]).matches()
+                        || u.contains("/") && !TOKEN.matcher(u.split("/", 2)[1]).matches()) {
+                    out.add(new ConfigProblem(p + ".upgrades[" + i + "]", "not a protocol token (name or name/version)"));
+                } else if (u.equalsIgnoreCase("h2c")) {
+                    out.add(new ConfigProblem(p + ".upgrades[" + i + "]", "h2c is the node's own upgrade to HTTP/2 (see http2)"));
+                }
+            }
+        }
+        if (r.tunnelIdleTimeout() != null && (r.tunnelIdleTimeout().isNegative() || r.tunnelIdleTimeout().isZero())) {
+            out.add(new ConfigProblem(p + ".tunnel-idle-timeout", "must be more than 0"));
         }
         if (r.rateLimit() != null) {
             RateLimit rl = r.rateLimit();

@@ -26,6 +26,10 @@ import java.time.Duration;
  * @param originBytesWindow the window {@code originBytesPerClient} is counted over
  * @param originBytesMemory bound of the per-client origin byte counters in bytes; the least used
  *     are evicted past it
+ * @param tunnelIdleTimeout a WebSocket (or other upgraded) tunnel that carried no byte either way
+ *     this long is closed at both ends; a rule may set its own
+ * @param maxTunnelsPerClient tunnels open at once from one client address; more get 429
+ * @param maxTunnels tunnels open at once on the node; more get 503
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -40,10 +44,13 @@ public record HttpLimits(
         Double http2ResetsPerSecond,
         DataSize originBytesPerClient,
         Duration originBytesWindow,
-        DataSize originBytesMemory) {
+        DataSize originBytesMemory,
+        Duration tunnelIdleTimeout,
+        Integer maxTunnelsPerClient,
+        Integer maxTunnels) {
 
     public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null,
-            null, null, null);
+            null, null, null, null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -59,5 +66,8 @@ public record HttpLimits(
         originBytesPerClient = originBytesPerClient == null ? DataSize.ofGibibytes(4) : originBytesPerClient;
         originBytesWindow = originBytesWindow == null ? Duration.ofMinutes(1) : originBytesWindow;
         originBytesMemory = originBytesMemory == null ? DataSize.ofMebibytes(8) : originBytesMemory;
+        tunnelIdleTimeout = tunnelIdleTimeout == null ? Duration.ofMinutes(5) : tunnelIdleTimeout;
+        maxTunnelsPerClient = maxTunnelsPerClient == null ? 64 : maxTunnelsPerClient;
+        maxTunnels = maxTunnels == null ? 10_000 : maxTunnels;
     }
 }

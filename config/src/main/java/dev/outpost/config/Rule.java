@@ -32,6 +32,10 @@ import java.time.Duration;
  *     this size that cover it (as nginx's slice module), stored apart, rather than the whole
  *     object: a one-byte range of a large object costs one slice, not the object. 0: off (a
  *     range miss fetches and stores the whole object). Default 1MiB
+ * @param websocket {@code allow} (default): an HTTP/1.1 WebSocket handshake is passed to the origin
+ *     and, on its 101, becomes a tunnel; {@code deny}: refused with 403
+ * @param upgrades other {@code Upgrade} tokens relayed like WebSocket (default none: refused with 501)
+ * @param tunnelIdleTimeout this rule's tunnel idle timeout, instead of {@code limits.tunnel-idle-timeout}
  */
 public record Rule(
         String name,
@@ -51,12 +55,16 @@ public record Rule(
         RateLimit rateLimit,
         Duration serveStaleOnError,
         EarlyHints earlyHints,
-        DataSize sliceSize) {
+        DataSize sliceSize,
+        WebSocket websocket,
+        java.util.List<String> upgrades,
+        Duration tunnelIdleTimeout) {
 
     /** The built-in defaults every rule falls back to. */
     public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
             false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, true, false,
-            Duration.ofSeconds(10), null, Duration.ZERO, EarlyHints.FORWARD, DataSize.ofMebibytes(1));
+            Duration.ofSeconds(10), null, Duration.ZERO, EarlyHints.FORWARD, DataSize.ofMebibytes(1),
+            WebSocket.ALLOW, java.util.List.of(), null);
 
     public Rule {
         match = match == null ? RuleMatch.ANY : match;
@@ -82,7 +90,10 @@ public record Rule(
                 rateLimit != null ? rateLimit : base.rateLimit,
                 serveStaleOnError != null ? serveStaleOnError : base.serveStaleOnError,
                 earlyHints != null ? earlyHints : base.earlyHints,
-                sliceSize != null ? sliceSize : base.sliceSize);
+                sliceSize != null ? sliceSize : base.sliceSize,
+                websocket != null ? websocket : base.websocket,
+                upgrades != null ? upgrades : base.upgrades,
+                tunnelIdleTimeout != null ? tunnelIdleTimeout : base.tunnelIdleTimeout);
     }
 
     /** How {@code ttl} combines with the origin's own freshness. */
@@ -90,4 +101,7 @@ public record Rule(
 
     /** Whether 1xx interim responses from upstream reach the client (RFC 9110 §15.2). */
     public enum EarlyHints { FORWARD, DROP }
+
+    /** Whether WebSocket handshakes may become tunnels under a rule. */
+    public enum WebSocket { ALLOW, DENY }
 }

@@ -361,6 +361,7 @@ public final class EdgeNode implements FleetHooks, AutoCloseable {
         if (fleet != null) {
             fleet.close();
         }
+        proxy.closeTunnels();
         if (server != null) {
             server.close();
         }

@@ -27,10 +27,23 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AccessLog implements AutoCloseable {
 
-    /** One request as logged; times in ms, sizes in bytes. */
+    /**
+     * One request as logged; times in ms, sizes in bytes. A tunnel (WebSocket or another
+     * upgrade) is one entry written when it ends: status 101, {@code bytes} sent to the client,
+     * {@code tunnelBytesToOrigin} sent to the origin (-1 for other requests), its whole
+     * duration, and why it ended ({@code tunnelEnd}, null for other requests).
+     */
     public record Entry(long time, String client, String method, String url, String protocol, int status, long bytes,
                         String cache, String tier, String cacheStatus, double durationMs, double originMs,
-                        String userAgent) {
+                        String userAgent, long tunnelBytesToOrigin, String tunnelEnd) {
+
+        /** An ordinary request's entry. */
+        public Entry(long time, String client, String method, String url, String protocol, int status, long bytes,
+                     String cache, String tier, String cacheStatus, double durationMs, double originMs,
+                     String userAgent) {
+            this(time, client, method, url, protocol, status, bytes, cache, tier, cacheStatus, durationMs, originMs,
+                    userAgent, -1, null);
+        }
     }
 
     private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(65_536);
@@ -114,6 +127,10 @@ public final class AccessLog implements AutoCloseable {
         }
         if (e.userAgent() != null) {
             g.writeStringField("user_agent", e.userAgent());
+        }
+        if (e.tunnelEnd() != null) {
+            g.writeNumberField("bytes_to_origin", e.tunnelBytesToOrigin());
+            g.writeStringField("tunnel_end", e.tunnelEnd());
         }
         g.writeEndObject();
         g.flush();

@@ -38,6 +38,8 @@ public final class OriginPool implements Upstream {
     private static final String CHECK_USER_AGENT = "outpost-health-check";
     /** Host of a shield health check: a name no site has (RFC 2606). */
     static final String SHIELD_CHECK_HOST = "health.outpost.invalid";
+    /** The Connection value of an upgrade request (the pipeline sets exactly this). */
+    public static final String UPGRADE = "Upgrade";
 
     private final OriginConfig config;
     private final PoolKind kind;
@@ -49,9 +51,12 @@ public final class OriginPool implements Upstream {
     private final ConnectionGuard guard;
     private final InterimSockets.Counts interims;
 
-    /** One server as this config version sees it: its state, URL, client, weight and limit. */
+    /**
+     * One server as this config version sees it: its state, URL, client, weight and limit;
+     * {@code tunnelClient} is {@code client} held to HTTP/1.1, since a 101 exists only there.
+     */
     record Member(int index, Server server, HttpUrl url, OkHttpClient client, OkHttpClient checkClient, int weight,
-                  int maxConnections) {
+                  int maxConnections, OkHttpClient tunnelClient) {
     }
 
     OriginPool(OriginConfig config, PoolKind kind, OkHttpClient base, InstantSource clock, Map<String, Server> servers,
@@ -99,7 +104,8 @@ public final class OriginPool implements Upstream {
                 c = client.newBuilder().dns(dns).build();
                 cc = checks == null ? null : checks.newBuilder().dns(dns).build();
             }
-            list.add(new Member(i, state, target, c, cc, s.weight(), s.maxConnections()));
+            list.add(new Member(i, state, target, c, cc, s.weight(), s.maxConnections(),
+                    c.newBuilder().protocols(List.of(okhttp3.Protocol.HTTP_1_1)).build()));
             weights[i] = s.weight();
             labels[i] = label;
             states[i] = state;
@@ -306,7 +312,10 @@ public final class OriginPool implements Upstream {
         long n0 = System.nanoTime();
         Response response;
         try {
-            response = m.client().newCall(b.build()).execute();
+            // an upgrade (WebSocket handshake) goes out on HTTP/1.1, the only version with a 101;
+            // OkHttp hands over the connection's streams when the server answers it
+            OkHttpClient client = UPGRADE.equals(request.header("Connection")) ? m.tunnelClient() : m.client();
+            response = client.newCall(b.build()).execute();
         } catch (IOException e) {
             server.release();
             if (body != null && body.sourceFailed()) {

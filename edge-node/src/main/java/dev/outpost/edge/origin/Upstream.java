@@ -13,4 +13,12 @@ public interface Upstream {
      * @throws UpstreamException when no server gave a response (refused, timed out, invalid)
      */
     UpstreamResponse fetch(UpstreamRequest request) throws UpstreamException;
+
+    /**
+     * Where tunnels (WebSocket and other upgrades) go: the origin pools themselves. A shield
+     * would add a hop and a connection to every tunnel and cache nothing of it.
+     */
+    default Upstream forTunnels() {
+        return this;
+    }
 }

@@ -69,6 +69,15 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
         return null;
     }
 
+    /**
+     * The connection's streams after a 101 to an upgrade request (a WebSocket handshake), or
+     * null: the tunnel owns the connection from then on, and closing this response releases
+     * the server's connection slot held for it.
+     */
+    public okio.Socket upgradedSocket() {
+        return response.socket();
+    }
+
     public InputStream body() {
         return response.body().byteStream();
     }

@@ -86,6 +86,8 @@ public final class ProxyHandler implements HttpHandler {
     private final OriginBudget originBudget;
     private final SliceFetcher slices;
     private final IoBatches ioBatches = new IoBatches();
+    private final dev.outpost.edge.tunnel.Tunnels tunnels;
+    private final Upgrades upgrades;
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -113,6 +115,9 @@ public final class ProxyHandler implements HttpHandler {
             cidrs.add(Cidr.parse(c));
         }
         this.trusted = List.copyOf(cidrs);
+        this.tunnels = new dev.outpost.edge.tunnel.Tunnels(limits, clock, metrics.registry());
+        this.upgrades = new Upgrades(tunnels, writer, upstreamRequests, metrics, accessLog, cacheId, executor, limits,
+                this::finish);
     }
 
     // ------------------------------------------------------------------ I/O thread
@@ -210,6 +215,9 @@ public final class ProxyHandler implements HttpHandler {
                     "request loop detected: it already passed through " + node.nodeId());
             finish(ctx);
             return;
+        }
+        if (Upgrades.asked(ex) && upgrades.handle(ctx, peerIp, peer != null && isTrusted(peer.getAddress()))) {
+            return; // WebSocket and other upgrades: refused, or on their way to become a tunnel
         }
         if (RuleSet.CACHEABLE_METHODS.contains(method) && hasBody(ex)) {
             // never forwarded, whatever the rule: a body on GET or HEAD has no meaning (RFC 9110
@@ -1404,6 +1412,11 @@ public final class ProxyHandler implements HttpHandler {
         }
         int colon = host.indexOf(':');
         return colon < 0 ? host : host.substring(0, colon);
+    }
+
+    /** Closes every open tunnel (the node is stopping). */
+    public void closeTunnels() {
+        tunnels.close();
     }
 
     /** Forgets hit-for-pass marks (after a purge or config change). */

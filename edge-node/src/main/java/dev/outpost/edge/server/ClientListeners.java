@@ -164,6 +164,32 @@ public final class ClientListeners implements AutoCloseable {
         next.accept(connection);
     }
 
+    /**
+     * Stops checking request heads on the HTTP/1.1 connection of {@code exchange}, which is about
+     * to become a tunnel (its 101 is not sent yet). Returns false when the connection has no
+     * {@link RequestHeadGuard} to stop (it did not come through these listeners, or Undertow
+     * wrapped its conduits): the caller must then not switch it, as its bytes would be checked
+     * as request heads.
+     */
+    public static boolean releaseForTunnel(io.undertow.server.HttpServerExchange exchange) {
+        if (exchange.getConnection() instanceof io.undertow.server.AbstractServerConnection c
+                && c.getOriginalSourceConduit() instanceof RequestHeadGuard guard) {
+            guard.tunnel();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Whether the connection of {@code exchange} could become a tunnel: an HTTP/1.1 connection
+     * of these listeners, whose {@link RequestHeadGuard} {@link #releaseForTunnel} can stop.
+     * Changes nothing: asked before the origin's handshake, so a refusal costs the origin nothing.
+     */
+    public static boolean canTunnel(io.undertow.server.HttpServerExchange exchange) {
+        return exchange.getConnection() instanceof io.undertow.server.protocol.http.HttpServerConnection c
+                && c.getOriginalSourceConduit() instanceof RequestHeadGuard;
+    }
+
     /** Stops accepting; open connections stay until the caller has let requests finish. */
     public void stopAccepting() {
         for (AcceptingChannel<? extends StreamConnection> c : channels) {

@@ -22,13 +22,18 @@ import org.xnio.conduits.StreamSourceConduit;
  * node never switches an HTTP/1.1 connection to another protocol except h2c, whose client
  * must start with the HTTP/2 preface). Only the HTTP/2 preface and framing it does not
  * understand make it step aside: Undertow and the request pipeline refuse such framing
- * themselves.
+ * themselves. The one other way to stop it is {@link #tunnel()}, called by the pipeline once
+ * the origin has answered a WebSocket (or other allowed) upgrade with 101 and before that 101
+ * is sent: from then on the bytes are the tunnel's, never a request head, and no more
+ * requests come on the connection. A client may send nothing between its handshake and the
+ * 101 (RFC 6455 §4.1), so no tunnel byte is ever looked at.
  */
 final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceConduit> {
 
     private final HeadFramingScanner scanner;
     private final java.util.function.Consumer<Http2FrameScanner.Trip> onTrip;
     private boolean reported;
+    private volatile boolean tunnel;
 
     /** @param onTrip told once why an HTTP/2 connection is being closed (for its metric) */
     RequestHeadGuard(StreamSourceConduit next, HeadFramingScanner scanner,
@@ -43,7 +48,7 @@ final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceCon
         failIfBroken();
         int start = dst.position();
         int n = super.read(dst);
-        if (n > 0 && scanner.following()) {
+        if (n > 0 && !tunnel && scanner.following()) {
             scanner.scan(dst, start, start + n);
             failIfBroken();
         }
@@ -58,7 +63,7 @@ final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceCon
             starts[i] = dsts[offs + i].position();
         }
         long n = super.read(dsts, offs, len);
-        if (n > 0 && scanner.following()) {
+        if (n > 0 && !tunnel && scanner.following()) {
             for (int i = 0; i < len; i++) {
                 ByteBuffer b = dsts[offs + i];
                 if (b.position() > starts[i]) {
@@ -80,7 +85,15 @@ final class RequestHeadGuard extends AbstractStreamSourceConduit<StreamSourceCon
         return Conduits.transfer(this, count, throughBuffer, target);
     }
 
+    /** The connection becomes a tunnel: its bytes are no longer followed (set on any thread). */
+    void tunnel() {
+        tunnel = true;
+    }
+
     private void failIfBroken() throws IOException {
+        if (tunnel) {
+            return;
+        }
         if (scanner.broken()) {
             throw new IOException("malformed chunked request body");
         }

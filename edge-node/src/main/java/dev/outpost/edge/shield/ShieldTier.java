@@ -55,6 +55,12 @@ final class ShieldTier implements Upstream {
         return resp;
     }
 
+    /** Tunnels skip the shields: straight to the origin pools, with their balancing and ejection. */
+    @Override
+    public Upstream forTunnels() {
+        return origins;
+    }
+
     private UpstreamResponse fallback(UpstreamRequest request, @Nullable String why) throws UpstreamException {
         fallbacks.increment();
         LOG.debug("no shield took {} ({}); fetching from the origin", request.target(), why);

@@ -43,6 +43,8 @@ public final class RawH2 implements AutoCloseable {
     private final HpackDecoder decoder = new HpackDecoder();
     final Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
     final Map<Integer, Long> serverSettings = new ConcurrentHashMap<>();
+    /** RST_STREAM error codes from the server, by stream. */
+    final Map<Integer, Integer> resets = new ConcurrentHashMap<>();
     /**
      * Each header block and DATA frame from the server, in order: {@code HEADERS 1 :status=103
      * link=...} (with {@code END_STREAM} when it ends the stream), {@code DATA 1 5 END_STREAM}.
@@ -82,6 +84,15 @@ public final class RawH2 implements AutoCloseable {
                     java.util.Arrays.copyOfRange(block, at, end)));
         }
         write(all.toByteArray());
+    }
+
+    /** A HEADERS frame with these fields (pseudo-fields first, as given), one frame, END_HEADERS. */
+    void headers(int stream, boolean endStream, String... fields) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (int i = 0; i < fields.length; i += 2) {
+            literal(b, fields[i], fields[i + 1]);
+        }
+        frame(HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), stream, b.toByteArray());
     }
 
     /** The header block of a GET, as literals without indexing. */
@@ -208,6 +219,7 @@ public final class RawH2 implements AutoCloseable {
                         }
                     }
                     case GOAWAY -> goAway = ByteBuffer.wrap(payload, 4, 4).getInt();
+                    case RST_STREAM -> resets.put(stream, ByteBuffer.wrap(payload).getInt());
                     case 0x0 -> frames.add("DATA " + stream + " " + payload.length
                             + ((flags & END_STREAM) != 0 ? " END_STREAM" : ""));
                     default -> {

@@ -125,6 +125,62 @@ final class NginxSystem extends ProcessSystem {
                         + "proxy_cache_lock on, proxy_cache_revalidate on, sendfile on");
     }
 
+    /**
+     * nginx as a WebSocket reverse proxy, as its documentation sets one up: {@code proxy_pass}
+     * over HTTP/1.1 with {@code Upgrade} and {@code Connection: upgrade} passed on, no cache,
+     * a read timeout long enough for the load.
+     */
+    static String webSocketConfig(Path dir, String originHostPort, int port) {
+        String d = dir.toAbsolutePath().toString();
+        return """
+                daemon off;
+                master_process on;
+                user root;
+                worker_processes 1;
+                pid %1$s/nginx.pid;
+                error_log %1$s/error.log warn;
+                events { worker_connections 16384; multi_accept on; }
+                http {
+                  access_log off;
+                  tcp_nodelay on;
+                  client_body_temp_path %1$s/tmp/body; proxy_temp_path %1$s/tmp/proxy;
+                  fastcgi_temp_path %1$s/tmp/fastcgi; uwsgi_temp_path %1$s/tmp/uwsgi; scgi_temp_path %1$s/tmp/scgi;
+                  map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+                  server {
+                    listen 127.0.0.1:%3$d backlog=4096;
+                    location / {
+                      proxy_pass http://%2$s;
+                      proxy_http_version 1.1;
+                      proxy_set_header Upgrade $http_upgrade;
+                      proxy_set_header Connection $connection_upgrade;
+                      proxy_set_header Host $host;
+                      proxy_read_timeout 3600s;
+                      proxy_send_timeout 3600s;
+                    }
+                  }
+                }
+                """.formatted(d, originHostPort, port);
+    }
+
+    static CacheSystem startWebSocket(BenchEnv env, Path dir, String originUrl) throws Systems.StartException {
+        int port = Systems.freePort();
+        Path conf = dir.resolve("nginx.conf");
+        Path log = dir.resolve("nginx.out");
+        try {
+            for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
+                Files.createDirectories(dir.resolve("tmp").resolve(t));
+            }
+            Files.createDirectories(dir.resolve("cache"));
+            Files.writeString(conf, webSocketConfig(dir, originUrl.replaceFirst("^http://", ""), port));
+        } catch (IOException e) {
+            throw new Systems.StartException("nginx: cannot write its config: " + e.getMessage());
+        }
+        Process p = Proc.start(env.serverCpus(), List.of("nginx", "-c", conf.toString(), "-p", dir.toString()), log);
+        awaitHttp(p, log, "nginx", port, "/__ready", Duration.ofSeconds(20));
+        return new NginxSystem(p, dir, log, port, port,
+                "nginx: 1 worker, proxy_pass with proxy_http_version 1.1, Upgrade $http_upgrade, Connection upgrade");
+    }
+
     @Override
     public SystemKind kind() {
         return SystemKind.NGINX;

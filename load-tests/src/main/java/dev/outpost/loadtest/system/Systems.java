@@ -66,6 +66,26 @@ public final class Systems {
     }
 
     /**
+     * Starts a system as a WebSocket reverse proxy in front of {@code originUrl}: Outpost as it
+     * comes (WebSocket is allowed by default), nginx with {@code proxy_pass} and the
+     * {@code Upgrade}/{@code Connection} headers. Varnish is not set up for WebSocket here
+     * ({@code pipe} in VCL would be needed): refused with a reason.
+     */
+    public CacheSystem startWebSocketProxy(SystemKind kind, String originUrl) throws StartException {
+        if (kind == SystemKind.VARNISH) {
+            throw new StartException("Varnish: no WebSocket set-up in this suite (it would need return (pipe) in VCL)");
+        }
+        Path dir = env.workDir().resolve("systems").resolve(kind.id() + "-ws-" + SEQ.incrementAndGet());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StartException(kind.display() + ": cannot prepare " + dir + ": " + e.getMessage());
+        }
+        return kind == SystemKind.NGINX ? NginxSystem.startWebSocket(env, dir, originUrl)
+                : OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of());
+    }
+
+    /**
      * Starts an Outpost node with flags beyond the standalone ones (e.g. {@code --role shield},
      * {@code --shield URL}, {@code --node-id ID}), for the fleet scenarios.
      */
