@@ -40,6 +40,8 @@ public final class OriginPool implements Upstream {
     static final String SHIELD_CHECK_HOST = "health.outpost.invalid";
     /** The Connection value of an upgrade request (the pipeline sets exactly this). */
     public static final String UPGRADE = "Upgrade";
+    /** The detail of a fetch called off because its clients left ({@link Cancellation}). */
+    public static final String CLIENT_GONE = "client-gone";
 
     private final OriginConfig config;
     private final PoolKind kind;
@@ -199,7 +201,7 @@ public final class OriginPool implements Upstream {
                     throw e.error;
                 } catch (UpstreamException e) {
                     lastError = e;
-                    if (!retryable(request, e)) {
+                    if (!retryable(request, e) || CLIENT_GONE.equals(e.detail())) {
                         break;
                     }
                     continue;
@@ -311,13 +313,23 @@ public final class OriginPool implements Upstream {
         b.tag(CallPhase.class, phase);
         long n0 = System.nanoTime();
         Response response;
+        Cancellation cancellation = Cancellation.current();
         try {
             // an upgrade (WebSocket handshake) goes out on HTTP/1.1, the only version with a 101;
             // OkHttp hands over the connection's streams when the server answers it
             OkHttpClient client = UPGRADE.equals(request.header("Connection")) ? m.tunnelClient() : m.client();
-            response = client.newCall(b.build()).execute();
+            okhttp3.Call call = client.newCall(b.build());
+            if (cancellation != null) {
+                cancellation.attach(call);
+            }
+            response = call.execute();
         } catch (IOException e) {
             server.release();
+            if (cancellation != null && cancellation.cancelled()) {
+                // called off because no client wants the answer: not the server's failure
+                throw new UpstreamException(UpstreamException.Kind.CONNECT, CLIENT_GONE,
+                        "cancelled: no client waits for the response any more", false, e);
+            }
             if (body != null && body.sourceFailed()) {
                 throw new ClientBodyFailure(new UpstreamException(UpstreamException.Kind.CONNECT, "client-body-failed",
                         "request body from the client failed: " + e.getMessage(), false, e));

@@ -2,9 +2,11 @@ package dev.outpost.edge.proxy;
 
 import dev.outpost.edge.cache.CachedResponse;
 import dev.outpost.edge.cache.Fill;
+import dev.outpost.edge.origin.Cancellation;
 import dev.outpost.edge.origin.UpstreamException;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -45,6 +47,37 @@ final class Collapser {
         private final ArrivalOrder<Outcome> outcome = new ArrivalOrder<>();
         /** The leader found nothing stored (a miss, not a revalidation). */
         volatile boolean miss;
+        /** Clients waiting for the outcome, the leader's included; 0 once they all left. */
+        private final AtomicInteger wanted = new AtomicInteger(1);
+        /** Calls the fetch off when every client left before the outcome landed. */
+        final Cancellation cancellation = new Cancellation();
+
+        /** Counts one more client waiting; false when they all left and the fetch is being called off. */
+        boolean join() {
+            while (true) {
+                int w = wanted.get();
+                if (w <= 0) {
+                    return false;
+                }
+                if (wanted.compareAndSet(w, w + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        /**
+         * A waiting client left; when it was the last and no outcome has landed the fetch is
+         * called off (true). Once the outcome landed, what follows is the cache's (a fill keeps
+         * filling) or the leader's relay, and leaving changes nothing here.
+         */
+        boolean leave() {
+            return wanted.decrementAndGet() == 0 && !outcome.isSet() && cancellation.cancel();
+        }
+
+        /** Every client left before the outcome: not to be joined. */
+        boolean abandoned() {
+            return wanted.get() <= 0;
+        }
 
         /**
          * Calls {@code action} with the outcome when it lands (at once if it has), on the landing
@@ -126,8 +159,9 @@ final class Collapser {
             if (existing == null) {
                 return mine;
             }
-            if (existing.fillEnded()) {
-                // its fill is stored, failed or purged: look-ups see the result, so this is a new fetch
+            if (existing.fillEnded() || !existing.join()) {
+                // its fill is stored, failed or purged: look-ups see the result, so this is a new
+                // fetch; or every client of it left and it is being called off
                 flights.remove(key, existing);
                 continue;
             }
@@ -159,7 +193,7 @@ final class Collapser {
      */
     Flight joinableMiss(String key) {
         Flight f = flights.get(key);
-        return f != null && f.miss && !f.fillEnded() && f.finishedFill() == null ? f : null;
+        return f != null && f.miss && !f.fillEnded() && f.finishedFill() == null && f.join() ? f : null;
     }
 
     boolean inFlight(String key) {

@@ -20,6 +20,8 @@ import dev.outpost.edge.http.StoragePolicy;
 import dev.outpost.edge.log.AccessLog;
 import dev.outpost.edge.metrics.EdgeMetrics;
 import dev.outpost.edge.metrics.Outcome;
+import dev.outpost.edge.origin.Cancellation;
+import dev.outpost.edge.origin.OriginPool;
 import dev.outpost.edge.origin.UpstreamException;
 import dev.outpost.edge.origin.UpstreamRequest;
 import dev.outpost.edge.origin.UpstreamResponse;
@@ -88,6 +90,7 @@ public final class ProxyHandler implements HttpHandler {
     private final IoBatches ioBatches = new IoBatches();
     private final dev.outpost.edge.tunnel.Tunnels tunnels;
     private final Upgrades upgrades;
+    private final ClientAborts aborts;
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -104,6 +107,7 @@ public final class ProxyHandler implements HttpHandler {
         this.limits = node.limits();
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
+        this.aborts = new ClientAborts(metrics.registry());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
         this.originBudget = new OriginBudget(limits.originBytesPerClient().bytes(), limits.originBytesWindow(),
                 limits.originBytesMemory().bytes(), clock, metrics.registry());
@@ -229,12 +233,17 @@ public final class ProxyHandler implements HttpHandler {
         if (cacheable) {
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = CacheKeys.primaryKey(ctx.urlKey, rule.cacheKey(), https, ctx.headers);
-            if (tryMemoryHit(ctx) || joinMissInFlight(ctx, peerIp, peer)) {
+            if (tryMemoryHit(ctx)) {
+                return;
+            }
+            watch(ctx);
+            if (joinMissInFlight(ctx, peerIp, peer)) {
                 return;
             }
         } else {
             ctx.urlKey = CacheKeys.urlKey(host, target.path(), target.query(), rule.cacheKey());
             ctx.primaryKey = ctx.urlKey;
+            watch(ctx);
         }
         ex.dispatch(executor, () -> run(ctx, cacheable, peerIp, peer));
     }
@@ -263,6 +272,38 @@ public final class ProxyHandler implements HttpHandler {
         cache.touch(hit);
         finish(ctx);
         return true;
+    }
+
+    /**
+     * Watches the client of a request that leaves the hit path: a client that leaves while the
+     * request waits gets its connection closed at once (no CLOSE-WAIT) and gives up its share of
+     * the fetch it waits on (see {@link #onLeave}).
+     */
+    private void watch(RequestContext ctx) {
+        ctx.watch = ClientWatch.start(ctx.exchange);
+        if (ctx.watch != null) {
+            ctx.watch.whenGone(() -> aborts.left(ClientAborts.Stage.LOOKUP, false));
+        }
+    }
+
+    /**
+     * From now on the client leaving counts at {@code stage} and gives up {@code share}, its share
+     * of a fetch (true when that called the fetch off: a pass, or the last client of a collapsed
+     * fetch whose response head has not come). False when the client has already left: its
+     * share is given up now and the request should go no further.
+     */
+    private boolean onLeave(RequestContext ctx, ClientAborts.Stage stage, BooleanSupplier share) {
+        if (ctx.watch == null || ctx.watch.whenGone(() -> aborts.left(stage, share.getAsBoolean()))) {
+            return true;
+        }
+        if (share.getAsBoolean()) {
+            aborts.cancelled();
+        }
+        return false;
+    }
+
+    private static String originError(UpstreamException e) {
+        return OriginPool.CLIENT_GONE.equals(e.detail()) ? "cancelled" : "error";
     }
 
     private static boolean simpleDirectives(RequestContext ctx) {
@@ -506,7 +547,7 @@ public final class ProxyHandler implements HttpHandler {
             return false;
         }
         ex.dispatch(SameThreadExecutor.INSTANCE, () -> turn.lookup().onResolved(f -> {
-            if (f != null && !f.fillEnded() && f.finishedFill() == null) {
+            if (f != null && !f.fillEnded() && f.finishedFill() == null && f.join()) {
                 awaitFlight(ctx, f, peerIp, peer);
             } else {
                 rerun(ctx, peerIp, peer);
@@ -518,6 +559,7 @@ public final class ProxyHandler implements HttpHandler {
     /** Answers a waiting request by what {@code flight} comes to, without a thread while it waits. */
     private void awaitFlight(RequestContext ctx, Collapser.Flight flight, String peerIp, InetSocketAddress peer) {
         HttpServerExchange ex = ctx.exchange;
+        onLeave(ctx, ClientAborts.Stage.COLLAPSED, flight::leave);
         flight.onOutcome(o -> {
             ByteBuffer whole = o instanceof Collapser.Filled f && f.fill().head().varyNames().isEmpty()
                     ? f.fill().completeBody() : null;
@@ -536,11 +578,10 @@ public final class ProxyHandler implements HttpHandler {
                     }
                 }, ex));
             } else if (flight.miss) {
-                executor.execute(() -> Connectors.executeRootHandler(
-                        x -> guarded(ctx, () -> {
-                            boolean trusted = peer != null && isTrusted(peer.getAddress());
-                            handleOutcome(ctx, o, "miss", null, peerIp, trusted);
-                        }), ex));
+                resume(ex, () -> guarded(ctx, () -> {
+                    boolean trusted = peer != null && isTrusted(peer.getAddress());
+                    handleOutcome(ctx, o, "miss", null, peerIp, trusted);
+                }));
             } else {
                 rerun(ctx, peerIp, peer); // a revalidation: this request judges the stored entry itself
             }
@@ -549,7 +590,18 @@ public final class ProxyHandler implements HttpHandler {
 
     /** Sends a waiting request down the ordinary path, on a virtual thread. */
     private void rerun(RequestContext ctx, String peerIp, InetSocketAddress peer) {
-        executor.execute(() -> Connectors.executeRootHandler(x -> run(ctx, true, peerIp, peer), ctx.exchange));
+        resume(ctx.exchange, () -> run(ctx, true, peerIp, peer));
+    }
+
+    /**
+     * Goes on with a request whose exchange was left waiting, on a virtual thread. The exchange is
+     * entered only to dispatch {@code task}, which then runs outside Undertow's handler call: a
+     * write that has to wait for the client resumes writes at once there, whereas inside the call
+     * the resume is deferred until the call returns, and a body larger than the socket or
+     * HTTP/2 stream buffers stalled until the idle timeout.
+     */
+    private void resume(HttpServerExchange ex, Runnable task) {
+        Connectors.executeRootHandler(x -> x.dispatch(executor, task), ex);
     }
 
     private void lead(RequestContext ctx, String fwd, TieredCache.Hit stale, Collapser.Flight flight, String peerIp,
@@ -570,7 +622,12 @@ public final class ProxyHandler implements HttpHandler {
         Fetched f = null;
         boolean landed = flight == null;
         try {
-            f = fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight, true);
+            Cancellation cancel = flight != null ? flight.cancellation : new Cancellation();
+            if (!onLeave(ctx, ClientAborts.Stage.FETCH, flight != null ? flight::leave : cancel::cancel)) {
+                throw new ClientWatch.Gone();
+            }
+            f = ScopedValue.where(Cancellation.CURRENT, cancel)
+                    .call(() -> fetchAndStore(ctx, req, stored, ctx.requestCc.noStore(), flight, true));
             if (flight != null) {
                 collapser.land(ctx.primaryKey, flight, f.outcome());
                 landed = true;
@@ -618,6 +675,9 @@ public final class ProxyHandler implements HttpHandler {
 
     private void waitFor(RequestContext ctx, Collapser.Flight flight, String fwd, TieredCache.Hit stale, String peerIp,
                          boolean peerTrusted) throws IOException {
+        if (!onLeave(ctx, ClientAborts.Stage.COLLAPSED, flight::leave)) {
+            throw new ClientWatch.Gone();
+        }
         handleOutcome(ctx, flight.await(writer.fillWaitMillis()), fwd, stale, peerIp, peerTrusted);
     }
 
@@ -738,7 +798,7 @@ public final class ProxyHandler implements HttpHandler {
             try {
                 resp = fetchUpstream(ctx, req);
             } catch (UpstreamException e) {
-                metrics.origin("error", -1);
+                metrics.origin(originError(e), -1);
                 ctx.originNanos = System.nanoTime() - n0;
                 return new Fetched(null, e, null, null, null, stored);
             }
@@ -785,6 +845,9 @@ public final class ProxyHandler implements HttpHandler {
                     // claiming "stored" that is then cut off
                     return new Fetched(null, bodyFailed(failed), null, null, null, stored);
                 } else {
+                    if (Cancellation.CURRENT.isBound()) {
+                        Cancellation.CURRENT.get().settle(); // storable: the cache wants the body whoever leaves
+                    }
                     OriginBudget.Account account = ctx.originAccount;
                     Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended, account));
                 }
@@ -1187,15 +1250,19 @@ public final class ProxyHandler implements HttpHandler {
         boolean headMiss = ctx.isHead() && outcome == Outcome.MISS; // asked as a fill would ask, for what the key names
         UpstreamRequest req = upstreamRequests.build(ctx, ctx.method, headMiss, null, body, peerIp, peerTrusted)
                 .withInterim(EarlyHints.forRequest(ctx, limits.idleTimeout().toMillis()));
+        Cancellation cancel = new Cancellation();
+        if (!onLeave(ctx, ClientAborts.Stage.PASS, cancel::cancel)) {
+            throw new ClientWatch.Gone();
+        }
         long n0 = System.nanoTime();
         UpstreamResponse resp;
         try {
-            resp = fetchUpstream(ctx, req);
+            resp = ScopedValue.where(Cancellation.CURRENT, cancel).call(() -> fetchUpstream(ctx, req));
         } catch (UpstreamException e) {
             if (e.getCause() instanceof ChannelSource.TooLargeException tooLarge) {
                 throw tooLarge;
             }
-            metrics.origin("error", -1);
+            metrics.origin(originError(e), -1);
             ctx.originNanos = System.nanoTime() - n0;
             ctx.outcome = Outcome.ERROR;
             writer.plain(ctx, ex, e.status(), cs.detail(e.detail()).toString(), "upstream failed: " + e.getMessage());

@@ -36,6 +36,8 @@ final class RequestContext {
     long originNanos = -1;
     /** This request's reading of the fill its fetch started, closed when the request ends. */
     dev.outpost.edge.cache.Fill.Reader fillReader;
+    /** Notices the client leaving while the request waits; null on the hit path or when it can't watch. */
+    ClientWatch watch;
     /** Where this request's upstream bytes are charged ({@link OriginBudget}); null when not counted. */
     OriginBudget.Account originAccount;
     /** A whole response an origin gave to a slice's Range request, for the ordinary path to store; and when it was asked. */

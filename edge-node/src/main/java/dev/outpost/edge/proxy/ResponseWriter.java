@@ -419,7 +419,9 @@ final class ResponseWriter {
     static void abort(HttpServerExchange ex) {
         ex.setPersistent(false);
         if (ex.getConnection() instanceof Http2ServerConnection) {
-            IoUtils.safeClose(ex.getResponseChannel());
+            // the stream's own channel: getResponseChannel() answers null once the response has
+            // taken it, and the stream would then never end; closing it unfinished resets the stream
+            IoUtils.safeClose(io.undertow.server.Connectors.getConduitSinkChannel(ex));
         } else {
             IoUtils.safeClose(ex.getConnection());
         }
