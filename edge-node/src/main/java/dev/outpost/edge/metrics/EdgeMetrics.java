@@ -35,6 +35,10 @@ public final class EdgeMetrics {
     private final Map<Outcome, Map<String, Counter>> bytes = new EnumMap<>(Outcome.class);
     private final Map<String, Counter> originByStatus = new ConcurrentHashMap<>();
     private final Counter originBytes;
+    private final Map<String, Counter> compressions = new ConcurrentHashMap<>();
+    private final Counter compressionBytesIn;
+    private final Counter compressionBytesOut;
+    private final Counter compressionSeconds;
     private final Counter healthChecks;
     private final Timer requestTimer;
     private final Timer originTimer;
@@ -65,6 +69,12 @@ public final class EdgeMetrics {
         }
         healthChecks = Counter.builder("outpost.health.checks")
                 .description("Health probes answered (GET /.well-known/outpost/health); not client requests").register(registry);
+        compressionBytesIn = Counter.builder("outpost.compression.bytes.in")
+                .description("Body bytes the edge compressed, before compression").register(registry);
+        compressionBytesOut = Counter.builder("outpost.compression.bytes.out")
+                .description("Body bytes the edge compressed, after compression").register(registry);
+        compressionSeconds = Counter.builder("outpost.compression.seconds")
+                .description("Time spent in encoders compressing response bodies").register(registry);
         originBytes = Counter.builder("outpost.origin.bytes").description("Body bytes received from upstream").register(registry);
         // histogram buckets only (percentiles by PromQL's histogram_quantile): client-side
         // percentiles would cost every request a sliding-window update on the hit path
@@ -123,6 +133,18 @@ public final class EdgeMetrics {
     public void originBytes(long n) {
         originBytes.increment(n);
         originByteCount.add(n);
+    }
+
+    /**
+     * Records one body the edge encoded (compression at the edge): the encoding, bytes in (as the
+     * origin sent them) and out (as stored), and the CPU-bound time spent in the encoder.
+     */
+    public void compression(String encoding, long bytesIn, long bytesOut, long nanos) {
+        compressions.computeIfAbsent(encoding, e -> Counter.builder("outpost.compressions").tag("encoding", e)
+                .description("Response bodies the edge compressed, by encoding").register(registry)).increment();
+        compressionBytesIn.increment(bytesIn);
+        compressionBytesOut.increment(bytesOut);
+        compressionSeconds.increment(nanos / 1e9);
     }
 
     public long count(Outcome o) {

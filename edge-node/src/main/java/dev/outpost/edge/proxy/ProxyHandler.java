@@ -7,6 +7,10 @@ import dev.outpost.config.Rule;
 import dev.outpost.edge.cache.CachedResponse;
 import dev.outpost.edge.cache.Fill;
 import dev.outpost.edge.cache.TieredCache;
+import dev.outpost.edge.compress.AcceptEncodingKey;
+import dev.outpost.edge.compress.Compression;
+import dev.outpost.edge.compress.EncodingStream;
+import dev.outpost.edge.compress.Encoders;
 import dev.outpost.edge.http.CacheControl;
 import dev.outpost.edge.http.CacheStatus;
 import dev.outpost.edge.http.Conditionals;
@@ -209,6 +213,11 @@ public final class ProxyHandler implements HttpHandler {
         }
         RequestContext ctx = new RequestContext(ex, start, now, method, host, hostNoPort, target, https, d, rule,
                 clientIp, UpstreamRequests.fromFleet(ex.getRequestHeaders()));
+        if (rule.compress() != null && rule.compress().enabled()) {
+            // one encoding per client: the variant it is served, and what the origin is asked for
+            ctx.encoding = Compression.noTransform(ctx.headers.all("cache-control")) ? AcceptEncodingKey.IDENTITY
+                    : AcceptEncodingKey.choose(ctx.headers.all("accept-encoding"), Encoders.usable(rule.compress().encodings()));
+        }
         if (upstreamRequests.isLoop(ctx)) {
             ctx.outcome = Outcome.ERROR;
             writer.plain(ctx, ex, 508, CacheStatus.forward(cacheId, "bypass").detail("loop-detected").toString(),
@@ -244,7 +253,7 @@ public final class ProxyHandler implements HttpHandler {
         if (!hitsAllowed.getAsBoolean() || ctx.clientWantsValidation() || ctx.requestCc.present() && !simpleDirectives(ctx)) {
             return false;
         }
-        TieredCache.Hit hit = cache.memoryHit(ctx.primaryKey, names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+        TieredCache.Hit hit = cache.memoryHit(ctx.primaryKey, ctx::variantKey);
         if (hit == null || hit.memoryBody() == null) {
             return false;
         }
@@ -325,7 +334,7 @@ public final class ProxyHandler implements HttpHandler {
 
     private void cacheable(RequestContext ctx, String peerIp, boolean peerTrusted) throws IOException {
         TieredCache.Lookup lookup = cache.lookup(ctx.primaryKey,
-                names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                ctx::variantKey);
         long now = clock.millis();
         if (lookup instanceof TieredCache.Hit hit) {
             collapser.resolve(ctx.primaryKey, ctx.lookup, null); // stored: requests waiting on this lookup find it too
@@ -395,7 +404,9 @@ public final class ProxyHandler implements HttpHandler {
 
     /** The range a GET that missed is answered with from slices ({@link SliceFetcher}), or null. */
     private static Slices.Wanted sliced(RequestContext ctx) {
-        if (ctx.rule.sliceSize().bytes() <= 0 || !ctx.method.equals("GET")) {
+        if (ctx.rule.sliceSize().bytes() <= 0 || !ctx.method.equals("GET") || ctx.encoding != null) {
+            // under a rule that compresses, a range applies to the selected (maybe encoded)
+            // representation (RFC 9110 §14): the whole object is fetched, stored, and ranged
             return null;
         }
         List<String> range = ctx.headers.all("range");
@@ -594,7 +605,7 @@ public final class ProxyHandler implements HttpHandler {
      */
     private boolean servedIfStoredMeanwhile(RequestContext ctx, Collapser.Flight flight) throws IOException {
         TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
-                names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                ctx::variantKey);
         long now = clock.millis();
         if (!(again instanceof TieredCache.Hit hit) || !clientAccepts(ctx, hit.response(), now) || !hitsAllowed.getAsBoolean()) {
             return false;
@@ -629,7 +640,7 @@ public final class ProxyHandler implements HttpHandler {
             case Collapser.Filled filled -> {
                 Fill fill = filled.fill();
                 String myKey = fill.head().varyNames().isEmpty() ? ctx.primaryKey
-                        : CacheKeys.variantKey(ctx.primaryKey, fill.head().varyNames(), ctx.headers);
+                        : ctx.variantKey(fill.head().varyNames());
                 if (!myKey.equals(fill.key())) {
                     lead(ctx, "vary-miss", null, null, peerIp, peerTrusted);
                     return;
@@ -642,7 +653,7 @@ public final class ProxyHandler implements HttpHandler {
             }
             case Collapser.Revalidated rv -> {
                 TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
-                        names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                        ctx::variantKey);
                 if (again instanceof TieredCache.Hit hit && hit.response().fillId() == rv.response().fillId()) {
                     ctx.outcome = Outcome.REVALIDATED;
                     ctx.tier = tierOf(hit);
@@ -669,7 +680,7 @@ public final class ProxyHandler implements HttpHandler {
             }
             case Collapser.Stored s -> {
                 TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
-                        names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                        ctx::variantKey);
                 if (again instanceof TieredCache.Hit hit && clientAccepts(ctx, hit.response(), now)) {
                     ctx.outcome = Outcome.HIT;
                     ctx.tier = tierOf(hit);
@@ -762,15 +773,25 @@ public final class ProxyHandler implements HttpHandler {
         StoreDecision decision = policy.decide(ctx.headers.contains("authorization"), requestNoStore, resp.status(),
                 resp, ctx.rule, t0, t1);
         if (decision.store()) {
-            CachedResponse head = head(ctx, resp, decision, t0, t1);
-            Fill fill = cache.beginFill(head, resp.contentLength());
+            // compression at the edge: every variant of a qualifying response varies on
+            // Accept-Encoding; a client that accepts an encoding gets (and the cache keeps) the encoded one
+            boolean compressible = ctx.encoding != null
+                    && Compression.qualifies(ctx.rule.compress(), resp.status(), resp, resp.contentLength());
+            String encoding = compressible && !ctx.encoding.equals(AcceptEncodingKey.IDENTITY) ? ctx.encoding : null;
+            CachedResponse head = head(ctx, resp, decision, t0, t1, compressible, encoding);
+            Fill fill = cache.beginFill(head, encoding != null ? -1 : resp.contentLength());
             if (fill != null) {
                 if (reader) {
                     ctx.fillReader = fill.attach(); // the leader reads it; closed when its request ends
                 }
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
                 long length = resp.contentLength();
-                if (length >= 0 && length <= INLINE_FILL) {
+                if (encoding != null) {
+                    // encoded as it arrives, chunk by chunk into the fill: its length is known at the end
+                    OriginBudget.Account account = ctx.originAccount;
+                    int level = ctx.rule.compress().levelFor(encoding);
+                    Thread.ofVirtual().name("fill-encode").start(() -> pumpEncoded(resp, fill, ended, account, encoding, level));
+                } else if (length >= 0 && length <= INLINE_FILL) {
                     // a small body comes with its head: read it before releasing waiters, so each is
                     // answered from memory in one write; the leader stores it once they are released
                     Exception failed = readBody(resp, fill, readTimeout(ctx, req), ctx.originAccount);
@@ -870,6 +891,41 @@ public final class ProxyHandler implements HttpHandler {
             }
             fill.complete();
         } catch (IOException | RuntimeException e) {
+            fill.fail(e);
+        } finally {
+            ended.run();
+        }
+    }
+
+    /**
+     * Copies an upstream body into a fill through an encoder ({@link EncodingStream}), on its own
+     * virtual thread: the fill holds the encoded body, in chunks as the encoder emits them.
+     */
+    void pumpEncoded(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account, String encoding,
+                     int level) {
+        byte[] buf = new byte[16 * 1024];
+        EncodingStream enc = null;
+        try (resp; InputStream in = resp.body()) {
+            enc = new EncodingStream(encoding, level, fill::append);
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                enc.write(buf, 0, n);
+                metrics.originBytes(n);
+                if (account != null) {
+                    account.charge(n);
+                }
+            }
+            long expected = resp.contentLength();
+            if (expected >= 0 && enc.bytesIn() != expected) {
+                throw new IOException("upstream body ended after " + enc.bytesIn() + " of " + expected + " bytes");
+            }
+            enc.finish();
+            metrics.compression(encoding, enc.bytesIn(), enc.bytesOut(), enc.nanos());
+            fill.complete();
+        } catch (IOException | RuntimeException e) {
+            if (enc != null) {
+                enc.abort();
+            }
             fill.fail(e);
         } finally {
             ended.run();
@@ -1033,7 +1089,9 @@ public final class ProxyHandler implements HttpHandler {
      */
     private static boolean selects(UpstreamResponse notModified, CachedResponse stored) {
         String etag = notModified.first("etag");
-        return etag == null || (stored.etag() != null && Conditionals.weakEquals(etag, stored.etag()));
+        String mine = stored.etag() != null && stored.hasFlag(CachedResponse.EDGE_ENCODED)
+                ? Compression.originEtag(stored.etag()) : stored.etag();
+        return etag == null || (mine != null && Conditionals.weakEquals(etag, mine));
     }
 
     /** The same upstream request without the validators a revalidation added. */
@@ -1064,6 +1122,18 @@ public final class ProxyHandler implements HttpHandler {
                 values.add(h.value(i));
             }
         }
+        if (stored.hasFlag(CachedResponse.EDGE_ENCODED)) {
+            // the origin's answer names its own representation: keep this variant's tag apart
+            String coding = stored.first("content-encoding");
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i).equalsIgnoreCase("etag") && coding != null) {
+                    values.set(i, Compression.suffixEtag(values.get(i), coding.trim()));
+                }
+            }
+        }
+        if (stored.varyNames().contains("accept-encoding") && names.stream().anyMatch(n -> n.equalsIgnoreCase("vary"))) {
+            Compression.mergeVary(names, values);
+        }
         CachedResponse merged = stored.freshened(names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
                 0, 0, 0, 0, 0);
         StoreDecision d = policy.decide(ctx.headers.contains("authorization"), false, stored.status(),
@@ -1073,7 +1143,8 @@ public final class ProxyHandler implements HttpHandler {
             return merged;
         }
         CachedResponse updated = stored.freshened(names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
-                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d));
+                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(),
+                flags(d) | (stored.flags() & CachedResponse.EDGE_ENCODED));
         cache.freshen(updated);
         return updated;
     }
@@ -1105,6 +1176,16 @@ public final class ProxyHandler implements HttpHandler {
 
     /** The metadata of a response about to be stored. */
     CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
+        return head(ctx, resp, d, t0, t1, false, null);
+    }
+
+    /**
+     * The metadata of a response about to be stored; {@code compressible}: it varies on
+     * Accept-Encoding whatever the origin said; {@code encoding}: this node encodes its body so
+     * (Content-Encoding, Vary and a suffixed ETag), or null.
+     */
+    CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1, boolean compressible,
+                        String encoding) {
         Set<String> hop = Hop.hopByHop(resp);
         List<String> names = new ArrayList<>();
         List<String> values = new ArrayList<>();
@@ -1140,17 +1221,24 @@ public final class ProxyHandler implements HttpHandler {
                 }
             }
         }
+        int flags = flags(d);
+        if (encoding != null) {
+            Compression.encodedHead(names, values, encoding);
+            flags |= CachedResponse.EDGE_ENCODED;
+        } else if (compressible) {
+            Compression.mergeVary(names, values);
+        }
         List<String> vary = CacheKeys.varyNames(resp);
-        if (encoded(resp) && !vary.contains("accept-encoding")) {
+        if ((encoded(resp) || compressible) && !vary.contains("accept-encoding")) {
             // an encoded body depends on Accept-Encoding even when the origin forgot to say so
             vary = new ArrayList<>(vary);
             vary.add("accept-encoding");
             vary.sort(null);
             vary = List.copyOf(vary);
         }
-        String key = vary.isEmpty() ? ctx.primaryKey : CacheKeys.variantKey(ctx.primaryKey, vary, ctx.headers);
+        String key = vary.isEmpty() ? ctx.primaryKey : ctx.variantKey(vary);
         return new CachedResponse(key, resp.status(), names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
-                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d), -1, 0, 0,
+                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags, -1, 0, 0,
                 List.copyOf(tags), vary, 0);
     }
 
