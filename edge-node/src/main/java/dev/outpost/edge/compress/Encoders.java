@@ -67,7 +67,9 @@ public final class Encoders {
     public static OutputStream open(String encoding, int level, OutputStream out) throws IOException {
         return switch (encoding) {
             case "gzip" -> new LeveledGzip(out, level);
-            case "br" -> new BrotliOutputStream(out, new Encoder.Parameters().setQuality(level), BUFFER);
+            // a 512 KiB window (as nginx's brotli module): bounded memory per encode, and output
+            // that leaves the encoder as the body goes, not only at its end
+            case "br" -> new BrotliOutputStream(out, new Encoder.Parameters().setQuality(level).setWindow(19), BUFFER);
             case "zstd" -> new ZstdOutputStreamNoFinalizer(out, level);
             default -> throw new IllegalArgumentException("unknown encoding " + encoding);
         };
