@@ -386,8 +386,10 @@ public final class ProxyHandler implements HttpHandler {
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
         }
-        if (ctx.isHead()) {
-            // a HEAD costs the origin a head, not a body: asked as HEAD, relayed, nothing stored
+        if (ctx.isHead() && (ctx.encoding == null || ctx.encoding.equals(AcceptEncodingKey.IDENTITY))) {
+            // a HEAD costs the origin a head, not a body: asked as HEAD, relayed, nothing stored.
+            // Under a rule that compresses, a HEAD for an encoding is fetched and stored like a
+            // GET instead, so its head names the encoded representation a GET would get
             collapser.resolve(ctx.primaryKey, ctx.lookup, null);
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, miss.varyMiss() ? "vary-miss" : "miss"), Outcome.MISS);
             return;

@@ -279,6 +279,42 @@ class CompressionTest {
     }
 
     @Test
+    void aHeadForAnEncodingNamesTheEncodedRepresentation() {
+        String body = text(7000, 10);
+        stubText("/c/head.txt", body, "ETag", "\"h1\"");
+        HttpResponse<String> miss = edge.send("HEAD", "/c/head.txt", null, "Accept-Encoding", "gzip");
+        assertThat(miss.statusCode()).isEqualTo(200);
+        assertThat(miss.headers().firstValue("Content-Encoding")).contains("gzip");
+        assertThat(miss.body()).isEmpty();
+        // the HEAD was fetched as a GET and stored: the GET that follows is a hit
+        HttpResponse<byte[]> head = edge.getBytes("/c/head.txt", "Accept-Encoding", "gzip");
+        assertThat(cacheStatus(head)).contains("hit");
+        assertThat(header(head, "Content-Encoding")).isEqualTo("gzip");
+        assertThat(decoded(head)).isEqualTo(body);
+        assertThat(originCount("/c/head.txt")).isEqualTo(1);
+        HttpResponse<String> again = edge.send("HEAD", "/c/head.txt", null, "Accept-Encoding", "gzip");
+        assertThat(again.headers().firstValue("Content-Encoding")).contains("gzip");
+        assertThat(again.headers().firstValue("ETag")).contains("\"h1-gzip\"");
+        assertThat(again.headers().firstValue("Content-Length")).contains(Integer.toString(head.body().length));
+        assertThat(again.body()).isEmpty();
+    }
+
+    @Test
+    void encodedVariantsSurviveARestart() {
+        String body = text(12_000, 11);
+        stubText("/c/restart.txt", body, "ETag", "\"s1\"");
+        HttpResponse<byte[]> before = edge.getBytes("/c/restart.txt", "Accept-Encoding", "zstd");
+        assertThat(header(before, "Content-Encoding")).isEqualTo("zstd");
+        edge.restart();
+        HttpResponse<byte[]> after = edge.getBytes("/c/restart.txt", "Accept-Encoding", "zstd");
+        assertThat(cacheStatus(after)).contains("hit");
+        assertThat(after.body()).isEqualTo(before.body());
+        assertThat(header(after, "ETag")).isEqualTo("\"s1-zstd\"");
+        assertThat(decoded(after)).isEqualTo(body);
+        assertThat(originCount("/c/restart.txt")).isEqualTo(1);
+    }
+
+    @Test
     void aPurgeRemovesEveryVariant() {
         stubText("/c/purge.txt", text(5000, 8));
         for (String ae : new String[] {"gzip", "br", "zstd", "identity"}) {
