@@ -51,7 +51,7 @@ public record CachedResponse(
     public static final int ALWAYS_REVALIDATE = 1;
     public static final int MUST_REVALIDATE = 2;
     public static final int HEURISTIC = 4;
-    /** The body was compressed by this node (its ETag carries the encoding as a suffix the origin never saw). */
+    /** The body was encoded (or decoded) by this node: its ETag carries a suffix the origin never saw. */
     public static final int EDGE_ENCODED = 8;
 
     /** Current age at {@code now} (RFC 9111 §4.2.3), in ms. */

@@ -22,7 +22,7 @@ import java.util.Locale;
  */
 public final class Compression {
 
-    private static final List<String> SUFFIXED = List.of("br", "zstd", "gzip");
+    private static final List<String> SUFFIXED = List.of("br", "zstd", "gzip", "identity");
 
     private Compression() {
     }
@@ -50,6 +50,61 @@ public final class Compression {
             }
         }
         return typeListed(c.types(), resp.first("content-type"));
+    }
+
+    /**
+     * The one content coding a response of the rule's types was sent with, when the node can
+     * decode it ({@code gzip}, {@code x-gzip} as gzip, {@code br}, {@code zstd}), for a client
+     * that accepts none: the response is stored decoded as the identity variant. Null otherwise
+     * (no coding, several, an unknown one, not a storable 200 of a listed type, or
+     * {@code no-transform}).
+     */
+    public static String decodable(Compress c, int status, HeaderSource resp) {
+        if (!c.enabled() || status != 200 || resp.first("content-range") != null) {
+            return null;
+        }
+        String coding = null;
+        for (String line : resp.all("content-encoding")) {
+            for (String part : line.split(",")) {
+                String t = part.trim().toLowerCase(Locale.ROOT);
+                if (t.isEmpty() || t.equals("identity")) {
+                    continue;
+                }
+                if (coding != null) {
+                    return null; // several codings: left alone
+                }
+                coding = t.equals("x-gzip") ? "gzip" : t;
+            }
+        }
+        if (coding == null || !(coding.equals("gzip") || Encoders.available(coding) && SUFFIXED.contains(coding))) {
+            return null;
+        }
+        for (String line : resp.all("cache-control")) {
+            for (String d : line.split(",")) {
+                if (d.trim().equalsIgnoreCase("no-transform")) {
+                    return null;
+                }
+            }
+        }
+        return typeListed(c.types(), resp.first("content-type")) ? coding : null;
+    }
+
+    /**
+     * The head of the identity variant decoded from an encoded response: Content-Encoding,
+     * Content-Length and Content-MD5 dropped, ETag suffixed with {@code identity}, Vary merged.
+     */
+    public static void decodedHead(List<String> names, List<String> values) {
+        for (int i = 0; i < names.size(); i++) {
+            String lower = names.get(i).toLowerCase(Locale.ROOT);
+            if (lower.equals("content-length") || lower.equals("content-md5") || lower.equals("content-encoding")) {
+                names.remove(i);
+                values.remove(i);
+                i--;
+            } else if (lower.equals("etag")) {
+                values.set(i, suffixEtag(values.get(i), "identity"));
+            }
+        }
+        mergeVary(names, values);
     }
 
     /** Whether a Content-Type is one of the media ranges ({@code type/subtype} or {@code type/*}). */

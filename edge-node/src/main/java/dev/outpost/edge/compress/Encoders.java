@@ -75,6 +75,16 @@ public final class Encoders {
         };
     }
 
+    /** A streaming decoder of {@code encoding} over {@code in}; closing it closes {@code in}. */
+    public static java.io.InputStream decoder(String encoding, java.io.InputStream in) throws IOException {
+        return switch (encoding) {
+            case "gzip" -> new java.util.zip.GZIPInputStream(in, BUFFER);
+            case "br" -> new com.aayushatharva.brotli4j.decoder.BrotliInputStream(in, BUFFER);
+            case "zstd" -> new com.github.luben.zstd.ZstdInputStreamNoFinalizer(in);
+            default -> throw new IllegalArgumentException("unknown encoding " + encoding);
+        };
+    }
+
     /** The JDK's gzip stream at a chosen Deflater level (its own constructor takes none). */
     private static final class LeveledGzip extends GZIPOutputStream {
         LeveledGzip(OutputStream out, int level) throws IOException {

@@ -36,6 +36,7 @@ public final class EdgeMetrics {
     private final Map<String, Counter> originByStatus = new ConcurrentHashMap<>();
     private final Counter originBytes;
     private final Map<String, Counter> compressions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> decompressions = new ConcurrentHashMap<>();
     private final Counter compressionBytesIn;
     private final Counter compressionBytesOut;
     private final Counter compressionSeconds;
@@ -145,6 +146,13 @@ public final class EdgeMetrics {
         compressionBytesIn.increment(bytesIn);
         compressionBytesOut.increment(bytesOut);
         compressionSeconds.increment(nanos / 1e9);
+    }
+
+    /** Records one body the edge decoded for a client that accepts none of the origin's encoding. */
+    public void decompression(String encoding) {
+        decompressions.computeIfAbsent(encoding, e -> Counter.builder("outpost.decompressions").tag("encoding", e)
+                .description("Response bodies the edge decoded for clients that accept none of their encoding")
+                .register(registry)).increment();
     }
 
     public long count(Outcome o) {

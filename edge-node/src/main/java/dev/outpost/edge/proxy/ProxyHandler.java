@@ -777,18 +777,25 @@ public final class ProxyHandler implements HttpHandler {
         if (decision.store()) {
             // compression at the edge: every variant of a qualifying response varies on
             // Accept-Encoding; a client that accepts an encoding gets (and the cache keeps) the encoded one
-            boolean compressible = ctx.encoding != null
+            // a client that accepts none of the origin's encoding gets it decoded (and stored so)
+            String decodeFrom = ctx.encoding != null && ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
+                    ? Compression.decodable(ctx.rule.compress(), resp.status(), resp) : null;
+            boolean compressible = decodeFrom != null || ctx.encoding != null
                     && Compression.qualifies(ctx.rule.compress(), resp.status(), resp, resp.contentLength());
-            String encoding = compressible && !ctx.encoding.equals(AcceptEncodingKey.IDENTITY) ? ctx.encoding : null;
-            CachedResponse head = head(ctx, resp, decision, t0, t1, compressible, encoding);
-            Fill fill = cache.beginFill(head, encoding != null ? -1 : resp.contentLength());
+            String encoding = compressible && decodeFrom == null && !ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
+                    ? ctx.encoding : null;
+            CachedResponse head = head(ctx, resp, decision, t0, t1, compressible, encoding, decodeFrom);
+            Fill fill = cache.beginFill(head, encoding != null || decodeFrom != null ? -1 : resp.contentLength());
             if (fill != null) {
                 if (reader) {
                     ctx.fillReader = fill.attach(); // the leader reads it; closed when its request ends
                 }
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
                 long length = resp.contentLength();
-                if (encoding != null) {
+                if (decodeFrom != null) {
+                    OriginBudget.Account account = ctx.originAccount;
+                    Thread.ofVirtual().name("fill-decode").start(() -> pumpDecoded(resp, fill, ended, account, decodeFrom));
+                } else if (encoding != null) {
                     // encoded as it arrives, chunk by chunk into the fill: its length is known at the end
                     OriginBudget.Account account = ctx.originAccount;
                     int level = ctx.rule.compress().levelFor(encoding);
@@ -928,6 +935,35 @@ public final class ProxyHandler implements HttpHandler {
             if (enc != null) {
                 enc.abort();
             }
+            fill.fail(e);
+        } finally {
+            ended.run();
+        }
+    }
+
+    /** Copies an upstream body into a fill through a decoder, on its own virtual thread: the fill holds the identity body. */
+    void pumpDecoded(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account, String coding) {
+        byte[] buf = new byte[16 * 1024];
+        try (resp; InputStream raw = resp.body(); InputStream in = Encoders.decoder(coding, new java.io.FilterInputStream(raw) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    metrics.originBytes(n);
+                    if (account != null) {
+                        account.charge(n);
+                    }
+                }
+                return n;
+            }
+        })) {
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                fill.append(buf, 0, n);
+            }
+            metrics.decompression(coding);
+            fill.complete();
+        } catch (IOException | RuntimeException e) {
             fill.fail(e);
         } finally {
             ended.run();
@@ -1126,10 +1162,10 @@ public final class ProxyHandler implements HttpHandler {
         }
         if (stored.hasFlag(CachedResponse.EDGE_ENCODED)) {
             // the origin's answer names its own representation: keep this variant's tag apart
-            String coding = stored.first("content-encoding");
+            String coding = stored.first("content-encoding"); // none: the identity variant the node decoded
             for (int i = 0; i < names.size(); i++) {
-                if (names.get(i).equalsIgnoreCase("etag") && coding != null) {
-                    values.set(i, Compression.suffixEtag(values.get(i), coding.trim()));
+                if (names.get(i).equalsIgnoreCase("etag")) {
+                    values.set(i, Compression.suffixEtag(values.get(i), coding == null ? "identity" : coding.trim()));
                 }
             }
         }
@@ -1178,7 +1214,7 @@ public final class ProxyHandler implements HttpHandler {
 
     /** The metadata of a response about to be stored. */
     CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
-        return head(ctx, resp, d, t0, t1, false, null);
+        return head(ctx, resp, d, t0, t1, false, null, null);
     }
 
     /**
@@ -1187,7 +1223,7 @@ public final class ProxyHandler implements HttpHandler {
      * (Content-Encoding, Vary and a suffixed ETag), or null.
      */
     CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1, boolean compressible,
-                        String encoding) {
+                        String encoding, String decodeFrom) {
         Set<String> hop = Hop.hopByHop(resp);
         List<String> names = new ArrayList<>();
         List<String> values = new ArrayList<>();
@@ -1224,7 +1260,10 @@ public final class ProxyHandler implements HttpHandler {
             }
         }
         int flags = flags(d);
-        if (encoding != null) {
+        if (decodeFrom != null) {
+            Compression.decodedHead(names, values);
+            flags |= CachedResponse.EDGE_ENCODED;
+        } else if (encoding != null) {
             Compression.encodedHead(names, values, encoding);
             flags |= CachedResponse.EDGE_ENCODED;
         } else if (compressible) {

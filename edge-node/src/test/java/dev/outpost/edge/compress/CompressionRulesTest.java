@@ -49,6 +49,24 @@ class CompressionRulesTest {
     }
 
     @Test
+    void decodable() {
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "text/css", "Content-Encoding", "x-gzip"))))
+                .isEqualTo("gzip");
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "text/css", "Content-Encoding", "br"))))
+                .isEqualTo("br");
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "text/css")))).isNull();
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "text/css", "Content-Encoding", "gzip, br"))))
+                .isNull();
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "text/css", "Content-Encoding", "deflate"))))
+                .isNull();
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "image/png", "Content-Encoding", "gzip"))))
+                .isNull();
+        assertThat(Compression.decodable(ON, 200, headers(Map.of("Content-Type", "text/css", "Content-Encoding", "gzip",
+                "Cache-Control", "no-transform")))).isNull();
+        assertThat(Compression.originEtag("\"abc-identity\"")).isEqualTo("\"abc\"");
+    }
+
+    @Test
     void etagsAreSuffixedAndRestored() {
         assertThat(Compression.suffixEtag("\"abc\"", "gzip")).isEqualTo("\"abc-gzip\"");
         assertThat(Compression.suffixEtag("W/\"abc\"", "br")).isEqualTo("W/\"abc-br\"");

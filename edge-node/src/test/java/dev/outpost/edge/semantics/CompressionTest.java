@@ -200,6 +200,44 @@ class CompressionTest {
     }
 
     @Test
+    void aClientThatAcceptsNoneOfTheOriginsEncodingGetsItDecoded() throws Exception {
+        String body = text(30_000, 12);
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(body.getBytes(StandardCharsets.UTF_8));
+        }
+        // an origin that sends gzip whatever it is asked (as a store of pre-compressed files may)
+        origin.stubFor(get("/c/always-gz.txt").withHeader("If-None-Match", absent()).willReturn(aResponse()
+                .withHeader("Content-Type", "text/plain").withHeader("Cache-Control", "max-age=10")
+                .withHeader("ETag", "\"d1\"").withHeader("Content-Encoding", "gzip").withBody(gz.toByteArray())));
+        origin.stubFor(get("/c/always-gz.txt").withHeader("If-None-Match", equalTo("\"d1\"")).willReturn(aResponse()
+                .withStatus(304).withHeader("Cache-Control", "max-age=60").withHeader("ETag", "\"d1\"")));
+        double decoded = edge.metric("outpost_decompressions_total", "encoding", "gzip");
+
+        HttpResponse<byte[]> plain = edge.getBytes("/c/always-gz.txt", "Accept-Encoding", "identity");
+        assertThat(plain.headers().firstValue("Content-Encoding")).isEmpty();
+        assertThat(new String(plain.body(), StandardCharsets.UTF_8)).isEqualTo(body);
+        assertThat(header(plain, "ETag")).isEqualTo("\"d1-identity\"");
+        assertThat(header(plain, "Vary")).isEqualTo("Accept-Encoding");
+        assertThat(edge.metric("outpost_decompressions_total", "encoding", "gzip") - (Double.isNaN(decoded) ? 0 : decoded))
+                .isEqualTo(1);
+
+        HttpResponse<byte[]> gzip = edge.getBytes("/c/always-gz.txt", "Accept-Encoding", "gzip");
+        assertThat(header(gzip, "Content-Encoding")).isEqualTo("gzip");
+        assertThat(gzip.body()).isEqualTo(gz.toByteArray());
+        assertThat(header(gzip, "ETag")).isEqualTo("\"d1\"");
+        assertThat(cacheStatus(edge.getBytes("/c/always-gz.txt"))).contains("hit");
+        assertThat(originCount("/c/always-gz.txt")).isEqualTo(2);
+
+        // revalidated with the origin's own tag; the decoded variant keeps its own
+        CLOCK.advanceSeconds(11);
+        HttpResponse<byte[]> revalidated = edge.getBytes("/c/always-gz.txt");
+        assertThat(cacheStatus(revalidated)).contains("fwd-status=304");
+        assertThat(header(revalidated, "ETag")).isEqualTo("\"d1-identity\"");
+        assertThat(new String(revalidated.body(), StandardCharsets.UTF_8)).isEqualTo(body);
+    }
+
+    @Test
     void varyIsMergedWithTheOrigins() {
         String body = text(5000, 5);
         stubText("/c/v.txt", body, "Vary", "Origin");
