@@ -49,8 +49,22 @@ public final class Encoders {
         return AVAILABLE.contains(encoding);
     }
 
-    /** The rule's encodings that this node can run, in the rule's order. */
+    /** The rule's encodings that this node can run, in the rule's order (one answer per distinct list, kept). */
     public static List<String> usable(List<String> wanted) {
+        List<String> known = USABLE.get(wanted);
+        if (known != null) {
+            return known;
+        }
+        List<String> out = List.copyOf(filter(wanted));
+        if (USABLE.size() < 1024) { // rules' lists: a handful per config
+            USABLE.put(List.copyOf(wanted), out);
+        }
+        return out;
+    }
+
+    private static final java.util.Map<List<String>, List<String>> USABLE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static List<String> filter(List<String> wanted) {
         List<String> out = new ArrayList<>(wanted.size());
         for (String e : wanted) {
             if (AVAILABLE.contains(e)) {

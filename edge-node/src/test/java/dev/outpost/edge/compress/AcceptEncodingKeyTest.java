@@ -53,6 +53,18 @@ class AcceptEncodingKeyTest {
     }
 
     @Test
+    void oddSpellings() {
+        assertThat(key("gzip;q=1.5, br;q=0.2")).isEqualTo("br"); // 1.5 is no qvalue
+        assertThat(key("gzip ;\tq=0.3,\tbr;q=0.2")).isEqualTo("gzip");
+        assertThat(key("br;level=5;q=0.2, gzip;q=0.1")).isEqualTo("br");
+        assertThat(key("gzip;q=, br")).isEqualTo("br");
+        assertThat(key("gzip;q=0.0001")).isEqualTo("identity"); // more than three decimals
+        assertThat(key(",,, gzip ,,")).isEqualTo("gzip");
+        assertThat(key("gzipx, brotli, zst")).isEqualTo("identity");
+        assertThat(key("GZIP;Q=0.5, ZSTD;q=0.50")).isEqualTo("zstd");
+    }
+
+    @Test
     void linesCombine() {
         assertThat(AcceptEncodingKey.choose(List.of("gzip;q=0.5", "br;q=0.4"), ALL)).isEqualTo("gzip");
         assertThat(AcceptEncodingKey.choose(List.of("gzip;q=0.5", "gzip;q=0.1, br;q=0.4"), ALL)).isEqualTo("gzip");
