@@ -112,6 +112,9 @@ public final class ConfigValidator {
         if (l.maxTunnels() < 0) {
             out.add(new ConfigProblem("limits.max-tunnels", "must be at least 0 (0: no tunnels)"));
         }
+        if (l.maxConcurrentCompressions() < 0) {
+            out.add(new ConfigProblem("limits.max-concurrent-compressions", "must be at least 0 (0: no compression)"));
+        }
         positive(n.heartbeatInterval(), "heartbeat-interval", out);
         positive(n.originIdleTimeout(), "origin-idle-timeout", out);
         out.addAll(n.adminLimits().problems("admin-limits."));

@@ -30,6 +30,12 @@ class CompressSettingsTest {
         assertThat(on.levelFor("gzip")).isEqualTo(6);
         assertThat(on.levelFor("br")).isEqualTo(4);
         assertThat(on.levelFor("zstd")).isEqualTo(3);
+        assertThat(d.limits().maxConcurrentCompressions()).isEqualTo(64);
+        assertThat(read("origin: http://o.example\nlimits: {max-concurrent-compressions: 4}\n").limits()
+                .maxConcurrentCompressions()).isEqualTo(4);
+        assertThatThrownBy(() -> read("origin: http://o.example\nlimits: {max-concurrent-compressions: -1}\n"))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .anySatisfy(p -> assertThat(p).contains("limits.max-concurrent-compressions")));
     }
 
     @Test

@@ -40,6 +40,7 @@ public final class EdgeMetrics {
     private final Counter compressionBytesIn;
     private final Counter compressionBytesOut;
     private final Counter compressionSeconds;
+    private final Counter compressionsRefused;
     private final Counter healthChecks;
     private final Timer requestTimer;
     private final Timer originTimer;
@@ -74,6 +75,9 @@ public final class EdgeMetrics {
                 .description("Body bytes the edge compressed, before compression").register(registry);
         compressionBytesOut = Counter.builder("outpost.compression.bytes.out")
                 .description("Body bytes the edge compressed, after compression").register(registry);
+        compressionsRefused = Counter.builder("outpost.compressions.refused")
+                .description("Compressed misses relayed uncompressed and unstored: limits.max-concurrent-compressions were busy")
+                .register(registry);
         compressionSeconds = Counter.builder("outpost.compression.seconds")
                 .description("Time spent in encoders compressing response bodies").register(registry);
         originBytes = Counter.builder("outpost.origin.bytes").description("Body bytes received from upstream").register(registry);
@@ -146,6 +150,11 @@ public final class EdgeMetrics {
         compressionBytesIn.increment(bytesIn);
         compressionBytesOut.increment(bytesOut);
         compressionSeconds.increment(nanos / 1e9);
+    }
+
+    /** Records one compressed miss relayed uncompressed and unstored: {@code limits.max-concurrent-compressions} were busy. */
+    public void compressionRefused() {
+        compressionsRefused.increment();
     }
 
     /** Records one body the edge decoded for a client that accepts none of the origin's encoding. */

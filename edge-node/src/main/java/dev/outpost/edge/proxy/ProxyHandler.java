@@ -92,6 +92,8 @@ public final class ProxyHandler implements HttpHandler {
     private final IoBatches ioBatches = new IoBatches();
     private final dev.outpost.edge.tunnel.Tunnels tunnels;
     private final Upgrades upgrades;
+    /** Encoder slots: {@code limits.max-concurrent-compressions} bodies compressed at once. */
+    private final java.util.concurrent.Semaphore compressionSlots;
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -106,6 +108,7 @@ public final class ProxyHandler implements HttpHandler {
         this.hitsAllowed = hitsAllowed;
         this.executor = executor;
         this.limits = node.limits();
+        this.compressionSlots = new java.util.concurrent.Semaphore(node.limits().maxConcurrentCompressions());
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
@@ -774,16 +777,27 @@ public final class ProxyHandler implements HttpHandler {
         }
         StoreDecision decision = policy.decide(ctx.headers.contains("authorization"), requestNoStore, resp.status(),
                 resp, ctx.rule, t0, t1);
-        if (decision.store()) {
-            // compression at the edge: every variant of a qualifying response varies on
-            // Accept-Encoding; a client that accepts an encoding gets (and the cache keeps) the encoded one
-            // a client that accepts none of the origin's encoding gets it decoded (and stored so)
-            String decodeFrom = ctx.encoding != null && ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
+        // compression at the edge: every variant of a qualifying response varies on
+        // Accept-Encoding; a client that accepts an encoding gets (and the cache keeps) the encoded
+        // one; a client that accepts none of the origin's encoding gets it decoded (and stored so)
+        String decodeFrom = null;
+        boolean compressible = false;
+        String encoding = null;
+        boolean overLimit = false;
+        if (decision.store() && ctx.encoding != null) {
+            decodeFrom = ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
                     ? Compression.decodable(ctx.rule.compress(), resp.status(), resp) : null;
-            boolean compressible = decodeFrom != null || ctx.encoding != null
-                    && Compression.qualifies(ctx.rule.compress(), resp.status(), resp, resp.contentLength());
-            String encoding = compressible && decodeFrom == null && !ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
+            compressible = decodeFrom != null
+                    || Compression.qualifies(ctx.rule.compress(), resp.status(), resp, resp.contentLength());
+            encoding = compressible && decodeFrom == null && !ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
                     ? ctx.encoding : null;
+            if (encoding != null && !compressionSlots.tryAcquire()) {
+                // every encoder slot busy: relayed as the origin sent it, stored by none
+                overLimit = true;
+                metrics.compressionRefused();
+            }
+        }
+        if (decision.store() && !overLimit) {
             CachedResponse head = head(ctx, resp, decision, t0, t1, compressible, encoding, decodeFrom);
             Fill fill = cache.beginFill(head, encoding != null || decodeFrom != null ? -1 : resp.contentLength());
             if (fill != null) {
@@ -794,12 +808,20 @@ public final class ProxyHandler implements HttpHandler {
                 long length = resp.contentLength();
                 if (decodeFrom != null) {
                     OriginBudget.Account account = ctx.originAccount;
-                    Thread.ofVirtual().name("fill-decode").start(() -> pumpDecoded(resp, fill, ended, account, decodeFrom));
+                    String coding = decodeFrom;
+                    Thread.ofVirtual().name("fill-decode").start(() -> pumpDecoded(resp, fill, ended, account, coding));
                 } else if (encoding != null) {
                     // encoded as it arrives, chunk by chunk into the fill: its length is known at the end
                     OriginBudget.Account account = ctx.originAccount;
+                    String enc = encoding;
                     int level = ctx.rule.compress().levelFor(encoding);
-                    Thread.ofVirtual().name("fill-encode").start(() -> pumpEncoded(resp, fill, ended, account, encoding, level));
+                    Thread.ofVirtual().name("fill-encode").start(() -> {
+                        try {
+                            pumpEncoded(resp, fill, ended, account, enc, level);
+                        } finally {
+                            compressionSlots.release();
+                        }
+                    });
                 } else if (length >= 0 && length <= INLINE_FILL) {
                     // a small body comes with its head: read it before releasing waiters, so each is
                     // answered from memory in one write; the leader stores it once they are released
@@ -820,7 +842,10 @@ public final class ProxyHandler implements HttpHandler {
                 }
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
-        } else if (!StoreDecision.aboutRequest(decision.reason())) {
+            if (encoding != null) {
+                compressionSlots.release(); // the cache took no fill: nothing to encode
+            }
+        } else if (!overLimit && !StoreDecision.aboutRequest(decision.reason())) {
             hitForPass.mark(ctx.primaryKey);
         }
         if (stored != null) {
