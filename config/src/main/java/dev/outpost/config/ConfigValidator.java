@@ -112,6 +112,9 @@ public final class ConfigValidator {
         if (l.maxTunnels() < 0) {
             out.add(new ConfigProblem("limits.max-tunnels", "must be at least 0 (0: no tunnels)"));
         }
+        if (l.maxConcurrentCompressions() < 0) {
+            out.add(new ConfigProblem("limits.max-concurrent-compressions", "must be at least 0 (0: no compression)"));
+        }
         positive(n.heartbeatInterval(), "heartbeat-interval", out);
         positive(n.originIdleTimeout(), "origin-idle-timeout", out);
         out.addAll(n.adminLimits().problems("admin-limits."));
@@ -325,8 +328,52 @@ public final class ConfigValidator {
                 out.add(new ConfigProblem(p + ".rate-limit.key", "must be client-ip or header:NAME"));
             }
         }
+        if (r.compress() != null) {
+            compress(r.compress(), p + ".compress", out);
+        }
         if (r.browserCacheControl() != null && r.browserCacheControl().chars().anyMatch(ch -> ch < 0x20 || ch == 0x7f)) {
             out.add(new ConfigProblem(p + ".browser-cache-control", "control characters are not allowed"));
+        }
+    }
+
+    private static final Pattern MEDIA_RANGE = Pattern.compile("[a-z0-9!#$&^_.+-]+/(\\*|[a-z0-9!#$&^_.+-]+)");
+
+    private static void compress(Compress c, String p, List<ConfigProblem> out) {
+        if (c.encodings().isEmpty()) {
+            out.add(new ConfigProblem(p + ".encodings", "needs at least one of " + String.join(", ", Compress.KNOWN_ENCODINGS)));
+        }
+        for (int i = 0; i < c.encodings().size(); i++) {
+            String e = c.encodings().get(i);
+            if (!Compress.KNOWN_ENCODINGS.contains(e)) {
+                out.add(new ConfigProblem(p + ".encodings[" + i + "]", "unknown encoding '" + e + "' (use "
+                        + String.join(", ", Compress.KNOWN_ENCODINGS) + ")"));
+            } else if (c.encodings().indexOf(e) != i) {
+                out.add(new ConfigProblem(p + ".encodings[" + i + "]", "'" + e + "' is listed twice"));
+            }
+        }
+        if (c.types().isEmpty()) {
+            out.add(new ConfigProblem(p + ".types", "needs at least one media type (type/subtype or type/*)"));
+        }
+        for (int i = 0; i < c.types().size(); i++) {
+            if (!MEDIA_RANGE.matcher(c.types().get(i)).matches()) {
+                out.add(new ConfigProblem(p + ".types[" + i + "]", "not a media type (type/subtype or type/*): '"
+                        + c.types().get(i) + "'"));
+            }
+        }
+        for (var e : c.level().entrySet()) {
+            String enc = e.getKey();
+            String key = enc.equals("*") ? p + ".level" : p + ".level." + enc;
+            if (!enc.equals("*") && !Compress.KNOWN_ENCODINGS.contains(enc)) {
+                out.add(new ConfigProblem(key, "unknown encoding '" + enc + "' (use "
+                        + String.join(", ", Compress.KNOWN_ENCODINGS) + ")"));
+                continue;
+            }
+            for (String each : enc.equals("*") ? c.encodings() : List.of(enc)) {
+                int[] range = Compress.levelRange(each);
+                if (range[1] > 0 && (e.getValue() < range[0] || e.getValue() > range[1])) {
+                    out.add(new ConfigProblem(key, each + " levels are " + range[0] + " to " + range[1] + ", is " + e.getValue()));
+                }
+            }
         }
     }
 

@@ -30,6 +30,9 @@ import java.time.Duration;
  *     this long is closed at both ends; a rule may set its own
  * @param maxTunnelsPerClient tunnels open at once from one client address; more get 429
  * @param maxTunnels tunnels open at once on the node; more get 503
+ * @param maxConcurrentCompressions bodies the node compresses at once (each encoder holds up to
+ *     a few MiB of native memory); a compressed miss past it is relayed uncompressed and not
+ *     stored. 0: the node compresses nothing
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -47,10 +50,11 @@ public record HttpLimits(
         DataSize originBytesMemory,
         Duration tunnelIdleTimeout,
         Integer maxTunnelsPerClient,
-        Integer maxTunnels) {
+        Integer maxTunnels,
+        Integer maxConcurrentCompressions) {
 
     public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null);
+            null, null, null, null, null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -69,5 +73,6 @@ public record HttpLimits(
         tunnelIdleTimeout = tunnelIdleTimeout == null ? Duration.ofMinutes(5) : tunnelIdleTimeout;
         maxTunnelsPerClient = maxTunnelsPerClient == null ? 64 : maxTunnelsPerClient;
         maxTunnels = maxTunnels == null ? 10_000 : maxTunnels;
+        maxConcurrentCompressions = maxConcurrentCompressions == null ? 64 : maxConcurrentCompressions;
     }
 }

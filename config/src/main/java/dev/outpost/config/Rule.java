@@ -36,6 +36,8 @@ import java.time.Duration;
  *     and, on its 101, becomes a tunnel; {@code deny}: refused with 403
  * @param upgrades other {@code Upgrade} tokens relayed like WebSocket (default none: refused with 501)
  * @param tunnelIdleTimeout this rule's tunnel idle timeout, instead of {@code limits.tunnel-idle-timeout}
+ * @param compress compression at the edge ({@link Compress}): off by default; a rule's block
+ *     replaces the default rule's as a whole
  */
 public record Rule(
         String name,
@@ -58,13 +60,14 @@ public record Rule(
         DataSize sliceSize,
         WebSocket websocket,
         java.util.List<String> upgrades,
-        Duration tunnelIdleTimeout) {
+        Duration tunnelIdleTimeout,
+        Compress compress) {
 
     /** The built-in defaults every rule falls back to. */
     public static final Rule BUILT_IN = new Rule("default", RuleMatch.ANY, "default", null, TtlMode.DEFAULT, null,
             false, false, CacheKeyPolicy.DEFAULT, Duration.ZERO, Duration.ZERO, true, false,
             Duration.ofSeconds(10), null, Duration.ZERO, EarlyHints.FORWARD, DataSize.ofMebibytes(1),
-            WebSocket.ALLOW, java.util.List.of(), null);
+            WebSocket.ALLOW, java.util.List.of(), null, Compress.OFF);
 
     public Rule {
         match = match == null ? RuleMatch.ANY : match;
@@ -93,7 +96,8 @@ public record Rule(
                 sliceSize != null ? sliceSize : base.sliceSize,
                 websocket != null ? websocket : base.websocket,
                 upgrades != null ? upgrades : base.upgrades,
-                tunnelIdleTimeout != null ? tunnelIdleTimeout : base.tunnelIdleTimeout);
+                tunnelIdleTimeout != null ? tunnelIdleTimeout : base.tunnelIdleTimeout,
+                compress != null ? compress : base.compress);
     }
 
     /** How {@code ttl} combines with the origin's own freshness. */

@@ -9,6 +9,7 @@ import dev.outpost.loadtest.report.ReportWriter;
 import dev.outpost.loadtest.report.Section;
 import dev.outpost.loadtest.scenario.BenchContext;
 import dev.outpost.loadtest.scenario.BenchOptions;
+import dev.outpost.loadtest.scenario.CompressionScenario;
 import dev.outpost.loadtest.scenario.ContributedScenario;
 import dev.outpost.loadtest.scenario.HerdScenario;
 import dev.outpost.loadtest.scenario.HitRatioScenario;
@@ -51,10 +52,10 @@ import picocli.CommandLine.Option;
 @Command(name = "load-tests/run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmarks Outpost side by side with nginx (proxy_cache) and Varnish on this machine and writes a "
                 + "markdown report with charts under load-tests/results/.",
-                "Scenarios, in report order: hot, large, herd, zipf, revalidation, websocket, offload, purge, dns."})
+                "Scenarios, in report order: hot, large, herd, zipf, revalidation, websocket, compress, offload, purge, dns."})
 public final class BenchMain implements Callable<Integer> {
 
-    static final List<String> SCENARIOS = List.of("hot", "large", "herd", "zipf", "revalidation", "websocket", "offload", "purge", "dns");
+    static final List<String> SCENARIOS = List.of("hot", "large", "herd", "zipf", "revalidation", "websocket", "compress", "offload", "purge", "dns");
     /** Left out of a --quick run unless named with --only: together they take longer than the rest of it. */
     static final Set<String> NOT_IN_QUICK = Set.of("offload", "dns");
 
@@ -63,7 +64,7 @@ public final class BenchMain implements Callable<Integer> {
     boolean quick;
 
     @Option(names = "--only", split = ",", paramLabel = "SCENARIO", description = "Run only these scenarios (comma-separated): "
-            + "hot, large, herd, zipf, revalidation, websocket, offload, purge, dns. The report keeps every section; the others say 'not selected'.")
+            + "hot, large, herd, zipf, revalidation, websocket, compress, offload, purge, dns. The report keeps every section; the others say 'not selected'.")
     List<String> only = new ArrayList<>();
 
     @Option(names = "--systems", split = ",", paramLabel = "SYSTEM", description = "Systems to measure (default: outpost,nginx,varnish).")
@@ -180,7 +181,7 @@ public final class BenchMain implements Callable<Integer> {
 
         BenchContext ctx = new BenchContext(sys, measured, skipped, opts, BenchMain::log);
         List<Scenario> all = List.of(new HotHitsScenario(), new LargeObjectScenario(), new HerdScenario(), new HitRatioScenario(),
-                new RevalidationScenario(), new WebSocketScenario(), new OffloadScenario(), ContributedScenario.purge(), ContributedScenario.dns());
+                new RevalidationScenario(), new WebSocketScenario(), new CompressionScenario(), new OffloadScenario(), ContributedScenario.purge(), ContributedScenario.dns());
         List<Section> sections = new ArrayList<>();
         for (Scenario s : all) {
             if (!only.isEmpty() && !only.contains(s.id())) {

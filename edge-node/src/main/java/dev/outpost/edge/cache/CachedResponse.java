@@ -21,7 +21,7 @@ import java.util.Locale;
  * @param lifetime freshness lifetime
  * @param staleWhileRevalidate stale-while-revalidate window
  * @param staleIfError stale-if-error window
- * @param flags {@link #ALWAYS_REVALIDATE}, {@link #MUST_REVALIDATE}, {@link #HEURISTIC}
+ * @param flags {@link #ALWAYS_REVALIDATE}, {@link #MUST_REVALIDATE}, {@link #HEURISTIC}, {@link #EDGE_ENCODED}
  * @param bodyLength body bytes
  * @param fillId the fill that wrote the body's chunks
  * @param chunkSize chunk size used for the body
@@ -51,6 +51,8 @@ public record CachedResponse(
     public static final int ALWAYS_REVALIDATE = 1;
     public static final int MUST_REVALIDATE = 2;
     public static final int HEURISTIC = 4;
+    /** The body was encoded (or decoded) by this node: its ETag carries a suffix the origin never saw. */
+    public static final int EDGE_ENCODED = 8;
 
     /** Current age at {@code now} (RFC 9111 §4.2.3), in ms. */
     public long age(long now) {

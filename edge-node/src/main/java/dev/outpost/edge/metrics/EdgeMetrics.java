@@ -35,6 +35,12 @@ public final class EdgeMetrics {
     private final Map<Outcome, Map<String, Counter>> bytes = new EnumMap<>(Outcome.class);
     private final Map<String, Counter> originByStatus = new ConcurrentHashMap<>();
     private final Counter originBytes;
+    private final Map<String, Counter> compressions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> decompressions = new ConcurrentHashMap<>();
+    private final Counter compressionBytesIn;
+    private final Counter compressionBytesOut;
+    private final Counter compressionSeconds;
+    private final Counter compressionsRefused;
     private final Counter healthChecks;
     private final Timer requestTimer;
     private final Timer originTimer;
@@ -65,6 +71,15 @@ public final class EdgeMetrics {
         }
         healthChecks = Counter.builder("outpost.health.checks")
                 .description("Health probes answered (GET /.well-known/outpost/health); not client requests").register(registry);
+        compressionBytesIn = Counter.builder("outpost.compression.bytes.in")
+                .description("Body bytes the edge compressed, before compression").register(registry);
+        compressionBytesOut = Counter.builder("outpost.compression.bytes.out")
+                .description("Body bytes the edge compressed, after compression").register(registry);
+        compressionsRefused = Counter.builder("outpost.compressions.refused")
+                .description("Compressed misses relayed uncompressed and unstored: limits.max-concurrent-compressions were busy")
+                .register(registry);
+        compressionSeconds = Counter.builder("outpost.compression.seconds")
+                .description("Time spent in encoders compressing response bodies").register(registry);
         originBytes = Counter.builder("outpost.origin.bytes").description("Body bytes received from upstream").register(registry);
         // histogram buckets only (percentiles by PromQL's histogram_quantile): client-side
         // percentiles would cost every request a sliding-window update on the hit path
@@ -123,6 +138,30 @@ public final class EdgeMetrics {
     public void originBytes(long n) {
         originBytes.increment(n);
         originByteCount.add(n);
+    }
+
+    /**
+     * Records one body the edge encoded (compression at the edge): the encoding, bytes in (as the
+     * origin sent them) and out (as stored), and the CPU-bound time spent in the encoder.
+     */
+    public void compression(String encoding, long bytesIn, long bytesOut, long nanos) {
+        compressions.computeIfAbsent(encoding, e -> Counter.builder("outpost.compressions").tag("encoding", e)
+                .description("Response bodies the edge compressed, by encoding").register(registry)).increment();
+        compressionBytesIn.increment(bytesIn);
+        compressionBytesOut.increment(bytesOut);
+        compressionSeconds.increment(nanos / 1e9);
+    }
+
+    /** Records one compressed miss relayed uncompressed and unstored: {@code limits.max-concurrent-compressions} were busy. */
+    public void compressionRefused() {
+        compressionsRefused.increment();
+    }
+
+    /** Records one body the edge decoded for a client that accepts none of the origin's encoding. */
+    public void decompression(String encoding) {
+        decompressions.computeIfAbsent(encoding, e -> Counter.builder("outpost.decompressions").tag("encoding", e)
+                .description("Response bodies the edge decoded for clients that accept none of their encoding")
+                .register(registry)).increment();
     }
 
     public long count(Outcome o) {

@@ -7,6 +7,10 @@ import dev.outpost.config.Rule;
 import dev.outpost.edge.cache.CachedResponse;
 import dev.outpost.edge.cache.Fill;
 import dev.outpost.edge.cache.TieredCache;
+import dev.outpost.edge.compress.AcceptEncodingKey;
+import dev.outpost.edge.compress.Compression;
+import dev.outpost.edge.compress.EncodingStream;
+import dev.outpost.edge.compress.Encoders;
 import dev.outpost.edge.http.CacheControl;
 import dev.outpost.edge.http.CacheStatus;
 import dev.outpost.edge.http.Conditionals;
@@ -91,6 +95,8 @@ public final class ProxyHandler implements HttpHandler {
     private final dev.outpost.edge.tunnel.Tunnels tunnels;
     private final Upgrades upgrades;
     private final ClientAborts aborts;
+    /** Encoder slots: {@code limits.max-concurrent-compressions} bodies compressed at once. */
+    private final java.util.concurrent.Semaphore compressionSlots;
 
     public ProxyHandler(NodeConfig node, Supplier<Delivery> delivery, TieredCache cache, EdgeMetrics metrics,
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
@@ -105,6 +111,7 @@ public final class ProxyHandler implements HttpHandler {
         this.hitsAllowed = hitsAllowed;
         this.executor = executor;
         this.limits = node.limits();
+        this.compressionSlots = new java.util.concurrent.Semaphore(node.limits().maxConcurrentCompressions());
         this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.aborts = new ClientAborts(metrics.registry());
@@ -213,6 +220,11 @@ public final class ProxyHandler implements HttpHandler {
         }
         RequestContext ctx = new RequestContext(ex, start, now, method, host, hostNoPort, target, https, d, rule,
                 clientIp, UpstreamRequests.fromFleet(ex.getRequestHeaders()));
+        if (rule.compress() != null && rule.compress().enabled()) {
+            // one encoding per client: the variant it is served, and what the origin is asked for
+            ctx.encoding = Compression.noTransform(ctx.headers.all("cache-control")) ? AcceptEncodingKey.IDENTITY
+                    : AcceptEncodingKey.choose(ctx.headers.all("accept-encoding"), Encoders.usable(rule.compress().encodings()));
+        }
         if (upstreamRequests.isLoop(ctx)) {
             ctx.outcome = Outcome.ERROR;
             writer.plain(ctx, ex, 508, CacheStatus.forward(cacheId, "bypass").detail("loop-detected").toString(),
@@ -253,7 +265,7 @@ public final class ProxyHandler implements HttpHandler {
         if (!hitsAllowed.getAsBoolean() || ctx.clientWantsValidation() || ctx.requestCc.present() && !simpleDirectives(ctx)) {
             return false;
         }
-        TieredCache.Hit hit = cache.memoryHit(ctx.primaryKey, names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+        TieredCache.Hit hit = cache.memoryHit(ctx.primaryKey, ctx::variantKey);
         if (hit == null || hit.memoryBody() == null) {
             return false;
         }
@@ -366,7 +378,7 @@ public final class ProxyHandler implements HttpHandler {
 
     private void cacheable(RequestContext ctx, String peerIp, boolean peerTrusted) throws IOException {
         TieredCache.Lookup lookup = cache.lookup(ctx.primaryKey,
-                names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                ctx::variantKey);
         long now = clock.millis();
         if (lookup instanceof TieredCache.Hit hit) {
             collapser.resolve(ctx.primaryKey, ctx.lookup, null); // stored: requests waiting on this lookup find it too
@@ -418,8 +430,10 @@ public final class ProxyHandler implements HttpHandler {
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, "bypass").detail("hit-for-pass"), Outcome.BYPASS);
             return;
         }
-        if (ctx.isHead()) {
-            // a HEAD costs the origin a head, not a body: asked as HEAD, relayed, nothing stored
+        if (ctx.isHead() && (ctx.encoding == null || ctx.encoding.equals(AcceptEncodingKey.IDENTITY))) {
+            // a HEAD costs the origin a head, not a body: asked as HEAD, relayed, nothing stored.
+            // Under a rule that compresses, a HEAD for an encoding is fetched and stored like a
+            // GET instead, so its head names the encoded representation a GET would get
             collapser.resolve(ctx.primaryKey, ctx.lookup, null);
             pass(ctx, peerIp, peerTrusted, CacheStatus.forward(cacheId, miss.varyMiss() ? "vary-miss" : "miss"), Outcome.MISS);
             return;
@@ -436,7 +450,9 @@ public final class ProxyHandler implements HttpHandler {
 
     /** The range a GET that missed is answered with from slices ({@link SliceFetcher}), or null. */
     private static Slices.Wanted sliced(RequestContext ctx) {
-        if (ctx.rule.sliceSize().bytes() <= 0 || !ctx.method.equals("GET")) {
+        if (ctx.rule.sliceSize().bytes() <= 0 || !ctx.method.equals("GET") || ctx.encoding != null) {
+            // under a rule that compresses, a range applies to the selected (maybe encoded)
+            // representation (RFC 9110 §14): the whole object is fetched, stored, and ranged
             return null;
         }
         List<String> range = ctx.headers.all("range");
@@ -651,7 +667,7 @@ public final class ProxyHandler implements HttpHandler {
      */
     private boolean servedIfStoredMeanwhile(RequestContext ctx, Collapser.Flight flight) throws IOException {
         TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
-                names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                ctx::variantKey);
         long now = clock.millis();
         if (!(again instanceof TieredCache.Hit hit) || !clientAccepts(ctx, hit.response(), now) || !hitsAllowed.getAsBoolean()) {
             return false;
@@ -689,7 +705,7 @@ public final class ProxyHandler implements HttpHandler {
             case Collapser.Filled filled -> {
                 Fill fill = filled.fill();
                 String myKey = fill.head().varyNames().isEmpty() ? ctx.primaryKey
-                        : CacheKeys.variantKey(ctx.primaryKey, fill.head().varyNames(), ctx.headers);
+                        : ctx.variantKey(fill.head().varyNames());
                 if (!myKey.equals(fill.key())) {
                     lead(ctx, "vary-miss", null, null, peerIp, peerTrusted);
                     return;
@@ -702,7 +718,7 @@ public final class ProxyHandler implements HttpHandler {
             }
             case Collapser.Revalidated rv -> {
                 TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
-                        names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                        ctx::variantKey);
                 if (again instanceof TieredCache.Hit hit && hit.response().fillId() == rv.response().fillId()) {
                     ctx.outcome = Outcome.REVALIDATED;
                     ctx.tier = tierOf(hit);
@@ -729,7 +745,7 @@ public final class ProxyHandler implements HttpHandler {
             }
             case Collapser.Stored s -> {
                 TieredCache.Lookup again = cache.lookAgain(ctx.primaryKey,
-                        names -> CacheKeys.variantKey(ctx.primaryKey, names, ctx.headers));
+                        ctx::variantKey);
                 if (again instanceof TieredCache.Hit hit && clientAccepts(ctx, hit.response(), now)) {
                     ctx.outcome = Outcome.HIT;
                     ctx.tier = tierOf(hit);
@@ -821,16 +837,54 @@ public final class ProxyHandler implements HttpHandler {
         }
         StoreDecision decision = policy.decide(ctx.headers.contains("authorization"), requestNoStore, resp.status(),
                 resp, ctx.rule, t0, t1);
-        if (decision.store()) {
-            CachedResponse head = head(ctx, resp, decision, t0, t1);
-            Fill fill = cache.beginFill(head, resp.contentLength());
+        // compression at the edge: every variant of a qualifying response varies on
+        // Accept-Encoding; a client that accepts an encoding gets (and the cache keeps) the encoded
+        // one; a client that accepts none of the origin's encoding gets it decoded (and stored so)
+        String decodeFrom = null;
+        boolean compressible = false;
+        String encoding = null;
+        boolean overLimit = false;
+        if (decision.store() && ctx.encoding != null) {
+            decodeFrom = ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
+                    ? Compression.decodable(ctx.rule.compress(), resp.status(), resp) : null;
+            compressible = decodeFrom != null
+                    || Compression.qualifies(ctx.rule.compress(), resp.status(), resp, resp.contentLength());
+            encoding = compressible && decodeFrom == null && !ctx.encoding.equals(AcceptEncodingKey.IDENTITY)
+                    ? ctx.encoding : null;
+            if (encoding != null && !compressionSlots.tryAcquire()) {
+                // every encoder slot busy: relayed as the origin sent it, stored by none
+                overLimit = true;
+                metrics.compressionRefused();
+            }
+        }
+        if (decision.store() && !overLimit) {
+            CachedResponse head = head(ctx, resp, decision, t0, t1, compressible, encoding, decodeFrom);
+            Fill fill = cache.beginFill(head, encoding != null || decodeFrom != null ? -1 : resp.contentLength());
             if (fill != null) {
                 if (reader) {
                     ctx.fillReader = fill.attach(); // the leader reads it; closed when its request ends
                 }
                 Runnable ended = flight == null ? () -> { } : () -> collapser.fillEnded(ctx.primaryKey, flight);
                 long length = resp.contentLength();
-                if (length >= 0 && length <= INLINE_FILL) {
+                if (decodeFrom != null) {
+                    settle();
+                    OriginBudget.Account account = ctx.originAccount;
+                    String coding = decodeFrom;
+                    Thread.ofVirtual().name("fill-decode").start(() -> pumpDecoded(resp, fill, ended, account, coding));
+                } else if (encoding != null) {
+                    // encoded as it arrives, chunk by chunk into the fill: its length is known at the end
+                    settle();
+                    OriginBudget.Account account = ctx.originAccount;
+                    String enc = encoding;
+                    int level = ctx.rule.compress().levelFor(encoding);
+                    Thread.ofVirtual().name("fill-encode").start(() -> {
+                        try {
+                            pumpEncoded(resp, fill, ended, account, enc, level);
+                        } finally {
+                            compressionSlots.release();
+                        }
+                    });
+                } else if (length >= 0 && length <= INLINE_FILL) {
                     // a small body comes with its head: read it before releasing waiters, so each is
                     // answered from memory in one write; the leader stores it once they are released
                     Exception failed = readBody(resp, fill, readTimeout(ctx, req), ctx.originAccount);
@@ -845,21 +899,29 @@ public final class ProxyHandler implements HttpHandler {
                     // claiming "stored" that is then cut off
                     return new Fetched(null, bodyFailed(failed), null, null, null, stored);
                 } else {
-                    if (Cancellation.CURRENT.isBound()) {
-                        Cancellation.CURRENT.get().settle(); // storable: the cache wants the body whoever leaves
-                    }
+                    settle();
                     OriginBudget.Account account = ctx.originAccount;
                     Thread.ofVirtual().name("fill").start(() -> pump(resp, fill, ended, account));
                 }
                 return new Fetched(resp, null, fill, null, decision, stored);
             }
-        } else if (!StoreDecision.aboutRequest(decision.reason())) {
+            if (encoding != null) {
+                compressionSlots.release(); // the cache took no fill: nothing to encode
+            }
+        } else if (!overLimit && !StoreDecision.aboutRequest(decision.reason())) {
             hitForPass.mark(ctx.primaryKey);
         }
         if (stored != null) {
             cache.remove(stored.key());
         }
         return new Fetched(resp, null, null, null, decision, stored);
+    }
+
+    /** A storable body is on its way into the cache: the fetch goes on whichever clients leave. */
+    private static void settle() {
+        if (Cancellation.CURRENT.isBound()) {
+            Cancellation.CURRENT.get().settle();
+        }
     }
 
     /** An upstream body that failed before the client got anything: 504 for a timeout, else 502. */
@@ -931,6 +993,70 @@ public final class ProxyHandler implements HttpHandler {
                     account.charge(n);
                 }
             }
+            fill.complete();
+        } catch (IOException | RuntimeException e) {
+            fill.fail(e);
+        } finally {
+            ended.run();
+        }
+    }
+
+    /**
+     * Copies an upstream body into a fill through an encoder ({@link EncodingStream}), on its own
+     * virtual thread: the fill holds the encoded body, in chunks as the encoder emits them.
+     */
+    void pumpEncoded(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account, String encoding,
+                     int level) {
+        byte[] buf = new byte[16 * 1024];
+        EncodingStream enc = null;
+        try (resp; InputStream in = resp.body()) {
+            enc = new EncodingStream(encoding, level, fill::append);
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                enc.write(buf, 0, n);
+                metrics.originBytes(n);
+                if (account != null) {
+                    account.charge(n);
+                }
+            }
+            long expected = resp.contentLength();
+            if (expected >= 0 && enc.bytesIn() != expected) {
+                throw new IOException("upstream body ended after " + enc.bytesIn() + " of " + expected + " bytes");
+            }
+            enc.finish();
+            metrics.compression(encoding, enc.bytesIn(), enc.bytesOut(), enc.nanos());
+            fill.complete();
+        } catch (IOException | RuntimeException e) {
+            if (enc != null) {
+                enc.abort();
+            }
+            fill.fail(e);
+        } finally {
+            ended.run();
+        }
+    }
+
+    /** Copies an upstream body into a fill through a decoder, on its own virtual thread: the fill holds the identity body. */
+    void pumpDecoded(UpstreamResponse resp, Fill fill, Runnable ended, OriginBudget.Account account, String coding) {
+        byte[] buf = new byte[16 * 1024];
+        try (resp; InputStream raw = resp.body(); InputStream in = Encoders.decoder(coding, new java.io.FilterInputStream(raw) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    metrics.originBytes(n);
+                    if (account != null) {
+                        account.charge(n);
+                    }
+                }
+                return n;
+            }
+        })) {
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                fill.append(buf, 0, n);
+            }
+            metrics.decompression(coding);
             fill.complete();
         } catch (IOException | RuntimeException e) {
             fill.fail(e);
@@ -1096,7 +1222,9 @@ public final class ProxyHandler implements HttpHandler {
      */
     private static boolean selects(UpstreamResponse notModified, CachedResponse stored) {
         String etag = notModified.first("etag");
-        return etag == null || (stored.etag() != null && Conditionals.weakEquals(etag, stored.etag()));
+        String mine = stored.etag() != null && stored.hasFlag(CachedResponse.EDGE_ENCODED)
+                ? Compression.originEtag(stored.etag()) : stored.etag();
+        return etag == null || (mine != null && Conditionals.weakEquals(etag, mine));
     }
 
     /** The same upstream request without the validators a revalidation added. */
@@ -1127,6 +1255,18 @@ public final class ProxyHandler implements HttpHandler {
                 values.add(h.value(i));
             }
         }
+        if (stored.hasFlag(CachedResponse.EDGE_ENCODED)) {
+            // the origin's answer names its own representation: keep this variant's tag apart
+            String coding = stored.first("content-encoding"); // none: the identity variant the node decoded
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i).equalsIgnoreCase("etag")) {
+                    values.set(i, Compression.suffixEtag(values.get(i), coding == null ? "identity" : coding.trim()));
+                }
+            }
+        }
+        if (stored.varyNames().contains("accept-encoding") && names.stream().anyMatch(n -> n.equalsIgnoreCase("vary"))) {
+            Compression.mergeVary(names, values);
+        }
         CachedResponse merged = stored.freshened(names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
                 0, 0, 0, 0, 0);
         StoreDecision d = policy.decide(ctx.headers.contains("authorization"), false, stored.status(),
@@ -1136,7 +1276,8 @@ public final class ProxyHandler implements HttpHandler {
             return merged;
         }
         CachedResponse updated = stored.freshened(names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
-                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d));
+                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(),
+                flags(d) | (stored.flags() & CachedResponse.EDGE_ENCODED));
         cache.freshen(updated);
         return updated;
     }
@@ -1168,6 +1309,16 @@ public final class ProxyHandler implements HttpHandler {
 
     /** The metadata of a response about to be stored. */
     CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1) {
+        return head(ctx, resp, d, t0, t1, false, null, null);
+    }
+
+    /**
+     * The metadata of a response about to be stored; {@code compressible}: it varies on
+     * Accept-Encoding whatever the origin said; {@code encoding}: this node encodes its body so
+     * (Content-Encoding, Vary and a suffixed ETag), or null.
+     */
+    CachedResponse head(RequestContext ctx, UpstreamResponse resp, StoreDecision d, long t0, long t1, boolean compressible,
+                        String encoding, String decodeFrom) {
         Set<String> hop = Hop.hopByHop(resp);
         List<String> names = new ArrayList<>();
         List<String> values = new ArrayList<>();
@@ -1203,17 +1354,27 @@ public final class ProxyHandler implements HttpHandler {
                 }
             }
         }
+        int flags = flags(d);
+        if (decodeFrom != null) {
+            Compression.decodedHead(names, values);
+            flags |= CachedResponse.EDGE_ENCODED;
+        } else if (encoding != null) {
+            Compression.encodedHead(names, values, encoding);
+            flags |= CachedResponse.EDGE_ENCODED;
+        } else if (compressible) {
+            Compression.mergeVary(names, values);
+        }
         List<String> vary = CacheKeys.varyNames(resp);
-        if (encoded(resp) && !vary.contains("accept-encoding")) {
+        if ((encoded(resp) || compressible) && !vary.contains("accept-encoding")) {
             // an encoded body depends on Accept-Encoding even when the origin forgot to say so
             vary = new ArrayList<>(vary);
             vary.add("accept-encoding");
             vary.sort(null);
             vary = List.copyOf(vary);
         }
-        String key = vary.isEmpty() ? ctx.primaryKey : CacheKeys.variantKey(ctx.primaryKey, vary, ctx.headers);
+        String key = vary.isEmpty() ? ctx.primaryKey : ctx.variantKey(vary);
         return new CachedResponse(key, resp.status(), names.toArray(String[]::new), values.toArray(String[]::new), t0, t1,
-                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags(d), -1, 0, 0,
+                d.correctedInitialAge(), d.lifetime(), d.staleWhileRevalidate(), d.staleIfError(), flags, -1, 0, 0,
                 List.copyOf(tags), vary, 0);
     }
 

@@ -26,6 +26,12 @@ final class RequestContext {
     final CacheControl requestCc;
     String urlKey;
     String primaryKey;
+    /**
+     * Under a rule that compresses: the one encoding this client gets ({@code br}, {@code zstd},
+     * {@code gzip} or {@code identity}), which is also the Accept-Encoding asked upstream and the
+     * accept-encoding part of variant keys. Null when the rule does not compress.
+     */
+    String encoding;
     /** The lookup this request opened for others to wait on, resolved once it leads or joins a fetch, or ends. */
     Collapser.Lookup lookup;
 
@@ -60,6 +66,11 @@ final class RequestContext {
         this.clientIp = clientIp;
         this.internal = internal;
         this.requestCc = CacheControl.parse(headers.all("cache-control"));
+    }
+
+    /** The variant key of this request for a stored response that varies on {@code varyNames}. */
+    String variantKey(java.util.List<String> varyNames) {
+        return dev.outpost.edge.rules.CacheKeys.variantKey(primaryKey, varyNames, headers, encoding);
     }
 
     boolean isHead() {

@@ -1,6 +1,7 @@
 package dev.outpost.edge.proxy;
 
 import dev.outpost.edge.cache.CachedResponse;
+import dev.outpost.edge.compress.Compression;
 import dev.outpost.edge.origin.UpstreamRequest;
 import dev.outpost.edge.rules.AcceptEncoding;
 import dev.outpost.edge.rules.CacheKeys;
@@ -66,7 +67,9 @@ final class UpstreamRequests {
         values.add(ctx.host);
         List<String> ae = ctx.headers.all("accept-encoding");
         names.add("Accept-Encoding");
-        values.add(ae.isEmpty() ? "identity" : AcceptEncoding.preferred(ae));
+        // under a rule that compresses, the one encoding chosen for the client: an origin that
+        // encodes by itself is used as it is, else the node encodes what comes back
+        values.add(ctx.encoding != null ? ctx.encoding : ae.isEmpty() ? "identity" : AcceptEncoding.preferred(ae));
         String xff = peerTrusted ? join(ctx.headers.all("x-forwarded-for")) : null;
         names.add("X-Forwarded-For");
         values.add(xff == null || xff.isEmpty() ? peerIp : xff + ", " + peerIp);
@@ -88,7 +91,8 @@ final class UpstreamRequests {
             String etag = stored.etag();
             if (etag != null) {
                 names.add("If-None-Match");
-                values.add(etag);
+                // an encoding this node added is no tag the origin knows: ask with the origin's own
+                values.add(stored.hasFlag(CachedResponse.EDGE_ENCODED) ? Compression.originEtag(etag) : etag);
             }
             String lm = stored.lastModified();
             if (lm != null) {

@@ -92,9 +92,24 @@ public final class CacheKeys {
 
     /** The primary key plus the normalised values of the fields named by Vary. */
     public static String variantKey(String primaryKey, List<String> varyNames, HeaderSource request) {
+        return variantKey(primaryKey, varyNames, request, null);
+    }
+
+    /**
+     * The variant key, with {@code acceptEncoding} (when not null) as the value of Accept-Encoding:
+     * under a rule that compresses, the one encoding the node chose for the client
+     * ({@code compress.AcceptEncodingKey}), so each URL keeps one variant per encoding.
+     */
+    public static String variantKey(String primaryKey, List<String> varyNames, HeaderSource request,
+                                    String acceptEncoding) {
         StringBuilder sb = new StringBuilder(primaryKey);
         for (String name : varyNames) {
-            sb.append(TieredCache.VARIANT).append(name).append('=').append(fieldValue(name, request));
+            sb.append(TieredCache.VARIANT).append(name).append('=');
+            if (acceptEncoding != null && name.equals("accept-encoding")) {
+                sb.append(acceptEncoding);
+            } else {
+                sb.append(fieldValue(name, request));
+            }
         }
         return sb.toString();
     }

@@ -50,17 +50,38 @@ public final class RawHttpClient implements AutoCloseable {
 
     /** Sends a GET and reads the whole response; reconnects once if the server had closed the connection. */
     public Response get(String path) throws IOException {
+        return get(path, new String[0]);
+    }
+
+    /**
+     * A GET with extra request header fields, as name/value pairs ({@code "Accept-Encoding",
+     * "gzip"}); the response's Content-Encoding is then {@link #lastContentEncoding()}.
+     */
+    public Response get(String path, String... headers) throws IOException {
         try {
-            return exchange(path);
+            return exchange(path, headers);
         } catch (IOException e) {
             close();
-            return exchange(path);
+            return exchange(path, headers);
         }
     }
 
-    private Response exchange(String path) throws IOException {
+    /** The Content-Encoding of the last response, or null when it had none. */
+    public String lastContentEncoding() {
+        return lastContentEncoding;
+    }
+
+    private String lastContentEncoding;
+
+    private Response exchange(String path, String... headers) throws IOException {
         connect();
-        String req = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nUser-Agent: outpost-bench\r\n\r\n";
+        StringBuilder extra = new StringBuilder();
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            extra.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
+        }
+        lastContentEncoding = null;
+        String req = "GET " + path + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nUser-Agent: outpost-bench\r\n"
+                + extra + "\r\n";
         out.write(req.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         String statusLine = readLine();
@@ -84,6 +105,7 @@ public final class RawHttpClient implements AutoCloseable {
                 case "content-length" -> contentLength = Long.parseLong(value);
                 case "transfer-encoding" -> chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
                 case "connection" -> close = value.equalsIgnoreCase("close");
+                case "content-encoding" -> lastContentEncoding = value;
                 case "cache-status", "x-cache" -> cacheStatus = cacheStatus.isEmpty() ? value : cacheStatus + ", " + value;
                 default -> { }
             }

@@ -20,14 +20,31 @@ public final class Wrk {
     }
 
     public static List<String> command(String url, int connections, Duration duration) {
-        return List.of("wrk", "-t1", "-c" + connections, "-d" + Math.max(1, duration.toSeconds()) + "s",
-                "--latency", "--timeout", "5s", url);
+        return command(url, connections, duration, List.of());
+    }
+
+    /** The command with request header fields ({@code "Accept-Encoding: gzip"}), each given with {@code -H}. */
+    public static List<String> command(String url, int connections, Duration duration, List<String> headers) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("wrk", "-t1", "-c" + connections,
+                "-d" + Math.max(1, duration.toSeconds()) + "s", "--latency", "--timeout", "5s"));
+        for (String h : headers) {
+            cmd.add("-H");
+            cmd.add(h);
+        }
+        cmd.add(url);
+        return List.copyOf(cmd);
     }
 
     /** Runs wrk on {@code cpus}; empty (with the reason on stderr of the result) when it failed. */
     public static Optional<LoadResult> run(Optional<String> cpus, String url, int connections, Duration duration,
                                            StringBuilder problem) {
-        Proc.Result r = Proc.run(cpus, duration.plusSeconds(30), command(url, connections, duration));
+        return run(cpus, url, connections, duration, List.of(), problem);
+    }
+
+    /** Runs wrk with request header fields ({@code "Accept-Encoding: gzip"}). */
+    public static Optional<LoadResult> run(Optional<String> cpus, String url, int connections, Duration duration,
+                                           List<String> headers, StringBuilder problem) {
+        Proc.Result r = Proc.run(cpus, duration.plusSeconds(30), command(url, connections, duration, headers));
         if (!r.ok()) {
             problem.append("wrk failed: ").append(r.lastLine());
             return Optional.empty();

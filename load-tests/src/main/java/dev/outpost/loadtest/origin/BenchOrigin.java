@@ -31,6 +31,8 @@ public final class BenchOrigin implements AutoCloseable {
     static final int PATTERN_SIZE = 1 << 20;
     /** Twice the pattern, so any slice of up to PATTERN_SIZE bytes is contiguous. */
     private static final byte[] PATTERN = pattern();
+    /** Twice a text pattern of the same size, for {@code /text/} objects (the compression scenario). */
+    private static final byte[] TEXT = textPattern();
     private static final int CHUNK = 64 * 1024;
     /** Every object claims the same modification time, so If-Modified-Since is deterministic. */
     static final long LAST_MODIFIED_MILLIS = 1_767_225_600_000L; // 2026-01-01T00:00:00Z
@@ -171,7 +173,7 @@ public final class BenchOrigin implements AutoCloseable {
             ex.endExchange();
             return;
         }
-        h.put(Headers.CONTENT_TYPE, "application/octet-stream");
+        h.put(Headers.CONTENT_TYPE, o.text() ? "text/html; charset=utf-8" : "application/octet-stream");
         h.put(Headers.CONTENT_LENGTH, o.size());
         if (ex.getRequestMethod().equals(Methods.HEAD)) {
             count(path, 0, false);
@@ -185,12 +187,13 @@ public final class BenchOrigin implements AutoCloseable {
         count(path, o.size(), false);
         long sent = 0;
         OutputStream out = ex.getOutputStream();
+        byte[] source = o.text() ? TEXT : PATTERN;
         try {
             int offset = o.patternOffset();
             while (sent < o.size()) {
                 int n = (int) Math.min(CHUNK, o.size() - sent);
                 int start = (int) ((offset + sent) % PATTERN_SIZE);
-                out.write(PATTERN, start, n);
+                out.write(source, start, n);
                 sent += n;
             }
             out.close();
@@ -230,9 +233,50 @@ public final class BenchOrigin implements AutoCloseable {
         }
         byte[] b = new byte[(int) o.size()];
         int offset = o.patternOffset();
+        byte[] source = o.text() ? TEXT : PATTERN;
         for (int i = 0; i < b.length; i++) {
-            b[i] = PATTERN[(offset + i) % PATTERN_SIZE];
+            b[i] = source[(offset + i) % PATTERN_SIZE];
         }
+        return b;
+    }
+
+    /**
+     * Synthetic HTML-like text: paragraphs of words drawn from a 2,000-word vocabulary with a
+     * skewed (Zipf-like) frequency, as natural language has, with markup between them. It
+     * compresses about as web text does (gzip -6 keeps roughly a third); it is not a real corpus.
+     */
+    private static byte[] textPattern() {
+        SplittableRandom r = new SplittableRandom(0x7465_7874L);
+        String[] vocabulary = new String[2000];
+        for (int i = 0; i < vocabulary.length; i++) {
+            StringBuilder w = new StringBuilder();
+            int len = 2 + r.nextInt(9);
+            for (int c = 0; c < len; c++) {
+                w.append((char) ('a' + r.nextInt(26)));
+            }
+            vocabulary[i] = w.toString();
+        }
+        String[] tags = {"<p>", "</p>\n", "<li>", "</li>\n", "<a href=\"/docs/", "\">", "</a> ", "<div class=\"section\">\n",
+            "</div>\n", "<span class=\"term\">", "</span> "};
+        byte[] b = new byte[PATTERN_SIZE * 2];
+        int pos = 0;
+        while (pos < PATTERN_SIZE) {
+            String piece;
+            int roll = r.nextInt(100);
+            if (roll < 8) {
+                piece = tags[r.nextInt(tags.length)];
+            } else {
+                // skewed: low ranks far more often than high ones
+                double u = r.nextDouble();
+                int rank = (int) Math.min(vocabulary.length - 1, Math.floor(Math.pow(vocabulary.length, u)) - 1);
+                piece = vocabulary[Math.max(0, rank)] + (roll < 14 ? ". " : roll < 20 ? ", " : " ");
+            }
+            byte[] p = piece.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            int n = Math.min(p.length, PATTERN_SIZE - pos);
+            System.arraycopy(p, 0, b, pos, n);
+            pos += n;
+        }
+        System.arraycopy(b, 0, b, PATTERN_SIZE, PATTERN_SIZE);
         return b;
     }
 
@@ -250,7 +294,7 @@ public final class BenchOrigin implements AutoCloseable {
     public static void main(String[] args) throws InterruptedException {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 9000;
         BenchOrigin o = start(port);
-        System.out.println("origin on " + o.url() + " (paths: /obj/SIZE/ID, /ttl/SECONDS/SIZE/ID, /slow/MILLIS/SIZE/ID)");
+        System.out.println("origin on " + o.url() + " (paths: /obj/SIZE/ID, /ttl/SECONDS/SIZE/ID, /slow/MILLIS/SIZE/ID, /text/SIZE/ID)");
         Runtime.getRuntime().addShutdownHook(new Thread(o::close));
         Thread.currentThread().join();
     }

@@ -9,11 +9,12 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code /obj/SIZE/ID}: cacheable for a day;</li>
  *   <li>{@code /ttl/SECONDS/SIZE/ID}: cacheable for SECONDS, then stale (revalidation);</li>
- *   <li>{@code /slow/MILLIS/SIZE/ID}: cacheable for a day, answered after MILLIS (herd).</li>
+ *   <li>{@code /slow/MILLIS/SIZE/ID}: cacheable for a day, answered after MILLIS (herd);</li>
+ *   <li>{@code /text/SIZE/ID}: cacheable for a day, {@code text/html} made of words (compression).</li>
  * </ul>
  * SIZE is bytes, or a number with {@code KiB}, {@code MiB} or {@code GiB}.
  */
-record ObjectSpec(long size, String id, long maxAgeSeconds, long delayMillis) {
+record ObjectSpec(long size, String id, long maxAgeSeconds, long delayMillis, boolean text) {
 
     static final long DAY = 86_400;
 
@@ -22,13 +23,16 @@ record ObjectSpec(long size, String id, long maxAgeSeconds, long delayMillis) {
         // p[0] is "" because the path starts with '/'
         try {
             if (p.length == 4 && p[1].equals("obj")) {
-                return Optional.of(new ObjectSpec(parseSize(p[2]), p[3], DAY, 0));
+                return Optional.of(new ObjectSpec(parseSize(p[2]), p[3], DAY, 0, false));
+            }
+            if (p.length == 4 && p[1].equals("text")) {
+                return Optional.of(new ObjectSpec(parseSize(p[2]), p[3], DAY, 0, true));
             }
             if (p.length == 5 && p[1].equals("ttl")) {
-                return Optional.of(new ObjectSpec(parseSize(p[3]), p[4], Long.parseLong(p[2]), 0));
+                return Optional.of(new ObjectSpec(parseSize(p[3]), p[4], Long.parseLong(p[2]), 0, false));
             }
             if (p.length == 5 && p[1].equals("slow")) {
-                return Optional.of(new ObjectSpec(parseSize(p[3]), p[4], DAY, Long.parseLong(p[2])));
+                return Optional.of(new ObjectSpec(parseSize(p[3]), p[4], DAY, Long.parseLong(p[2]), false));
             }
         } catch (IllegalArgumentException e) {
             return Optional.empty();

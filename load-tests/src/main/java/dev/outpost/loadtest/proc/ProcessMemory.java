@@ -25,6 +25,15 @@ public final class ProcessMemory {
         return pids;
     }
 
+    /** CPU time (user and system) used so far by the process and its descendants, in ms; 0 when unreadable. */
+    public static long cpuMillis(long pid) {
+        long total = 0;
+        for (long p : tree(pid)) {
+            total += ProcessHandle.of(p).flatMap(h -> h.info().totalCpuDuration()).map(java.time.Duration::toMillis).orElse(0L);
+        }
+        return total;
+    }
+
     /** Sum of VmRSS over the tree, in bytes; 0 when unreadable. */
     public static long rss(long pid) {
         return tree(pid).stream().mapToLong(p -> statusField(p, "VmRSS:")).sum();

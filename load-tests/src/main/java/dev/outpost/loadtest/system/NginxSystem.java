@@ -181,6 +181,42 @@ final class NginxSystem extends ProcessSystem {
                 "nginx: 1 worker, proxy_pass with proxy_http_version 1.1, Upgrade $http_upgrade, Connection upgrade");
     }
 
+    /**
+     * nginx as a caching proxy that compresses on the way out, as operators set it up: the
+     * {@code proxy_cache} settings of {@link #config} plus {@code gzip on} at
+     * {@code gzip_comp_level 6} for text types over 1 KiB, {@code gzip_vary on} and
+     * {@code gzip_proxied any}. nginx stores the origin's uncompressed body and runs gzip on
+     * every response, hits included ({@code gzip_static} only serves {@code .gz} files from
+     * disk, so it does not apply to a proxy cache).
+     */
+    static String gzipConfig(Path dir, String originHostPort, int port, int h2Port) {
+        return config(dir, originHostPort, port, h2Port, 1L << 30, 64 * 1024).replace("  access_log off;\n",
+                "  access_log off;\n"
+                        + "  gzip on; gzip_comp_level 6; gzip_min_length 1024; gzip_vary on; gzip_proxied any;\n"
+                        + "  gzip_types text/plain text/css text/html application/javascript application/json image/svg+xml;\n");
+    }
+
+    static CacheSystem startGzip(BenchEnv env, Path dir, String originUrl) throws Systems.StartException {
+        int port = Systems.freePort();
+        int h2Port = Systems.freePort();
+        Path conf = dir.resolve("nginx.conf");
+        Path log = dir.resolve("nginx.out");
+        try {
+            for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
+                Files.createDirectories(dir.resolve("tmp").resolve(t));
+            }
+            Files.createDirectories(dir.resolve("cache"));
+            Files.writeString(conf, gzipConfig(dir, originUrl.replaceFirst("^http://", ""), port, h2Port));
+        } catch (IOException e) {
+            throw new Systems.StartException("nginx: cannot write its config: " + e.getMessage());
+        }
+        Process p = Proc.start(env.serverCpus(), List.of("nginx", "-c", conf.toString(), "-p", dir.toString()), log);
+        Path errors = dir.resolve("error.log");
+        awaitHttp(p, Files.exists(errors) ? errors : log, "nginx", port, "/__ready", Duration.ofSeconds(20));
+        return new NginxSystem(p, dir, log, port, h2Port, "nginx: 1 worker, proxy_cache as in the other scenarios, gzip on, "
+                + "gzip_comp_level 6, gzip_min_length 1024, gzip_types text/html and other text types, gzip_vary on");
+    }
+
     @Override
     public SystemKind kind() {
         return SystemKind.NGINX;

@@ -85,6 +85,30 @@ public final class Systems {
                 : OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of());
     }
 
+    /** The rule Outpost runs with in the compression scenario: text compressed, gzip at nginx's level 6. */
+    public static final String OUTPOST_COMPRESS_RULES =
+            "[{match: {path-prefix: /text/}, compress: {enabled: true, encodings: [br, zstd, gzip], level: {gzip: 6, br: 4, zstd: 3}}}]";
+
+    /**
+     * Starts a system as a caching proxy that compresses text on the way out: Outpost with a
+     * {@code compress} rule ({@link #OUTPOST_COMPRESS_RULES}), nginx with {@code gzip on}.
+     * Varnish is not set up for it here ({@code beresp.do_gzip} in VCL would be needed): refused
+     * with a reason.
+     */
+    public CacheSystem startCompressing(SystemKind kind, String originUrl) throws StartException {
+        if (kind == SystemKind.VARNISH) {
+            throw new StartException("Varnish: no compression set-up in this suite (it would need beresp.do_gzip in VCL)");
+        }
+        Path dir = env.workDir().resolve("systems").resolve(kind.id() + "-gz-" + SEQ.incrementAndGet());
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StartException(kind.display() + ": cannot prepare " + dir + ": " + e.getMessage());
+        }
+        return kind == SystemKind.NGINX ? NginxSystem.startGzip(env, dir, originUrl)
+                : OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of("--rules", OUTPOST_COMPRESS_RULES));
+    }
+
     /**
      * Starts an Outpost node with flags beyond the standalone ones (e.g. {@code --role shield},
      * {@code --shield URL}, {@code --node-id ID}), for the fleet scenarios.

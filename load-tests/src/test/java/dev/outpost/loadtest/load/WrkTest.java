@@ -63,5 +63,8 @@ class WrkTest {
     void commandPinsOneThreadAndAsksForLatency() {
         assertThat(Wrk.command("http://x/", 64, java.time.Duration.ofSeconds(4)))
                 .containsExactly("wrk", "-t1", "-c64", "-d4s", "--latency", "--timeout", "5s", "http://x/");
+        assertThat(Wrk.command("http://x/", 8, java.time.Duration.ofSeconds(2), java.util.List.of("Accept-Encoding: gzip")))
+                .containsExactly("wrk", "-t1", "-c8", "-d2s", "--latency", "--timeout", "5s", "-H", "Accept-Encoding: gzip",
+                        "http://x/");
     }
 }

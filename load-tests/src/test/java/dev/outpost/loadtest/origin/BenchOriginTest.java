@@ -92,10 +92,32 @@ class BenchOriginTest {
     }
 
     @Test
+    void textObjectsAreCompressibleText() throws Exception {
+        byte[] body = BenchOrigin.expectedBody("/text/64KiB/t1");
+        assertThat(body).hasSize(64 * 1024);
+        for (byte b : body) {
+            assertThat(b >= 0x0a && b < 0x7f).isTrue();
+        }
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(body);
+        }
+        // web text keeps a quarter to a half of its size under gzip -6; random bytes keep all of it
+        assertThat(gz.size()).isBetween(body.length / 5, body.length / 2);
+        assertThat(BenchOrigin.expectedBody("/text/64KiB/t2")).isNotEqualTo(body);
+        try (BenchOrigin origin = BenchOrigin.start(0)) {
+            var r = RawHttp.send(origin.port(), "GET /text/64KiB/t1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 5000);
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.response()).containsIgnoringCase("Content-Type: text/html; charset=utf-8");
+        }
+    }
+
+    @Test
     void pathsParse() {
-        assertThat(ObjectSpec.parse("/obj/256KiB/hot")).contains(new ObjectSpec(256 * 1024, "hot", ObjectSpec.DAY, 0));
-        assertThat(ObjectSpec.parse("/ttl/1/4096/z")).contains(new ObjectSpec(4096, "z", 1, 0));
-        assertThat(ObjectSpec.parse("/slow/1000/1KiB/h")).contains(new ObjectSpec(1024, "h", ObjectSpec.DAY, 1000));
+        assertThat(ObjectSpec.parse("/obj/256KiB/hot")).contains(new ObjectSpec(256 * 1024, "hot", ObjectSpec.DAY, 0, false));
+        assertThat(ObjectSpec.parse("/ttl/1/4096/z")).contains(new ObjectSpec(4096, "z", 1, 0, false));
+        assertThat(ObjectSpec.parse("/slow/1000/1KiB/h")).contains(new ObjectSpec(1024, "h", ObjectSpec.DAY, 1000, false));
+        assertThat(ObjectSpec.parse("/text/8KiB/t")).contains(new ObjectSpec(8192, "t", ObjectSpec.DAY, 0, true));
         assertThat(ObjectSpec.parse("/obj/1GiB/l").orElseThrow().size()).isEqualTo(1L << 30);
         assertThat(ObjectSpec.parse("/obj/abc/x")).isEmpty();
         assertThat(ObjectSpec.parse("/obj/-1/x")).isEmpty();

@@ -25,6 +25,15 @@ class SystemsTest {
     }
 
     @Test
+    void nginxGzipConfigCompressesTextAtLevelSixOverTheCache() {
+        String conf = NginxSystem.gzipConfig(Path.of("/w"), "127.0.0.1:9000", 8080, 8081);
+        assertThat(conf).contains("gzip on;", "gzip_comp_level 6;", "gzip_min_length 1024;", "gzip_vary on;",
+                "gzip_types text/plain text/css text/html", "proxy_cache bench;", "proxy_cache_lock on;");
+        assertThat(conf.indexOf("gzip on;")).isGreaterThan(conf.indexOf("http {")).isLessThan(conf.indexOf("server {"));
+        assertThat(Systems.OUTPOST_COMPRESS_RULES).contains("compress: {enabled: true", "gzip: 6");
+    }
+
+    @Test
     void varnishStorageHasAFloor() {
         assertThat(VarnishSystem.storageSize(new Sizing(1000L * 4096, 4096, false))).isEqualTo(1000L * (4096 + 256));
         assertThat(VarnishSystem.storageSize(new Sizing(10L * 4096, 4096, false))).isEqualTo(1L << 20);
