@@ -30,6 +30,11 @@ import java.time.Duration;
  *     this long is closed at both ends; a rule may set its own
  * @param maxTunnelsPerClient tunnels open at once from one client address; more get 429
  * @param maxTunnels tunnels open at once on the node; more get 503
+ * @param writeTimeout a response whose client accepts no byte for this long has its connection
+ *     closed (its HTTP/2 stream reset) and everything it held released
+ * @param slowReaderMemory bytes the node may hold, over all responses, in body chunks copied from
+ *     disk that wait on clients slower than the node; past it, a chunk a client cannot take now is
+ *     released and read again from disk when the client has drained its socket
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -47,10 +52,12 @@ public record HttpLimits(
         DataSize originBytesMemory,
         Duration tunnelIdleTimeout,
         Integer maxTunnelsPerClient,
-        Integer maxTunnels) {
+        Integer maxTunnels,
+        Duration writeTimeout,
+        DataSize slowReaderMemory) {
 
     public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -69,5 +76,7 @@ public record HttpLimits(
         tunnelIdleTimeout = tunnelIdleTimeout == null ? Duration.ofMinutes(5) : tunnelIdleTimeout;
         maxTunnelsPerClient = maxTunnelsPerClient == null ? 64 : maxTunnelsPerClient;
         maxTunnels = maxTunnels == null ? 10_000 : maxTunnels;
+        writeTimeout = writeTimeout == null ? Duration.ofSeconds(30) : writeTimeout;
+        slowReaderMemory = slowReaderMemory == null ? DataSize.ofMebibytes(64) : slowReaderMemory;
     }
 }
