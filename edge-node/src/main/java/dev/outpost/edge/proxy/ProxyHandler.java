@@ -102,7 +102,8 @@ public final class ProxyHandler implements HttpHandler {
         this.hitsAllowed = hitsAllowed;
         this.executor = executor;
         this.limits = node.limits();
-        this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
+        this.writer = new ResponseWriter(new SlowReaders(limits.writeTimeout().toMillis(),
+                limits.slowReaderMemory().bytes(), metrics.registry()), 120_000);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
         this.originBudget = new OriginBudget(limits.originBytesPerClient().bytes(), limits.originBytesWindow(),
