@@ -68,6 +68,7 @@ public final class TieredCache implements AutoCloseable {
     private final Counter promotionsSkipped;
     private final long promotionBudget;
     private final AtomicLong promoting = new AtomicLong();
+    private volatile java.util.function.BooleanSupplier promotionsAllowed = () -> true;
     private volatile long hardPurgeAllAt;
     private volatile long softPurgeAllAt;
 
@@ -241,8 +242,20 @@ public final class TieredCache implements AutoCloseable {
         return new Hit(r, null, Tier.DISK);
     }
 
+    /**
+     * Disk hits are promoted into the memory tier only while {@code allowed} says so (the request
+     * pipeline's slow readers within their budget: a promotion evicts bodies they may still be
+     * writing, which then stay in memory until they are done).
+     */
+    public void promoteOnlyWhile(java.util.function.BooleanSupplier allowed) {
+        this.promotionsAllowed = allowed;
+    }
+
     /** Takes {@code bytes} of {@code cache.promotion-memory} for a promotion; false when that would go past it. */
     private boolean reservePromotion(long bytes) {
+        if (!promotionsAllowed.getAsBoolean()) {
+            return false;
+        }
         if (promoting.addAndGet(bytes) > promotionBudget) {
             promoting.addAndGet(-bytes);
             return false;

@@ -104,6 +104,7 @@ public final class ProxyHandler implements HttpHandler {
         this.limits = node.limits();
         this.writer = new ResponseWriter(new SlowReaders(limits.writeTimeout().toMillis(),
                 limits.slowReaderMemory().bytes(), metrics.registry()), 120_000);
+        cache.promoteOnlyWhile(writer::slowReadersUnderBudget);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());
         this.originBudget = new OriginBudget(limits.originBytesPerClient().bytes(), limits.originBytesWindow(),

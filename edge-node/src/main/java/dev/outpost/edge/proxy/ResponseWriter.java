@@ -44,6 +44,11 @@ final class ResponseWriter {
         return fillWaitMillis;
     }
 
+    /** Whether slow readers hold less than {@code limits.slow-reader-memory} (promotions wait otherwise). */
+    boolean slowReadersUnderBudget() {
+        return slowReaders.underBudget();
+    }
+
     /** A sink for a response body written from a virtual thread, under the write timeout. */
     ChannelSink sink(HttpServerExchange ex) {
         return new ChannelSink(ex, slowReaders);
@@ -177,7 +182,7 @@ final class ResponseWriter {
         } else {
             ex.getResponseSender().send(body);
         }
-        slowReaders.watch(ex);
+        slowReaders.watch(ex, body == null ? 0 : body.remaining());
     }
 
     /**

@@ -21,7 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   from disk that wait on a client's socket. A chunk the socket cannot take now is kept only
  *   within the budget; past it, the chunk is let go and read again from disk once the client has
  *   drained its socket (counted in {@code outpost_slow_reader_chunks_released_total}). Memory
- *   bodies are shared read-only views, never copies, so they cost the budget nothing.</li>
+ *   bodies are shared read-only views, never copies, so a chunk budget is not taken for them; but
+ *   a memory-tier body that is evicted while a slow reader still has it to write stays in memory
+ *   until that reader is done. So the bytes still to write of responses handed to the sender
+ *   count too ({@link #pending}), and while the two together are past the budget, disk hits are
+ *   not promoted into the memory tier ({@link #underBudget}): a flood of slow readers cannot
+ *   make the memory tier churn and leave every evicted body pinned.</li>
  * </ul>
  */
 final class SlowReaders {
@@ -29,6 +34,7 @@ final class SlowReaders {
     private final long writeTimeoutMillis;
     private final long budget;
     private final AtomicLong held = new AtomicLong();
+    private final AtomicLong pending = new AtomicLong();
     private final Counter timeouts;
     private final Counter released;
 
@@ -41,8 +47,9 @@ final class SlowReaders {
         this.released = Counter.builder("outpost.slow.reader.chunks.released")
                 .description("Body chunks let go while their client could not take them (limits.slow-reader-memory), read again later")
                 .register(registry);
-        Gauge.builder("outpost.slow.reader.bytes", held, AtomicLong::get)
-                .description("Bytes of copied body chunks held for clients slower than the node").register(registry);
+        Gauge.builder("outpost.slow.reader.bytes", this, r -> r.held.get() + r.pending.get())
+                .description("Bytes held for clients slower than the node: copied chunks, and what is left to write of "
+                        + "responses handed whole to the sender").register(registry);
     }
 
     long writeTimeoutMillis() {
@@ -67,9 +74,19 @@ final class SlowReaders {
         held.addAndGet(-bytes);
     }
 
-    /** Bytes held now. */
+    /** Bytes of copied chunks held now. */
     long held() {
         return held.get();
+    }
+
+    /** Bytes still to write of responses handed whole to Undertow's sender whose client is slow. */
+    long pending() {
+        return pending.get();
+    }
+
+    /** Whether slow readers hold less than the budget (chunks and pending sends together). */
+    boolean underBudget() {
+        return held.get() + pending.get() < budget;
     }
 
     /** Counts a response cut off by the write timeout. */
@@ -80,23 +97,27 @@ final class SlowReaders {
     /**
      * Called on the I/O thread right after a response was handed to Undertow's sender: when the
      * socket did not take it all, a timer cuts the response off once its client has accepted no
-     * byte for the write timeout. A response already complete costs nothing.
+     * byte for the write timeout. A response already complete costs nothing. {@code left}: bytes
+     * of the body the socket did not take yet.
      */
-    void watch(HttpServerExchange ex) {
+    void watch(HttpServerExchange ex, long left) {
         if (ex.isResponseComplete() || !ex.getConnection().isOpen()) {
             return;
         }
-        new Watch(ex).schedule();
+        pending.addAndGet(left);
+        new Watch(ex, left).schedule();
     }
 
     /** The timer of one response written on the I/O thread; it checks four times per timeout. */
     private final class Watch implements Runnable {
         private final HttpServerExchange exchange;
+        private final long left;
         private long lastBytes;
         private long lastProgress;
 
-        Watch(HttpServerExchange exchange) {
+        Watch(HttpServerExchange exchange, long left) {
             this.exchange = exchange;
+            this.left = left;
             this.lastBytes = exchange.getResponseBytesSent();
             this.lastProgress = System.nanoTime();
         }
@@ -108,6 +129,7 @@ final class SlowReaders {
         @Override
         public void run() {
             if (exchange.isResponseComplete() || !exchange.getConnection().isOpen()) {
+                pending.addAndGet(-left);
                 return;
             }
             long bytes = exchange.getResponseBytesSent();
@@ -118,6 +140,7 @@ final class SlowReaders {
             } else if (now - lastProgress >= TimeUnit.MILLISECONDS.toNanos(writeTimeoutMillis)) {
                 timedOut();
                 ResponseWriter.abort(exchange);
+                pending.addAndGet(-left);
                 return;
             }
             schedule();
