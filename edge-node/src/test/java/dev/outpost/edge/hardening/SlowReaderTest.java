@@ -66,6 +66,7 @@ class SlowReaderTest {
             double open0 = edge.metric("outpost_connections_open", "listener", "client");
             double timeouts0 = edge.metric("outpost_write_timeouts_total");
             double evictions0 = edge.metric("outpost_cache_evictions_total", "tier", "memory");
+            int originRequests0 = origin.requests().size();
             NodeFigures.readAfterGc(edge); // the baseline without the garbage of the fills
             List<Socket> sockets = new ArrayList<>();
             String text;
@@ -102,6 +103,8 @@ class SlowReaderTest {
                         timeouts, released, skipped, evictions, openAtGc, live,
                         ooms, servedWhileOpen, other.stop()));
                 assertThat(allCut).as(text).isTrue();
+                assertThat(origin.requests().size()).as("every slow reader asked for a stored object: hits only")
+                        .isEqualTo(originRequests0);
                 assertThat(other.failures.get()).as(text).isZero();
                 assertThat(servedWhileOpen).as(text).isPositive();
                 assertThat(ooms).as(text).isZero();
@@ -147,7 +150,7 @@ class SlowReaderTest {
             Socket s = new Socket();
             s.setReceiveBufferSize(4096);
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             s.getOutputStream().flush();
             return s;
         } catch (IOException e) {
