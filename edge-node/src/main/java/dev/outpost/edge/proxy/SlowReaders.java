@@ -108,7 +108,7 @@ final class SlowReaders {
         new Watch(ex, left).schedule();
     }
 
-    /** The timer of one response written on the I/O thread; it checks four times per timeout. */
+    /** The timer of one response written on the I/O thread; it checks every second (four times per timeout when shorter). */
     private final class Watch implements Runnable {
         private final HttpServerExchange exchange;
         private final long left;
@@ -123,7 +123,9 @@ final class SlowReaders {
         }
 
         void schedule() {
-            exchange.getIoThread().executeAfter(this, Math.max(50, writeTimeoutMillis / 4), TimeUnit.MILLISECONDS);
+            // at least once a second, so a response that completed stops counting as pending soon
+            exchange.getIoThread().executeAfter(this, Math.max(50, Math.min(1_000, writeTimeoutMillis / 4)),
+                    TimeUnit.MILLISECONDS);
         }
 
         @Override

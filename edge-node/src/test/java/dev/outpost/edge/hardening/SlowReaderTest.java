@@ -114,7 +114,10 @@ class SlowReaderTest {
                 NodeFigures.Reading after = NodeFigures.read(edge);
                 // budgets: 64 MiB of promotions in flight (direct), 64 MiB of disk chunks (heap)
                 assertThat(peak.directMiB()).as(text).isLessThan(before.directMiB() + 200);
-                assertThat(peak.heapMiB()).as(text).isLessThan(450);
+                // the peak heap is mostly garbage of chunk reads (each reader reads its first chunk);
+                // what the readers hold is the live heap with them open
+                assertThat(live.heapMiB()).as(text).isLessThan(before.heapMiB() + 128);
+                assertThat(live.directMiB()).as(text).isLessThan(before.directMiB() + 64);
                 assertThat(after.directMiB()).as(text).isLessThan(before.directMiB() + 70);
                 assertThat(after.heapMiB()).as(text).isLessThan(before.heapMiB() + 64);
                 assertThat(after.files()).as(text).isLessThan(before.files() + 20);
