@@ -18,6 +18,8 @@ import java.time.Duration;
  * @param hitForPass how long a key whose response was not storable skips request collapsing
  * @param hitForPassMemory bound of the hit-for-pass marks in bytes (keys longer than 64
  *     characters are kept as digests); the least used marks are evicted past it
+ * @param promotionMemory bytes of disk hits being copied into the memory tier at once; a disk hit
+ *     that would go past it is served from disk chunk by chunk and not promoted this time
  */
 public record CacheSettings(
         DataSize memorySize,
@@ -29,9 +31,10 @@ public record CacheSettings(
         Duration heuristicMax,
         Integer maxVariants,
         Duration hitForPass,
-        DataSize hitForPassMemory) {
+        DataSize hitForPassMemory,
+        DataSize promotionMemory) {
 
-    public static final CacheSettings DEFAULT = new CacheSettings(null, null, null, null, null, null, null, null, null, null);
+    public static final CacheSettings DEFAULT = new CacheSettings(null, null, null, null, null, null, null, null, null, null, null);
 
     public CacheSettings {
         memorySize = memorySize == null ? DataSize.ofMebibytes(256) : memorySize;
@@ -45,5 +48,6 @@ public record CacheSettings(
         maxVariants = maxVariants == null ? 16 : maxVariants;
         hitForPass = hitForPass == null ? Duration.ofSeconds(60) : hitForPass;
         hitForPassMemory = hitForPassMemory == null ? DataSize.ofMebibytes(8) : hitForPassMemory;
+        promotionMemory = promotionMemory == null ? DataSize.ofMebibytes(64) : promotionMemory;
     }
 }

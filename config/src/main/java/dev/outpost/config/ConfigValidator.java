@@ -85,6 +85,9 @@ public final class ConfigValidator {
         if (c.hitForPassMemory().bytes() < 64 * 1024) {
             out.add(new ConfigProblem("cache.hit-for-pass-memory", "must be at least 64KiB, is " + c.hitForPassMemory()));
         }
+        if (c.promotionMemory().bytes() < 0) {
+            out.add(new ConfigProblem("cache.promotion-memory", "must be at least 0 (0: no promotion of disk hits)"));
+        }
         HttpLimits l = n.limits();
         if (l.rateLimitMemory().bytes() < 64 * 1024) {
             out.add(new ConfigProblem("limits.rate-limit-memory", "must be at least 64KiB, is " + l.rateLimitMemory()));
@@ -106,6 +109,10 @@ public final class ConfigValidator {
             out.add(new ConfigProblem("limits.max-connections-per-client", "must be at least 1"));
         }
         positive(l.tunnelIdleTimeout(), "limits.tunnel-idle-timeout", out);
+        positive(l.writeTimeout(), "limits.write-timeout", out);
+        if (l.slowReaderMemory().bytes() < 0) {
+            out.add(new ConfigProblem("limits.slow-reader-memory", "must be at least 0"));
+        }
         if (l.maxTunnelsPerClient() < 0) {
             out.add(new ConfigProblem("limits.max-tunnels-per-client", "must be at least 0 (0: no tunnels)"));
         }

@@ -33,6 +33,11 @@ import java.time.Duration;
  * @param maxConcurrentCompressions bodies the node compresses at once (each encoder holds up to
  *     a few MiB of native memory); a compressed miss past it is relayed uncompressed and not
  *     stored. 0: the node compresses nothing
+ * @param writeTimeout a response whose client accepts no byte for this long has its connection
+ *     closed (its HTTP/2 stream reset) and everything it held released
+ * @param slowReaderMemory bytes the node may hold, over all responses, in body chunks copied from
+ *     disk that wait on clients slower than the node; past it, a chunk a client cannot take now is
+ *     released and read again from disk when the client has drained its socket
  */
 public record HttpLimits(
         DataSize maxRequestLine,
@@ -51,10 +56,12 @@ public record HttpLimits(
         Duration tunnelIdleTimeout,
         Integer maxTunnelsPerClient,
         Integer maxTunnels,
-        Integer maxConcurrentCompressions) {
+        Integer maxConcurrentCompressions,
+        Duration writeTimeout,
+        DataSize slowReaderMemory) {
 
     public static final HttpLimits DEFAULT = new HttpLimits(null, null, null, null, null, null, null, null, null, null,
-            null, null, null, null, null, null, null);
+            null, null, null, null, null, null, null, null, null);
 
     public HttpLimits {
         maxRequestLine = maxRequestLine == null ? DataSize.ofKibibytes(8) : maxRequestLine;
@@ -74,5 +81,7 @@ public record HttpLimits(
         maxTunnelsPerClient = maxTunnelsPerClient == null ? 64 : maxTunnelsPerClient;
         maxTunnels = maxTunnels == null ? 10_000 : maxTunnels;
         maxConcurrentCompressions = maxConcurrentCompressions == null ? 64 : maxConcurrentCompressions;
+        writeTimeout = writeTimeout == null ? Duration.ofSeconds(30) : writeTimeout;
+        slowReaderMemory = slowReaderMemory == null ? DataSize.ofMebibytes(64) : slowReaderMemory;
     }
 }

@@ -3,6 +3,7 @@ package dev.outpost.listeners;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,7 +16,9 @@ import java.util.function.Predicate;
  * closed; closed ones are found lazily (on the next admission from the same address, and by a
  * sweep every few thousand admissions), so the listener needs no close callback, which Undertow
  * keeps for itself. The map holds only addresses with connections, so it is bounded by the
- * connections open.
+ * connections open. It holds them weakly: a connection closed but not yet found (its address
+ * sent nothing since) keeps its slot until then, never its memory (the exchange, buffers and
+ * response it was writing when the node cut it off), which the collector takes back at once.
  *
  * @param <C> the connection type (an XNIO {@code StreamConnection}, a {@code Socket})
  */
@@ -23,7 +26,7 @@ public final class PerAddressLimit<C> {
 
     private final int max;
     private final Predicate<C> open;
-    private final ConcurrentHashMap<InetAddress, Set<C>> byAddress = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<InetAddress, Set<WeakReference<C>>> byAddress = new ConcurrentHashMap<>();
     private final AtomicInteger admissions = new AtomicInteger();
     private final Counter refused;
 
@@ -47,14 +50,14 @@ public final class PerAddressLimit<C> {
             sweep();
         }
         while (true) {
-            Set<C> mine = byAddress.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet());
+            Set<WeakReference<C>> mine = byAddress.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet());
             synchronized (mine) {
                 if (byAddress.get(address) != mine) {
                     continue; // swept meanwhile
                 }
-                mine.removeIf(open.negate());
+                mine.removeIf(this::closed);
                 if (mine.size() < max) {
-                    mine.add(connection);
+                    mine.add(new WeakReference<>(connection));
                     return true;
                 }
             }
@@ -66,9 +69,9 @@ public final class PerAddressLimit<C> {
     /** Connections admitted and still open. */
     public long openConnections() {
         long n = 0;
-        for (Set<C> s : byAddress.values()) {
-            for (C c : s) {
-                if (open.test(c)) {
+        for (Set<WeakReference<C>> s : byAddress.values()) {
+            for (WeakReference<C> c : s) {
+                if (!closed(c)) {
                     n++;
                 }
             }
@@ -76,11 +79,17 @@ public final class PerAddressLimit<C> {
         return n;
     }
 
+    /** A connection gone (collected) or closed. */
+    private boolean closed(WeakReference<C> ref) {
+        C c = ref.get();
+        return c == null || !open.test(c);
+    }
+
     /** Forgets addresses whose connections have all closed. */
     private void sweep() {
         byAddress.forEach((address, set) -> {
             synchronized (set) {
-                set.removeIf(open.negate());
+                set.removeIf(this::closed);
                 if (set.isEmpty()) {
                     byAddress.remove(address, set);
                 }

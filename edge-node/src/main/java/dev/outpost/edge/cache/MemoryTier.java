@@ -58,6 +58,11 @@ final class MemoryTier {
         return e;
     }
 
+    /** Whether {@code entry} is (still) the one stored under {@code key}: admitted, not evicted. */
+    boolean holds(String key, MemoryEntry entry) {
+        return cache.asMap().get(key) == entry;
+    }
+
     /** Removes the entry under {@code key} if it is still {@code entry}. */
     void removeIfSame(String key, MemoryEntry entry) {
         cache.asMap().remove(key, entry);

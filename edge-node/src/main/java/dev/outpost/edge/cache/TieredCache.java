@@ -32,7 +32,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lookups go to memory first, then disk; a disk hit on an object small enough for memory
  * reads and verifies the whole body and offers it to the memory tier (whose W-TinyLFU policy
- * decides whether to keep it). A storable response is written to disk as it streams in, and
+ * decides whether to keep it), as long as the bytes of such promotions in flight stay within
+ * {@code cache.promotion-memory}; past it the hit is served from disk chunk by chunk and not
+ * promoted this time ({@code outpost_cache_promotions_skipped_total}). A promoted body the memory
+ * tier did not keep is not handed to the client either: it is read from disk chunk by chunk, so
+ * a slow reader never holds a whole copy of its own. A storable response is written to disk as it streams in, and
  * to memory when complete if small enough.
  */
 public final class TieredCache implements AutoCloseable {
@@ -61,12 +65,22 @@ public final class TieredCache implements AutoCloseable {
     private final ReentrantReadWriteLock purgeGate = new ReentrantReadWriteLock();
     private final AtomicLong purgeEpoch = new AtomicLong();
     private final Counter abandonedFills;
+    private final Counter promotionsSkipped;
+    private final long promotionBudget;
+    private final AtomicLong promoting = new AtomicLong();
+    private volatile java.util.function.BooleanSupplier promotionsAllowed = () -> true;
     private volatile long hardPurgeAllAt;
     private volatile long softPurgeAllAt;
 
     private TieredCache(CacheSettings settings, InstantSource clock, MemoryTier memory, DiskTier disk,
                         MeterRegistry registry) {
         this.settings = settings;
+        this.promotionBudget = settings.promotionMemory().bytes();
+        this.promotionsSkipped = Counter.builder("outpost.cache.promotions.skipped")
+                .description("disk hits not copied into the memory tier because cache.promotion-memory was in flight already")
+                .register(registry);
+        io.micrometer.core.instrument.Gauge.builder("outpost.cache.promotion.bytes", promoting, AtomicLong::get)
+                .description("bytes of disk hits being copied into the memory tier").register(registry);
         this.abandonedFills = Counter.builder("outpost_fills_abandoned_total")
                 .description("fills of unknown length passed through unstored once longer than cache.disk-max-object")
                 .register(registry);
@@ -201,30 +215,70 @@ public final class TieredCache implements AutoCloseable {
     private Lookup diskHit(CachedResponse r, long seq) {
         r = adjust(r);
         touchLater(r);
-        if (memory.fits(r.bodyLength())) {
+        long length = r.bodyLength();
+        if (memory.fits(length)) {
+            if (!reservePromotion(length)) {
+                promotionsSkipped.increment();
+                return new Hit(r, null, Tier.DISK);
+            }
             try {
-                ByteBuffer body = ByteBuffer.allocateDirect((int) r.bodyLength());
+                ByteBuffer body = ByteBuffer.allocateDirect((int) length);
                 int chunks = chunkCount(r);
                 for (int i = 0; i < chunks; i++) {
                     body.put(disk.readChunk(r, i));
                 }
                 body.flip();
-                promote(r, body, seq);
-                return new Hit(r, body.asReadOnlyBuffer(), Tier.DISK);
+                MemoryTier.MemoryEntry kept = promote(r, body, seq);
+                // the memory tier's own buffer, shared by every reader; a copy it did not keep
+                // would be this reader's alone: the body is read from disk chunk by chunk instead
+                return kept != null && memory.holds(r.key(), kept) ? new Hit(r, kept.body(), Tier.DISK)
+                        : new Hit(r, null, Tier.DISK);
             } catch (CorruptEntryException e) {
                 return MISS;
+            } finally {
+                promoting.addAndGet(-length);
             }
         }
         return new Hit(r, null, Tier.DISK);
     }
 
-    /** Copies a disk entry into memory unless a purge ran since the lookup began ({@code seq}: the purge epoch then). */
-    private void promote(CachedResponse r, ByteBuffer body, long seq) {
+    /**
+     * Disk hits are promoted into the memory tier only while {@code allowed} says so (the request
+     * pipeline's slow readers within their budget: a promotion evicts bodies they may still be
+     * writing, which then stay in memory until they are done).
+     */
+    public void promoteOnlyWhile(java.util.function.BooleanSupplier allowed) {
+        this.promotionsAllowed = allowed;
+    }
+
+    /** Takes {@code bytes} of {@code cache.promotion-memory} for a promotion; false when that would go past it. */
+    private boolean reservePromotion(long bytes) {
+        if (!promotionsAllowed.getAsBoolean()) {
+            return false;
+        }
+        if (promoting.addAndGet(bytes) > promotionBudget) {
+            promoting.addAndGet(-bytes);
+            return false;
+        }
+        return true;
+    }
+
+    /** Bytes of promotions in flight (for tests). */
+    long promotingBytes() {
+        return promoting.get();
+    }
+
+    /**
+     * Copies a disk entry into memory unless a purge ran since the lookup began ({@code seq}: the
+     * purge epoch then); returns the memory entry, or null when nothing was stored.
+     */
+    private MemoryTier.MemoryEntry promote(CachedResponse r, ByteBuffer body, long seq) {
         purgeGate.readLock().lock();
         try {
             if (purgeEpoch.get() == seq) {
-                memory.put(r, body);
+                return memory.put(r, body);
             }
+            return null;
         } finally {
             purgeGate.readLock().unlock();
         }

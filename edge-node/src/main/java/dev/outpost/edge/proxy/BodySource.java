@@ -25,6 +25,15 @@ interface BodySource {
     default void awaitStart() throws IOException {
     }
 
+    /**
+     * Whether {@link #read} returns copies made for this reader (disk chunks), which a reader
+     * that waits on its client holds against {@code limits.slow-reader-memory}, rather than views
+     * of buffers shared with others (memory bodies, fills).
+     */
+    default boolean copied() {
+        return false;
+    }
+
     static BodySource memory(ByteBuffer body) {
         return new BodySource() {
             @Override
@@ -59,6 +68,11 @@ interface BodySource {
             @Override
             public long length() {
                 return r.bodyLength();
+            }
+
+            @Override
+            public boolean copied() {
+                return true;
             }
         };
     }

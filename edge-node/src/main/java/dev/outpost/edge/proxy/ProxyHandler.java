@@ -112,7 +112,9 @@ public final class ProxyHandler implements HttpHandler {
         this.executor = executor;
         this.limits = node.limits();
         this.compressionSlots = new java.util.concurrent.Semaphore(node.limits().maxConcurrentCompressions());
-        this.writer = new ResponseWriter(limits.idleTimeout().toMillis(), 120_000);
+        this.writer = new ResponseWriter(new SlowReaders(limits.writeTimeout().toMillis(),
+                limits.slowReaderMemory().bytes(), metrics.registry()), 120_000);
+        cache.promoteOnlyWhile(writer::slowReadersUnderBudget);
         this.upstreamRequests = new UpstreamRequests(node.nodeId());
         this.aborts = new ClientAborts(metrics.registry());
         this.rateLimiter = new RateLimiter(clock, limits.rateLimitMemory().bytes(), metrics.registry());

@@ -32,11 +32,11 @@ final class ResponseWriter {
     private static final Set<String> NOT_MODIFIED_FIELDS = Set.of("content-location", "date", "etag", "vary",
             "cache-control", "expires");
 
-    private final long stallMillis;
+    private final SlowReaders slowReaders;
     private final long fillWaitMillis;
 
-    ResponseWriter(long stallMillis, long fillWaitMillis) {
-        this.stallMillis = stallMillis;
+    ResponseWriter(SlowReaders slowReaders, long fillWaitMillis) {
+        this.slowReaders = slowReaders;
         this.fillWaitMillis = fillWaitMillis;
     }
 
@@ -44,8 +44,14 @@ final class ResponseWriter {
         return fillWaitMillis;
     }
 
-    long stallMillis() {
-        return stallMillis;
+    /** Whether slow readers hold less than {@code limits.slow-reader-memory} (promotions wait otherwise). */
+    boolean slowReadersUnderBudget() {
+        return slowReaders.underBudget();
+    }
+
+    /** A sink for a response body written from a virtual thread, under the write timeout. */
+    ChannelSink sink(HttpServerExchange ex) {
+        return new ChannelSink(ex, slowReaders);
     }
 
     /** Copies a stored (or storing) response's fields to the client response. */
@@ -157,8 +163,11 @@ final class ResponseWriter {
         return true;
     }
 
-    /** Sends {@code body} (or nothing) and ends the exchange, on its I/O thread. */
-    private static void end(HttpServerExchange ex, ByteBuffer body) {
+    /**
+     * Sends {@code body} (or nothing) and ends the exchange, on its I/O thread; a response the
+     * socket does not take at once is watched by the write timeout.
+     */
+    private void end(HttpServerExchange ex, ByteBuffer body) {
         if (ex.isInIoThread()) {
             send(ex, body);
         } else {
@@ -167,12 +176,13 @@ final class ResponseWriter {
         }
     }
 
-    private static void send(HttpServerExchange ex, ByteBuffer body) {
+    private void send(HttpServerExchange ex, ByteBuffer body) {
         if (body == null) {
             ex.endExchange();
         } else {
             ex.getResponseSender().send(body);
         }
+        slowReaders.watch(ex, body == null ? 0 : body.remaining());
     }
 
     /**
@@ -232,7 +242,7 @@ final class ResponseWriter {
                     ex.endExchange();
                     return;
                 }
-                ChannelSink sink = new ChannelSink(ex, stallMillis);
+                ChannelSink sink = sink(ex);
                 copy(body, one.first(), one.last() + 1, sink, ctx);
                 sink.finish();
             }
@@ -248,7 +258,7 @@ final class ResponseWriter {
                     ex.endExchange();
                     return;
                 }
-                ChannelSink sink = new ChannelSink(ex, stallMillis);
+                ChannelSink sink = sink(ex);
                 copy(body, 0, Long.MAX_VALUE, sink, ctx);
                 sink.finish();
             }
@@ -270,7 +280,7 @@ final class ResponseWriter {
             ex.endExchange();
             return;
         }
-        ChannelSink sink = new ChannelSink(ex, stallMillis);
+        ChannelSink sink = sink(ex);
         copy(body, range.first(), range.last() + 1, sink, ctx);
         sink.finish();
     }
@@ -299,7 +309,7 @@ final class ResponseWriter {
             ex.endExchange();
             return;
         }
-        ChannelSink sink = new ChannelSink(ex, stallMillis);
+        ChannelSink sink = sink(ex);
         for (int i = 0; i < ranges.size(); i++) {
             sink.write(ByteBuffer.wrap(heads[i]));
             copy(body, ranges.get(i).first(), ranges.get(i).last() + 1, sink, ctx);
@@ -308,9 +318,16 @@ final class ResponseWriter {
         sink.finish();
     }
 
-    /** Copies body bytes [from, to) to the client. */
+    /**
+     * Copies body bytes [from, to) to the client, one chunk at a time: the next chunk is read
+     * only when the socket took the last one (back-pressure). A chunk copied from disk that the
+     * socket cannot take now is held only within the node's slow-reader budget; past it, the
+     * chunk is let go and read again from where the client stopped once it has drained its
+     * socket, so a crowd of slow readers never holds more than the budget in copies.
+     */
     static void copy(BodySource body, long from, long to, ChannelSink sink, RequestContext ctx) throws IOException {
         long pos = from;
+        boolean copied = body.copied();
         while (pos < to) {
             ByteBuffer b = body.read(pos);
             if (b == null) {
@@ -320,7 +337,27 @@ final class ResponseWriter {
                 b.limit(b.position() + (int) (to - pos));
             }
             int n = b.remaining();
-            sink.write(b);
+            if (!sink.offer(b)) {
+                if (!copied) {
+                    sink.write(b);
+                } else {
+                    long weight = b.capacity();
+                    if (sink.slowReaders().hold(weight)) {
+                        try {
+                            sink.write(b);
+                        } finally {
+                            sink.slowReaders().release(weight);
+                        }
+                    } else {
+                        int sent = n - b.remaining();
+                        pos += sent;
+                        ctx.bodyBytes += sent;
+                        b = null; // let go of the copy while the client drains its socket
+                        sink.awaitWritable();
+                        continue;
+                    }
+                }
+            }
             pos += n;
             ctx.bodyBytes += n;
         }
@@ -373,7 +410,7 @@ final class ResponseWriter {
             ex.endExchange();
             return;
         }
-        ChannelSink sink = new ChannelSink(ex, stallMillis);
+        ChannelSink sink = sink(ex);
         try (in) {
             int n = first;
             while (n != -1) {

@@ -137,7 +137,7 @@ final class SliceFetcher {
             out.put(Headers.ACCEPT_RANGES, "bytes");
             out.put(Headers.CONTENT_RANGE, "bytes " + wanted.first() + "-" + last + "/" + complete);
             out.put(Headers.CONTENT_LENGTH, Long.toString(last - wanted.first() + 1));
-            ChannelSink sink = new ChannelSink(ex, writer.stallMillis());
+            ChannelSink sink = writer.sink(ex);
             Slice cur = first;
             long i = index;
             while (true) {

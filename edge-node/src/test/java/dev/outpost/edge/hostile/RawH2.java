@@ -55,20 +55,45 @@ public final class RawH2 implements AutoCloseable {
     volatile boolean closed;
     private final Thread reader;
 
-    private RawH2(int port) throws IOException {
+    private RawH2(int port, boolean largeWindows) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setTcpNoDelay(true);
         out = socket.getOutputStream();
         out.write(PREFACE);
-        // windows as large as HTTP/2 allows, so the node never waits on this client's flow
-        // control (the writing thread could block the reader's WINDOW_UPDATE frames otherwise)
-        frame(SETTINGS, 0, 0, ByteBuffer.allocate(6).putShort((short) 0x4).putInt(Integer.MAX_VALUE).array());
-        frame(WINDOW_UPDATE, 0, 0, ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE - 65_535).array());
+        if (largeWindows) {
+            // windows as large as HTTP/2 allows, so the node never waits on this client's flow
+            // control (the writing thread could block the reader's WINDOW_UPDATE frames otherwise)
+            frame(SETTINGS, 0, 0, ByteBuffer.allocate(6).putShort((short) 0x4).putInt(Integer.MAX_VALUE).array());
+            frame(WINDOW_UPDATE, 0, 0, ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE - 65_535).array());
+        } else {
+            frame(SETTINGS, 0, 0, new byte[0]);
+        }
         reader = Thread.ofVirtual().start(this::read);
     }
 
     public static RawH2 open(int port) throws IOException {
-        return new RawH2(port);
+        return new RawH2(port, true);
+    }
+
+    /**
+     * A client that reads every frame but never grants flow-control credit beyond the default
+     * 65,535 bytes: a stream with a larger body stalls on its window while the socket stays
+     * drained (a slow reader as HTTP/2 sees one).
+     */
+    static RawH2 openWithoutCredit(int port) throws IOException {
+        return new RawH2(port, false);
+    }
+
+    /** Bytes of DATA received on {@code stream}. */
+    long dataBytes(int stream) {
+        long n = 0;
+        for (String f : frames) {
+            String[] parts = f.split(" ");
+            if (parts[0].equals("DATA") && Integer.parseInt(parts[1]) == stream) {
+                n += Long.parseLong(parts[2]);
+            }
+        }
+        return n;
     }
 
     /** GET {@code path} on {@code stream}, header block split over CONTINUATION frames when large. */
