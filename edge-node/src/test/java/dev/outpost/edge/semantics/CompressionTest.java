@@ -324,9 +324,10 @@ class CompressionTest {
         assertThat(miss.statusCode()).isEqualTo(200);
         assertThat(miss.headers().firstValue("Content-Encoding")).contains("gzip");
         assertThat(miss.body()).isEmpty();
-        // the HEAD was fetched as a GET and stored: the GET that follows is a hit
+        // the HEAD was fetched as a GET and stored: the GET that follows is a hit, or joins the
+        // fill when it comes while the body is still being encoded; either way no origin request
         HttpResponse<byte[]> head = edge.getBytes("/c/head.txt", "Accept-Encoding", "gzip");
-        assertThat(cacheStatus(head)).contains("hit");
+        assertThat(cacheStatus(head)).containsAnyOf("hit", "collapsed");
         assertThat(header(head, "Content-Encoding")).isEqualTo("gzip");
         assertThat(decoded(head)).isEqualTo(body);
         assertThat(originCount("/c/head.txt")).isEqualTo(1);
