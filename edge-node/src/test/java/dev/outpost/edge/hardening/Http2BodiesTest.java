@@ -1,18 +1,11 @@
-package dev.outpost.edge.hostile;
+package dev.outpost.edge.hardening;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.outpost.edge.TestEdge;
-import dev.outpost.edge.hardening.HoldingOrigin;
 import dev.outpost.testing.Await;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -64,15 +57,21 @@ class Http2BodiesTest {
 
     @Test
     void anHttp2ResponseTheOriginCutsShortIsResetNotLeftOpen() throws Exception {
-        try (CuttingOrigin origin = new CuttingOrigin(SIZE, 1_000_000);
-             TestEdge edge = TestEdge.withOrigin(origin.url()).start()) {
+        // announces SIZE bytes of a cacheable body, sends 1 MB of them and closes the connection
+        try (ScriptedOrigin origin = new ScriptedOrigin((req, out) -> {
+                 out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + SIZE + "\r\nCache-Control: max-age=600\r\n\r\n")
+                         .getBytes(StandardCharsets.ISO_8859_1));
+                 out.write(new byte[1_000_000]);
+                 return false;
+             });
+             TestEdge edge = TestEdge.withOrigin(origin.baseUrl()).start()) {
             for (int i = 1; i <= 2; i++) {
                 CompletableFuture<HttpResponse<byte[]>> answer = h2Get(edge, "/cut");
                 assertThatThrownBy(() -> answer.get(BOUND_SECONDS, TimeUnit.SECONDS))
                         .as("the stream is reset: the client sees an incomplete response at once")
                         .isInstanceOf(ExecutionException.class)
                         .hasCauseInstanceOf(IOException.class);
-                assertThat(origin.requests.get()).as("nothing of the cut response stored: asked again").isEqualTo(i);
+                assertThat(origin.requests()).as("nothing of the cut response stored: asked again").hasSize(i);
             }
         }
     }
@@ -80,66 +79,5 @@ class Http2BodiesTest {
     private static CompletableFuture<HttpResponse<byte[]>> h2Get(TestEdge edge, String path) {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build()
                 .sendAsync(HttpRequest.newBuilder(edge.uri(path)).build(), HttpResponse.BodyHandlers.ofByteArray());
-    }
-
-    /**
-     * An origin that announces {@code declared} bytes of a cacheable body, sends {@code sent} of
-     * them and closes the connection.
-     */
-    private static final class CuttingOrigin implements AutoCloseable {
-        private final ServerSocket server;
-        final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
-
-        CuttingOrigin(int declared, int sent) throws IOException {
-            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            Thread.ofVirtual().start(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket s = server.accept();
-                        Thread.ofVirtual().start(() -> {
-                            requests.incrementAndGet();
-                            answer(s, declared, sent);
-                        });
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        String url() {
-            return "http://127.0.0.1:" + server.getLocalPort();
-        }
-
-        private static void answer(Socket s, int declared, int sent) {
-            try (s) {
-                readHead(s.getInputStream());
-                OutputStream out = s.getOutputStream();
-                out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + declared + "\r\nCache-Control: max-age=600\r\n\r\n")
-                        .getBytes(StandardCharsets.ISO_8859_1));
-                out.write(new byte[sent]);
-                out.flush();
-            } catch (IOException e) {
-                // the node went away
-            }
-        }
-
-        private static void readHead(InputStream in) throws IOException {
-            ByteArrayOutputStream b = new ByteArrayOutputStream();
-            int last4 = 0;
-            int c;
-            while ((c = in.read()) >= 0) {
-                b.write(c);
-                last4 = (last4 << 8) | c;
-                if (last4 == 0x0d0a0d0a) {
-                    return;
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-        }
     }
 }
