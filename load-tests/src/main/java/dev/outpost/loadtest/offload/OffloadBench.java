@@ -201,7 +201,8 @@ public final class OffloadBench implements Callable<Integer> {
                                     if (resp.code() != 200) {
                                         errors.incrementAndGet();
                                     }
-                                } catch (IOException e) {
+                                } catch (IOException | RuntimeException e) {
+                                    // any failure counts: one escaping would end this client's loop unseen
                                     errors.incrementAndGet();
                                 }
                             }
