@@ -29,11 +29,10 @@ import org.xnio.IoUtils;
 final class ResponseWriter {
 
     private static final HttpString CACHE_STATUS = new HttpString("Cache-Status");
-    private static final Set<String> NOT_MODIFIED_FIELDS = Set.of("content-location", "date", "etag", "vary",
-            "cache-control", "expires");
 
     private final SlowReaders slowReaders;
     private final long fillWaitMillis;
+    private final StoredFieldNames fieldNames = new StoredFieldNames();
 
     ResponseWriter(SlowReaders slowReaders, long fillWaitMillis) {
         this.slowReaders = slowReaders;
@@ -61,20 +60,12 @@ final class ResponseWriter {
         String[] names = r.headerNames();
         String[] values = r.headerValues();
         for (int i = 0; i < names.length; i++) {
-            String lower = names[i].toLowerCase(Locale.ROOT);
-            if (lower.equals("content-length") || Hop.HOP_BY_HOP.contains(lower)) {
+            StoredFieldNames.Name n = fieldNames.of(names[i]);
+            if (n.never() || !ctx.internal && n.cdnOnly() || browserCc != null && n.browserCache()
+                    || notModified && !n.inNotModified()) {
                 continue;
             }
-            if (!ctx.internal && Hop.CDN_ONLY.contains(lower)) {
-                continue;
-            }
-            if (browserCc != null && (lower.equals("cache-control") || lower.equals("expires") || lower.equals("pragma"))) {
-                continue;
-            }
-            if (notModified && !NOT_MODIFIED_FIELDS.contains(lower) && !lower.equals("cache-status")) {
-                continue;
-            }
-            out.add(HttpString.tryFromString(names[i]), values[i]);
+            out.add(n.name(), values[i]);
         }
         if (browserCc != null) {
             out.put(Headers.CACHE_CONTROL, browserCc);
@@ -100,13 +91,15 @@ final class ResponseWriter {
      */
     static void appendCacheStatus(HeaderMap out, String member) {
         HeaderValues prior = out.get(CACHE_STATUS);
+        if (prior == null) {
+            out.put(CACHE_STATUS, member); // the usual hit: no upstream member stored
+            return;
+        }
         StringBuilder chain = new StringBuilder();
-        if (prior != null) {
-            for (String line : prior) {
-                String l = line.strip();
-                if (!l.isEmpty()) {
-                    chain.append(l).append(", ");
-                }
+        for (String line : prior) {
+            String l = line.strip();
+            if (!l.isEmpty()) {
+                chain.append(l).append(", ");
             }
         }
         out.put(CACHE_STATUS, chain.append(member).toString());
