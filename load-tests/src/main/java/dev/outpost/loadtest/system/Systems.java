@@ -34,6 +34,8 @@ public final class Systems {
                     : Optional.of("nginx is not installed (run load-tests/run as root to install it, or apt-get install nginx)");
             case VARNISH -> Proc.exists("varnishd") ? Optional.empty()
                     : Optional.of("varnishd is not installed (run load-tests/run as root to install it, or apt-get install varnish)");
+            case ATS -> Proc.exists("traffic_server") ? Optional.empty()
+                    : Optional.of("traffic_server is not installed (run load-tests/run as root to install it, or apt-get install trafficserver)");
             case OUTPOST -> OutpostSystem.unavailable(env);
         };
     }
@@ -43,6 +45,7 @@ public final class Systems {
         return switch (kind) {
             case NGINX -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("nginx", "-v")));
             case VARNISH -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("varnishd", "-V")));
+            case ATS -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("traffic_server", "-V")));
             case OUTPOST -> OutpostSystem.version(env);
         };
     }
@@ -61,6 +64,7 @@ public final class Systems {
         return switch (kind) {
             case NGINX -> NginxSystem.start(env, dir, originUrl, sizing);
             case VARNISH -> VarnishSystem.start(env, dir, originUrl, sizing);
+            case ATS -> TrafficServerSystem.start(env, dir, originUrl, sizing);
             case OUTPOST -> OutpostSystem.start(env, dir, originUrl, sizing);
         };
     }
@@ -74,6 +78,9 @@ public final class Systems {
     public CacheSystem startWebSocketProxy(SystemKind kind, String originUrl) throws StartException {
         if (kind == SystemKind.VARNISH) {
             throw new StartException("Varnish: no WebSocket set-up in this suite (it would need return (pipe) in VCL)");
+        }
+        if (kind == SystemKind.ATS) {
+            throw new StartException("ATS: no WebSocket set-up in this suite (it would need a ws:// remap rule and its websocket settings)");
         }
         Path dir = env.workDir().resolve("systems").resolve(kind.id() + "-ws-" + SEQ.incrementAndGet());
         try {
