@@ -95,15 +95,16 @@ class SystemsTest {
 
     @Test
     void atsSpanHoldsTheBudgetsObjectsInWholeBlocksAndTooSmallABudgetIsRefused() {
-        // 5,000 objects of 4 KiB (the 50% point): 5,120 bytes each in 512-byte blocks, a directory entry each, 1 MiB fixed
+        // 5,000 objects of 4 KiB (the 50% point): 9,060 span bytes each as ATS fills it (measured), in 8 KiB storage blocks
         var l = TrafficServerSystem.layout(new Sizing(5000L * 4096, 4096, false));
-        assertThat(l.spanBytes()).isEqualTo((5000L * 5120 + 2 * 10 * 5000 + (1 << 20) + (1 << 20) - 1) / (1 << 20) * (1 << 20));
-        assertThat(l.ramBytes()).isEqualTo(5000L * 5120 / 4);
-        assertThat(l.averageObjectSize()).isEqualTo(5120);
+        assertThat(l.spanBytes()).isEqualTo((5000L * 9060 + 8191) / 8192 * 8192);
+        assertThat(l.ramBytes()).isEqualTo(l.spanBytes() / 4);
+        assertThat(l.averageObjectSize()).isEqualTo(9060 / 2);
         assertThat(TrafficServerSystem.refused(new Sizing(5000L * 4096, 4096, false))).isEmpty();
-        // 1,000 objects (the 10% point) would need 6 MiB: under the 16 MiB ATS is run with
-        assertThat(TrafficServerSystem.refused(new Sizing(1000L * 4096, 4096, false))).get().asString()
-                .contains("span of 6 MiB", "under 16 MiB");
+        // 1,000 objects (the 10% point) need 8.6 MiB, over the 8.25 MiB floor; 200 (the 2% point) need 1.7 MiB
+        assertThat(TrafficServerSystem.refused(new Sizing(1000L * 4096, 4096, false))).isEmpty();
+        assertThat(TrafficServerSystem.refused(new Sizing(200L * 4096, 4096, false))).get().asString()
+                .contains("span of 1.7 MiB", "under 8.25 MiB");
         assertThat(TrafficServerSystem.layout(Sizing.large()).spanBytes()).isEqualTo(5L << 30);
         assertThat(TrafficServerSystem.refused(Sizing.roomy())).isEmpty();
     }
@@ -112,7 +113,7 @@ class SystemsTest {
     void atsObjectsHeldFromStatsOverHttp() {
         String json = "{ \"global\": {\n\"proxy.process.cache.direntries.total\": \"9000\",\n"
                 + "\"proxy.process.cache.direntries.used\": \"4321\",\n} }";
-        assertThat(TrafficServerSystem.parseDirEntries(json)).isEqualTo(Map.of("span", 4321L));
+        assertThat(TrafficServerSystem.parseDirEntries(json)).isEqualTo(Map.of(TrafficServerSystem.DIR_ENTRIES, 4321L));
         assertThat(TrafficServerSystem.parseDirEntries("{}")).isEmpty();
     }
 }
