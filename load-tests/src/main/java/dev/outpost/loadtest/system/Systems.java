@@ -72,15 +72,12 @@ public final class Systems {
     /**
      * Starts a system as a WebSocket reverse proxy in front of {@code originUrl}: Outpost as it
      * comes (WebSocket is allowed by default), nginx with {@code proxy_pass} and the
-     * {@code Upgrade}/{@code Connection} headers. Varnish is not set up for WebSocket here
-     * ({@code pipe} in VCL would be needed): refused with a reason.
+     * {@code Upgrade}/{@code Connection} headers, ATS with a {@code ws://} remap rule. Varnish is
+     * not set up for WebSocket here ({@code pipe} in VCL would be needed): refused with a reason.
      */
     public CacheSystem startWebSocketProxy(SystemKind kind, String originUrl) throws StartException {
         if (kind == SystemKind.VARNISH) {
             throw new StartException("Varnish: no WebSocket set-up in this suite (it would need return (pipe) in VCL)");
-        }
-        if (kind == SystemKind.ATS) {
-            throw new StartException("ATS: no WebSocket set-up in this suite (it would need a ws:// remap rule and its websocket settings)");
         }
         Path dir = env.workDir().resolve("systems").resolve(kind.id() + "-ws-" + SEQ.incrementAndGet());
         try {
@@ -88,8 +85,11 @@ public final class Systems {
         } catch (IOException e) {
             throw new StartException(kind.display() + ": cannot prepare " + dir + ": " + e.getMessage());
         }
-        return kind == SystemKind.NGINX ? NginxSystem.startWebSocket(env, dir, originUrl)
-                : OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of());
+        return switch (kind) {
+            case NGINX -> NginxSystem.startWebSocket(env, dir, originUrl);
+            case ATS -> TrafficServerSystem.startWebSocket(env, dir, originUrl);
+            default -> OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of());
+        };
     }
 
     /**

@@ -236,6 +236,24 @@ final class TrafficServerSystem extends ProcessSystem {
     }
 
     static CacheSystem start(BenchEnv env, Path dir, String originUrl, Sizing sizing) throws Systems.StartException {
+        return start(env, dir, originUrl, sizing, false);
+    }
+
+    /**
+     * ATS as a WebSocket reverse proxy in front of {@code originUrl}: the same instance with a
+     * {@code ws://} remap rule for the port it listens on (ATS tunnels a request carrying
+     * {@code Upgrade: websocket} only when a {@code ws://} rule matches it).
+     */
+    static CacheSystem startWebSocket(BenchEnv env, Path dir, String originUrl) throws Systems.StartException {
+        return start(env, dir, originUrl, Sizing.roomy(), true);
+    }
+
+    static String webSocketRemap(int port, String originHostPort) {
+        return "map ws://127.0.0.1:" + port + "/ ws://" + originHostPort + "/\n";
+    }
+
+    private static CacheSystem start(BenchEnv env, Path dir, String originUrl, Sizing sizing, boolean webSocket)
+            throws Systems.StartException {
         Optional<String> no = refused(sizing);
         if (no.isPresent()) {
             throw new Systems.StartException("ATS: " + no.get());
@@ -259,7 +277,8 @@ final class TrafficServerSystem extends ProcessSystem {
             Files.writeString(dir.resolve("runroot.yaml"), runroot(dir));
             Files.writeString(etc.resolve("records.config"), records(port, execThreads(env.serverCpus()), l));
             Files.writeString(etc.resolve("storage.config"), storage(spanFile, l.spanBytes()));
-            Files.writeString(etc.resolve("remap.config"), remap(originUrl.replaceFirst("^http://", "").replaceFirst("/$", ""), rules));
+            String origin = originUrl.replaceFirst("^(http|ws)://", "").replaceFirst("/$", "");
+            Files.writeString(etc.resolve("remap.config"), (webSocket ? webSocketRemap(port, origin) : "") + remap(origin, rules));
             Files.writeString(rules, cacheStatusRules());
             Files.writeString(etc.resolve("plugin.config"), plugins(stats));
             Path ipAllow = Path.of("/etc/trafficserver/ip_allow.yaml");
@@ -289,7 +308,7 @@ final class TrafficServerSystem extends ProcessSystem {
                 threads.isPresent() ? Integer.toString(threads.getAsInt()) : "autoconfigured",
                 threads.isPresent() && threads.getAsInt() == 1 ? "" : "s", pinning, mib(l.ramBytes()), mib(l.spanBytes()),
                 spanFile.getParent(), l.tight() ? ", min_average_object_size " + l.averageObjectSize() : "",
-                OPEN_READ_RETRIES, OPEN_READ_RETRY_MILLIS);
+                OPEN_READ_RETRIES, OPEN_READ_RETRY_MILLIS) + (webSocket ? ", remap ws://127.0.0.1:" + port + "/ to the origin" : "");
         return new TrafficServerSystem(p, dir, log, port, spanFile, stats, s);
     }
 

@@ -88,6 +88,7 @@ class SystemsTest {
         assertThat(TrafficServerSystem.storage(Path.of("/dev/shm/a.span"), 1L << 30)).isEqualTo("/dev/shm/a.span 1073741824\n");
         assertThat(TrafficServerSystem.remap("127.0.0.1:9000", Path.of("/w/etc/cs.conf")))
                 .isEqualTo("map / http://127.0.0.1:9000/ @plugin=header_rewrite.so @pparam=/w/etc/cs.conf\n");
+        assertThat(TrafficServerSystem.webSocketRemap(8080, "127.0.0.1:9000")).isEqualTo("map ws://127.0.0.1:8080/ ws://127.0.0.1:9000/\n");
         assertThat(TrafficServerSystem.cacheStatusRules()).contains("cond %{CACHE} =hit-fresh\nset-header Cache-Status hit");
         assertThat(TrafficServerSystem.plugins(false)).isEmpty();
         assertThat(TrafficServerSystem.plugins(true)).startsWith("stats_over_http.so ");
