@@ -222,9 +222,29 @@ final class TrafficServerSystem extends ProcessSystem {
         return stats ? "stats_over_http.so " + STATS_PATH + "\n" : "";
     }
 
+    private static final Pattern SPAN_NAME = Pattern.compile("outpost-ats-(\\d+)-.*\\.span");
+
+    /**
+     * Removes span files on tmpfs left by suites that died without closing ATS (a span is up to
+     * 5 GiB of memory): those whose suite process is gone.
+     */
+    static void removeOrphanSpans(Path shm) {
+        try (var files = Files.list(shm)) {
+            for (Path f : files.toList()) {
+                Matcher m = SPAN_NAME.matcher(f.getFileName().toString());
+                if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+                    deleteQuietly(f);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // best effort
+        }
+    }
+
     /** Where the span file goes: tmpfs when it has room for it (and 1 GiB to spare), else the work directory. */
     static Path spanDir(Path dir, long bytes) {
         Path shm = Path.of("/dev/shm");
+        removeOrphanSpans(shm);
         try {
             if (Files.isDirectory(shm) && Files.isWritable(shm) && Files.getFileStore(shm).getUsableSpace() > bytes + (1L << 30)) {
                 return shm;

@@ -111,6 +111,17 @@ class SystemsTest {
     }
 
     @Test
+    void atsSpanFilesOfDeadSuitesAreRemoved(@org.junit.jupiter.api.io.TempDir Path shm) throws Exception {
+        Path mine = java.nio.file.Files.createFile(shm.resolve("outpost-ats-" + ProcessHandle.current().pid() + "-ats-1.span"));
+        Path orphan = java.nio.file.Files.createFile(shm.resolve("outpost-ats-999999999-ats-2.span"));
+        Path other = java.nio.file.Files.createFile(shm.resolve("someone-else.span"));
+        TrafficServerSystem.removeOrphanSpans(shm);
+        assertThat(mine).exists();
+        assertThat(other).exists();
+        assertThat(orphan).doesNotExist();
+    }
+
+    @Test
     void atsObjectsHeldFromStatsOverHttp() {
         String json = "{ \"global\": {\n\"proxy.process.cache.direntries.total\": \"9000\",\n"
                 + "\"proxy.process.cache.direntries.used\": \"4321\",\n} }";
