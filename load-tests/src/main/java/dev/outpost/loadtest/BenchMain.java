@@ -46,12 +46,12 @@ import picocli.CommandLine.Option;
 
 /**
  * Entry point of the benchmark suite ({@code load-tests/run} starts it): measures Outpost beside
- * nginx and Varnish, scenario by scenario, and writes the markdown report and its charts under
- * {@code load-tests/results/}.
+ * nginx, Varnish and Apache Traffic Server, scenario by scenario, and writes the markdown report
+ * and its charts under {@code load-tests/results/}.
  */
 @Command(name = "load-tests/run", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Benchmarks Outpost side by side with nginx (proxy_cache) and Varnish on this machine and writes a "
-                + "markdown report with charts under load-tests/results/.",
+        description = {"Benchmarks Outpost side by side with nginx (proxy_cache), Varnish and Apache Traffic Server (ats) "
+                + "on this machine and writes a markdown report with charts under load-tests/results/.",
                 "Scenarios, in report order: hot, large, herd, zipf, revalidation, websocket, compress, offload, purge, dns."})
 public final class BenchMain implements Callable<Integer> {
 
@@ -67,8 +67,8 @@ public final class BenchMain implements Callable<Integer> {
             + "hot, large, herd, zipf, revalidation, websocket, compress, offload, purge, dns. The report keeps every section; the others say 'not selected'.")
     List<String> only = new ArrayList<>();
 
-    @Option(names = "--systems", split = ",", paramLabel = "SYSTEM", description = "Systems to measure (default: outpost,nginx,varnish).")
-    List<String> systems = new ArrayList<>(List.of("outpost", "nginx", "varnish"));
+    @Option(names = "--systems", split = ",", paramLabel = "SYSTEM", description = "Systems to measure (default: outpost,nginx,varnish,ats; ats is Apache Traffic Server).")
+    List<String> systems = new ArrayList<>(List.of("outpost", "nginx", "varnish", "ats"));
 
     @Option(names = "--rounds", paramLabel = "N", description = "Rounds per scenario (default 3, quick 1).")
     Integer rounds;
@@ -246,7 +246,7 @@ public final class BenchMain implements Callable<Integer> {
                 return k;
             }
         }
-        throw new CommandLine.ParameterException(new CommandLine(new BenchMain()), "unknown system '" + s + "': choose from outpost, nginx, varnish");
+        throw new CommandLine.ParameterException(new CommandLine(new BenchMain()), "unknown system '" + s + "': choose from outpost, nginx, varnish, ats");
     }
 
     static Optional<String> cpuList(String given, String fallback) {

@@ -67,9 +67,19 @@ public final class Proc {
 
     /** Starts a long-running process (a server under test) with its output appended to {@code log}. */
     public static Process start(Optional<String> cpus, List<String> cmd, Path log) {
+        return start(cpus, cmd, log, null);
+    }
+
+    /**
+     * Starts a long-running process in {@code workingDir} (the suite's own directory when null),
+     * so that whatever it writes beside itself (a core file after a crash) stays in its work
+     * directory.
+     */
+    public static Process start(Optional<String> cpus, List<String> cmd, Path log, Path workingDir) {
         try {
             Files.createDirectories(log.toAbsolutePath().getParent());
             return new ProcessBuilder(pinned(cpus, cmd))
+                    .directory(workingDir == null ? null : workingDir.toFile())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

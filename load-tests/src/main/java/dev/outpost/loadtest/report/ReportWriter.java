@@ -14,8 +14,11 @@ import java.util.OptionalDouble;
  */
 public final class ReportWriter {
 
-    /** Bumped only when the layout changes, so readers know which reports compare directly. */
-    public static final String FORMAT = "outpost-bench-report v1";
+    /**
+     * Bumped only when the layout changes, so readers know which reports compare directly. v2
+     * added the ATS column and its ratio column (Outpost ÷ ATS) after Varnish's.
+     */
+    public static final String FORMAT = "outpost-bench-report v2";
 
     private ReportWriter() {
     }
@@ -108,7 +111,7 @@ public final class ReportWriter {
     }
 
     static List<SystemKind> peers() {
-        return List.of(SystemKind.NGINX, SystemKind.VARNISH);
+        return List.of(SystemKind.NGINX, SystemKind.VARNISH, SystemKind.ATS);
     }
 
     /** A figure with fixed decimals and thousands separators; {@code n/a} when missing. */

@@ -107,6 +107,7 @@ public final class CompressionScenario implements Scenario {
         Map<String, List<Double>> outpostSavings = new LinkedHashMap<>();
         Map<SystemKind, String> settings = new java.util.EnumMap<>(SystemKind.class);
         boolean varnishNoted = false;
+        boolean atsNoted = false;
         try (BenchOrigin origin = BenchOrigin.start(0)) {
             for (int r = 0; r < o.rounds() && !deadline.passed(); r++) {
                 for (SystemKind k : ctx.order(r)) {
@@ -114,6 +115,13 @@ public final class CompressionScenario implements Scenario {
                         if (!varnishNoted) {
                             notes.add("Varnish not measured: no compression set-up in this suite (it would need beresp.do_gzip in VCL)");
                             varnishNoted = true;
+                        }
+                        continue;
+                    }
+                    if (k == SystemKind.ATS) {
+                        if (!atsNoted) {
+                            notes.add("ATS not measured: no compression set-up in this suite (it would need its compress plugin)");
+                            atsNoted = true;
                         }
                         continue;
                     }

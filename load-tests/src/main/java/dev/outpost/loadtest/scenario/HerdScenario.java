@@ -115,7 +115,8 @@ public final class HerdScenario implements Scenario {
         if (rounds < o.rounds()) {
             notes.add("time bound (" + deadline.budget().toSeconds() + "s) reached after " + rounds + " of " + o.rounds() + " rounds");
         }
-        notes.add("nginx's proxy_cache_lock makes waiters poll the lock every 500 ms, which shows in its latency.");
+        notes.add("nginx's proxy_cache_lock makes waiters poll the lock every 500 ms, which shows in its latency; ATS's waiters "
+                + "retry their cache read every 10 ms until the one fill has its response (read-while-writer).");
         List<Metric> metrics = List.of(
                 s.metric("origin", "Origin requests for the object", "requests", 1, Metric.Better.LOWER),
                 s.metric("p50", "Waiters' latency p50", "ms", 1, Metric.Better.LOWER),

@@ -80,10 +80,17 @@ public final class HitRatioScenario implements Scenario {
                     continue;
                 }
                 RoundSamples cs = new RoundSamples();
+                Map<SystemKind, String> heldAt = new LinkedHashMap<>();
                 for (int r = 0; r < o.curveRounds(); r++) {
-                    replayAll(ctx, origin, trace, prefix, workingSet, f, r, cs, notes, new LinkedHashMap<>(), deadline.nanos());
+                    replayAll(ctx, origin, trace, prefix, workingSet, f, r, cs, notes, heldAt, deadline.nanos());
                 }
                 curve.put(f, cs);
+                // ATS is only run at the points where its span can be sized like the others' caches: say what it held there
+                String atsHeld = heldAt.get(SystemKind.ATS);
+                if (atsHeld != null) {
+                    notes.add("ATS objects held at the end of the " + pct(f) + " run: " + atsHeld + " (budget "
+                            + (long) (o.zipfObjects() * f) + " objects)");
+                }
             }
         }
         if (rounds < o.rounds()) {

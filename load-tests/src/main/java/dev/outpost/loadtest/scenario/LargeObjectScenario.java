@@ -50,7 +50,7 @@ public final class LargeObjectScenario implements Scenario {
     static String description(long size) {
         return "One " + size / MIB + " MiB object fetched through a cold cache (streamed while stored), then again warm; "
                 + "one HTTP/1.1 client. A fresh instance of every system per round, disk-backed storage "
-                + "(nginx's cache directory, Varnish's file storage, Outpost's disk tier).";
+                + "(nginx's cache directory, Varnish's file storage, Outpost's disk tier, ATS's span file, which is on tmpfs).";
     }
 
     @Override
@@ -96,7 +96,7 @@ public final class LargeObjectScenario implements Scenario {
         }
         List<ChartSpec> charts = List.of(new ChartSpec.Bars("large-throughput.png",
                 "Large object (" + size / MIB + " MiB): MiB/s (higher is better)", "MiB/s", List.of("cold", "warm"), series));
-        notes.add("Heap figures exist only for Outpost (a JVM); nginx and Varnish have no heap, their memory is the RSS row.");
+        notes.add("Heap figures exist only for Outpost (a JVM); nginx, Varnish and ATS have no heap, their memory is the RSS row.");
         return new Section(id(), title(), description(size), metrics, List.of(), notes, charts, List.of(target(s, size)));
     }
 

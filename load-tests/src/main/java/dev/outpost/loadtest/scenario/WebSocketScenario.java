@@ -19,7 +19,8 @@ import java.util.Map;
  * origin, {@value #CONNECTIONS} connections each sending a {@value #SIZE}-byte text message and
  * the next one as soon as its echo is back. Reported: messages echoed per second, and the
  * round trip's p50 and p99. Outpost as it comes; nginx with {@code proxy_pass} and the
- * {@code Upgrade}/{@code Connection} headers; Varnish is not set up for WebSocket.
+ * {@code Upgrade}/{@code Connection} headers; ATS with a {@code ws://} remap rule; Varnish is not
+ * set up for WebSocket.
  */
 public final class WebSocketScenario implements Scenario {
 

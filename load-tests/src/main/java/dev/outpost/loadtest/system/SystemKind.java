@@ -4,7 +4,9 @@ package dev.outpost.loadtest.system;
 public enum SystemKind {
     OUTPOST("Outpost"),
     NGINX("nginx"),
-    VARNISH("Varnish");
+    VARNISH("Varnish"),
+    /** Apache Traffic Server; {@code --systems ats}. */
+    ATS("ATS");
 
     private final String display;
 

@@ -34,6 +34,8 @@ public final class Systems {
                     : Optional.of("nginx is not installed (run load-tests/run as root to install it, or apt-get install nginx)");
             case VARNISH -> Proc.exists("varnishd") ? Optional.empty()
                     : Optional.of("varnishd is not installed (run load-tests/run as root to install it, or apt-get install varnish)");
+            case ATS -> Proc.exists("traffic_server") ? Optional.empty()
+                    : Optional.of("traffic_server is not installed (run load-tests/run as root to install it, or apt-get install trafficserver)");
             case OUTPOST -> OutpostSystem.unavailable(env);
         };
     }
@@ -43,6 +45,7 @@ public final class Systems {
         return switch (kind) {
             case NGINX -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("nginx", "-v")));
             case VARNISH -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("varnishd", "-V")));
+            case ATS -> firstLine(Proc.run(Optional.empty(), Duration.ofSeconds(10), List.of("traffic_server", "-V")));
             case OUTPOST -> OutpostSystem.version(env);
         };
     }
@@ -61,6 +64,7 @@ public final class Systems {
         return switch (kind) {
             case NGINX -> NginxSystem.start(env, dir, originUrl, sizing);
             case VARNISH -> VarnishSystem.start(env, dir, originUrl, sizing);
+            case ATS -> TrafficServerSystem.start(env, dir, originUrl, sizing);
             case OUTPOST -> OutpostSystem.start(env, dir, originUrl, sizing);
         };
     }
@@ -68,8 +72,8 @@ public final class Systems {
     /**
      * Starts a system as a WebSocket reverse proxy in front of {@code originUrl}: Outpost as it
      * comes (WebSocket is allowed by default), nginx with {@code proxy_pass} and the
-     * {@code Upgrade}/{@code Connection} headers. Varnish is not set up for WebSocket here
-     * ({@code pipe} in VCL would be needed): refused with a reason.
+     * {@code Upgrade}/{@code Connection} headers, ATS with a {@code ws://} remap rule. Varnish is
+     * not set up for WebSocket here ({@code pipe} in VCL would be needed): refused with a reason.
      */
     public CacheSystem startWebSocketProxy(SystemKind kind, String originUrl) throws StartException {
         if (kind == SystemKind.VARNISH) {
@@ -81,8 +85,11 @@ public final class Systems {
         } catch (IOException e) {
             throw new StartException(kind.display() + ": cannot prepare " + dir + ": " + e.getMessage());
         }
-        return kind == SystemKind.NGINX ? NginxSystem.startWebSocket(env, dir, originUrl)
-                : OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of());
+        return switch (kind) {
+            case NGINX -> NginxSystem.startWebSocket(env, dir, originUrl);
+            case ATS -> TrafficServerSystem.startWebSocket(env, dir, originUrl);
+            default -> OutpostSystem.start(env, dir, originUrl, Sizing.roomy(), List.of());
+        };
     }
 
     /** The rule Outpost runs with in the compression scenario: text compressed, gzip at nginx's level 6. */
@@ -98,6 +105,9 @@ public final class Systems {
     public CacheSystem startCompressing(SystemKind kind, String originUrl) throws StartException {
         if (kind == SystemKind.VARNISH) {
             throw new StartException("Varnish: no compression set-up in this suite (it would need beresp.do_gzip in VCL)");
+        }
+        if (kind != SystemKind.NGINX && kind != SystemKind.OUTPOST) {
+            throw new StartException(kind.display() + ": no compression set-up in this suite (ATS would need its compress plugin)");
         }
         Path dir = env.workDir().resolve("systems").resolve(kind.id() + "-gz-" + SEQ.incrementAndGet());
         try {

@@ -14,7 +14,8 @@ class ReportWriterTest {
         Metric rps = Metric.of("HTTP/1.1 1 KiB throughput", "req/s", 0, Metric.Better.HIGHER)
                 .with(SystemKind.OUTPOST, OptionalDouble.of(120_000))
                 .with(SystemKind.NGINX, OptionalDouble.of(60_000))
-                .with(SystemKind.VARNISH, OptionalDouble.empty());
+                .with(SystemKind.VARNISH, OptionalDouble.empty())
+                .with(SystemKind.ATS, OptionalDouble.of(80_000));
         Metric p99 = Metric.of("HTTP/1.1 1 KiB latency p99", "ms", 3, Metric.Better.LOWER)
                 .with(SystemKind.OUTPOST, OptionalDouble.of(1.5))
                 .with(SystemKind.NGINX, OptionalDouble.of(3.0));
@@ -34,10 +35,10 @@ class ReportWriterTest {
         String md = ReportWriter.write(sample(), "charts");
         assertThat(md).startsWith("# Outpost benchmark report\n\nFormat: " + ReportWriter.FORMAT + "  \n");
         assertThat(md).contains("""
-                | Metric | Unit | Outpost | nginx | Varnish | Outpost ÷ nginx | Outpost ÷ Varnish | Better |
-                | --- | --- | --- | --- | --- | --- | --- | --- |
-                | HTTP/1.1 1 KiB throughput | req/s | 120,000 | 60,000 | n/a | 2.00× | n/a | higher is better |
-                | HTTP/1.1 1 KiB latency p99 | ms | 1.500 | 3.000 | n/a | 0.50× | n/a | lower is better |
+                | Metric | Unit | Outpost | nginx | Varnish | ATS | Outpost ÷ nginx | Outpost ÷ Varnish | Outpost ÷ ATS | Better |
+                | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+                | HTTP/1.1 1 KiB throughput | req/s | 120,000 | 60,000 | n/a | 80,000 | 2.00× | n/a | 1.50× | higher is better |
+                | HTTP/1.1 1 KiB latency p99 | ms | 1.500 | 3.000 | n/a | n/a | 0.50× | n/a | n/a | lower is better |
                 """);
         assertThat(md).contains("| Hot hits: requests/s >= nginx's | met | 2.00× |");
         assertThat(md).contains("| CPU | AMD EPYC |");

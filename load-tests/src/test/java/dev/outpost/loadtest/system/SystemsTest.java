@@ -68,4 +68,73 @@ class SystemsTest {
                 """;
         assertThat(OutpostSystem.parseEntries(metrics)).isEqualTo(Map.of("disk", 991L, "memory", 250L));
     }
+
+    @Test
+    void atsRecordsPinOneExecThreadAndCacheWhatTheOriginMarksCacheable() {
+        var l = TrafficServerSystem.layout(Sizing.roomy());
+        String rec = TrafficServerSystem.records(8080, TrafficServerSystem.execThreads(java.util.Optional.of("0")), l);
+        assertThat(rec).contains(
+                "CONFIG proxy.config.http.server_ports STRING 8080:ipv4:ip-in=127.0.0.1:proto=http;http2\n",
+                "CONFIG proxy.config.exec_thread.autoconfig INT 0\n",
+                "CONFIG proxy.config.exec_thread.limit INT 1\n",
+                "CONFIG proxy.config.exec_thread.affinity INT 0\n",
+                "CONFIG proxy.config.cache.ram_cache.size INT " + (64L << 20) + "\n",
+                "CONFIG proxy.config.http.cache.required_headers INT 0\n",
+                "CONFIG proxy.config.cache.enable_read_while_writer INT 1\n",
+                "CONFIG proxy.config.http.cache.max_open_read_retries INT 300\n",
+                "CONFIG proxy.config.admin.user_id STRING #-1\n",
+                "CONFIG proxy.config.log.logging_enabled INT 0\n");
+        // not pinned: ATS picks its own thread count
+        String free = TrafficServerSystem.records(8080, TrafficServerSystem.execThreads(java.util.Optional.empty()), l);
+        assertThat(free).contains("CONFIG proxy.config.exec_thread.autoconfig INT 1\n").doesNotContain("exec_thread.limit");
+        assertThat(TrafficServerSystem.execThreads(java.util.Optional.of("0-1,3")).getAsInt()).isEqualTo(3);
+    }
+
+    @Test
+    void atsFilesPointAtTheWorkDirectoryTheSpanAndTheOrigin() {
+        assertThat(TrafficServerSystem.runroot(Path.of("/w/ats-1"))).contains("sysconfdir: /w/ats-1/etc\n", "logdir: /w/ats-1/log\n",
+                "runtimedir: /w/ats-1/run\n", "bindir: /usr/bin\n", "libexecdir: /usr/lib/trafficserver/modules\n");
+        assertThat(TrafficServerSystem.storage(Path.of("/dev/shm/a.span"), 1L << 30)).isEqualTo("/dev/shm/a.span 1073741824\n");
+        assertThat(TrafficServerSystem.remap("127.0.0.1:9000", Path.of("/w/etc/cs.conf")))
+                .isEqualTo("map / http://127.0.0.1:9000/ @plugin=header_rewrite.so @pparam=/w/etc/cs.conf\n");
+        assertThat(TrafficServerSystem.webSocketRemap(8080, "127.0.0.1:9000")).isEqualTo("map ws://127.0.0.1:8080/ ws://127.0.0.1:9000/\n");
+        assertThat(TrafficServerSystem.cacheStatusRules()).contains("cond %{CACHE} =hit-fresh\nset-header Cache-Status hit");
+        assertThat(TrafficServerSystem.plugins(false)).isEmpty();
+        assertThat(TrafficServerSystem.plugins(true)).startsWith("stats_over_http.so ");
+    }
+
+    @Test
+    void atsSpanHoldsTheBudgetsObjectsInWholeBlocksAndTooSmallABudgetIsRefused() {
+        // 5,000 objects of 4 KiB (the 50% point): 9,060 span bytes each as ATS fills it (measured), in 8 KiB storage blocks
+        var l = TrafficServerSystem.layout(new Sizing(5000L * 4096, 4096, false));
+        assertThat(l.spanBytes()).isEqualTo((5000L * 9060 + 8191) / 8192 * 8192);
+        assertThat(l.ramBytes()).isEqualTo(l.spanBytes() / 4);
+        assertThat(l.averageObjectSize()).isEqualTo(9060 / 2);
+        assertThat(TrafficServerSystem.refused(new Sizing(5000L * 4096, 4096, false))).isEmpty();
+        // 1,000 objects (the 10% point) need 8.6 MiB, over the 8.25 MiB floor; 200 (the 2% point) need 1.7 MiB
+        assertThat(TrafficServerSystem.refused(new Sizing(1000L * 4096, 4096, false))).isEmpty();
+        assertThat(TrafficServerSystem.refused(new Sizing(200L * 4096, 4096, false))).get().asString()
+                .contains("span of 1.7 MiB", "under 8.25 MiB");
+        assertThat(TrafficServerSystem.layout(Sizing.large()).spanBytes()).isEqualTo(5L << 30);
+        assertThat(TrafficServerSystem.refused(Sizing.roomy())).isEmpty();
+    }
+
+    @Test
+    void atsSpanFilesOfDeadSuitesAreRemoved(@org.junit.jupiter.api.io.TempDir Path shm) throws Exception {
+        Path mine = java.nio.file.Files.createFile(shm.resolve("outpost-ats-" + ProcessHandle.current().pid() + "-ats-1.span"));
+        Path orphan = java.nio.file.Files.createFile(shm.resolve("outpost-ats-999999999-ats-2.span"));
+        Path other = java.nio.file.Files.createFile(shm.resolve("someone-else.span"));
+        TrafficServerSystem.removeOrphanSpans(shm);
+        assertThat(mine).exists();
+        assertThat(other).exists();
+        assertThat(orphan).doesNotExist();
+    }
+
+    @Test
+    void atsObjectsHeldFromStatsOverHttp() {
+        String json = "{ \"global\": {\n\"proxy.process.cache.direntries.total\": \"9000\",\n"
+                + "\"proxy.process.cache.direntries.used\": \"4321\",\n} }";
+        assertThat(TrafficServerSystem.parseDirEntries(json)).isEqualTo(Map.of(TrafficServerSystem.DIR_ENTRIES, 4321L));
+        assertThat(TrafficServerSystem.parseDirEntries("{}")).isEmpty();
+    }
 }
