@@ -26,6 +26,14 @@ public final class CacheStatus {
         return "\"" + nodeId.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
+    /**
+     * The start of a fresh hit's member, {@code ID; hit; ttl=}: a hit appends its remaining
+     * seconds to it, one string built per hit instead of a builder and its copy.
+     */
+    public static String hitTtlPrefix(String cacheId) {
+        return cacheId + "; hit; ttl=";
+    }
+
     public static CacheStatus hit(String cacheId) {
         CacheStatus s = new CacheStatus(cacheId);
         s.sb.append("; hit");

@@ -74,6 +74,7 @@ public final class ProxyHandler implements HttpHandler {
 
     private final NodeConfig node;
     private final String cacheId;
+    private final String hitTtlPrefix;
     private final Supplier<Delivery> delivery;
     private final TieredCache cache;
     private final StoragePolicy policy;
@@ -102,6 +103,7 @@ public final class ProxyHandler implements HttpHandler {
                         AccessLog accessLog, InstantSource clock, BooleanSupplier hitsAllowed, ExecutorService executor) {
         this.node = node;
         this.cacheId = CacheStatus.identifier(node.nodeId());
+        this.hitTtlPrefix = CacheStatus.hitTtlPrefix(cacheId);
         this.delivery = delivery;
         this.cache = cache;
         this.policy = new StoragePolicy(node.cache());
@@ -275,7 +277,7 @@ public final class ProxyHandler implements HttpHandler {
         if (!r.isFresh(ctx.now)) {
             return false;
         }
-        String cs = CacheStatus.hit(cacheId).ttl(r.ttl(ctx.now)).toString();
+        String cs = hitTtlPrefix + r.ttl(ctx.now) / 1000;
         ctx.outcome = Outcome.HIT;
         ctx.tier = EdgeMetrics.MEMORY;
         if (!writer.serveMemory(ctx, r, hit.memoryBody(), r.age(ctx.now), cs)) {
