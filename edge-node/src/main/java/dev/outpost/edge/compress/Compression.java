@@ -94,6 +94,16 @@ public final class Compression {
      * Content-Length and Content-MD5 dropped, ETag suffixed with {@code identity}, Vary merged.
      */
     public static void decodedHead(List<String> names, List<String> values) {
+        describeOtherBody(names, values, "identity");
+        mergeVary(names, values);
+    }
+
+    /**
+     * Drops the fields that described the body as the origin sent it (Content-Length,
+     * Content-MD5, Content-Encoding) and suffixes the ETag with {@code representation}, so
+     * validators never mix the stored variant with the origin's.
+     */
+    private static void describeOtherBody(List<String> names, List<String> values, String representation) {
         for (int i = 0; i < names.size(); i++) {
             String lower = names.get(i).toLowerCase(Locale.ROOT);
             if (lower.equals("content-length") || lower.equals("content-md5") || lower.equals("content-encoding")) {
@@ -101,10 +111,9 @@ public final class Compression {
                 values.remove(i);
                 i--;
             } else if (lower.equals("etag")) {
-                values.set(i, suffixEtag(values.get(i), "identity"));
+                values.set(i, suffixEtag(values.get(i), representation));
             }
         }
-        mergeVary(names, values);
     }
 
     /** Whether a Content-Type is one of the media ranges ({@code type/subtype} or {@code type/*}). */
@@ -203,16 +212,7 @@ public final class Compression {
      * uncompressed body).
      */
     public static void encodedHead(List<String> names, List<String> values, String encoding) {
-        for (int i = 0; i < names.size(); i++) {
-            String lower = names.get(i).toLowerCase(Locale.ROOT);
-            if (lower.equals("content-length") || lower.equals("content-md5") || lower.equals("content-encoding")) {
-                names.remove(i);
-                values.remove(i);
-                i--;
-            } else if (lower.equals("etag")) {
-                values.set(i, suffixEtag(values.get(i), encoding));
-            }
-        }
+        describeOtherBody(names, values, encoding);
         names.add("Content-Encoding");
         values.add(encoding);
         mergeVary(names, values);

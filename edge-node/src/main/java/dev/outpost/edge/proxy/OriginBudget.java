@@ -87,6 +87,14 @@ final class OriginBudget {
     }
 
     /** One client's bytes in its current window. */
+    /** Counts {@code n} bytes read from upstream: in the node's metric, and against the client's account when it has one. */
+    static void read(dev.outpost.edge.metrics.EdgeMetrics metrics, Account account, int n) {
+        metrics.originBytes(n);
+        if (account != null) {
+            account.charge(n);
+        }
+    }
+
     static final class Account {
         private final InstantSource clock;
         private final long windowMillis;

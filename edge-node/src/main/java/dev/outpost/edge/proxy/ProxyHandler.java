@@ -948,10 +948,7 @@ public final class ProxyHandler implements HttpHandler {
                 int n;
                 while ((n = in.read(buf)) != -1) {
                     fill.append(buf, 0, n);
-                    metrics.originBytes(n);
-                    if (account != null) {
-                        account.charge(n);
-                    }
+                    OriginBudget.read(metrics, account, n);
                 }
                 if (!fill.finishBody()) {
                     fill.fail(new IOException("upstream body ended short of its Content-Length"));
@@ -992,10 +989,7 @@ public final class ProxyHandler implements HttpHandler {
             int n;
             while ((n = in.read(buf)) != -1) {
                 fill.append(buf, 0, n);
-                metrics.originBytes(n);
-                if (account != null) {
-                    account.charge(n);
-                }
+                OriginBudget.read(metrics, account, n);
             }
             fill.complete();
         } catch (IOException | RuntimeException e) {
@@ -1018,10 +1012,7 @@ public final class ProxyHandler implements HttpHandler {
             int n;
             while ((n = in.read(buf)) != -1) {
                 enc.write(buf, 0, n);
-                metrics.originBytes(n);
-                if (account != null) {
-                    account.charge(n);
-                }
+                OriginBudget.read(metrics, account, n);
             }
             long expected = resp.contentLength();
             if (expected >= 0 && enc.bytesIn() != expected) {
@@ -1048,10 +1039,7 @@ public final class ProxyHandler implements HttpHandler {
             public int read(byte[] b, int off, int len) throws IOException {
                 int n = super.read(b, off, len);
                 if (n > 0) {
-                    metrics.originBytes(n);
-                    if (account != null) {
-                        account.charge(n);
-                    }
+                    OriginBudget.read(metrics, account, n);
                 }
                 return n;
             }

@@ -295,10 +295,7 @@ final class SliceFetcher {
 
             private void counted(int n) {
                 consumed += n;
-                metrics.originBytes(n);
-                if (account != null) {
-                    account.charge(n);
-                }
+                OriginBudget.read(metrics, account, n);
             }
 
             @Override

@@ -1,6 +1,5 @@
 package dev.outpost.edge.hardening;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -79,7 +78,7 @@ public final class HoldingOrigin implements AutoCloseable {
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
             while (true) {
-                String head = readHead(in);
+                String head = ScriptedOrigin.readHead(in);
                 if (head == null) {
                     return;
                 }
@@ -115,20 +114,6 @@ public final class HoldingOrigin implements AutoCloseable {
         } finally {
             open.remove(s);
         }
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        int last4 = 0;
-        while ((c = in.read()) >= 0) {
-            b.write(c);
-            last4 = (last4 << 8) | c;
-            if (last4 == 0x0d0a0d0a) {
-                return b.toString(StandardCharsets.ISO_8859_1);
-            }
-        }
-        return null;
     }
 
     @Override

@@ -140,7 +140,8 @@ final class ScriptedOrigin implements AutoCloseable {
         }
     }
 
-    private static String readHead(InputStream in) throws IOException {
+    /** A request head up to its blank line, or null at the end of the stream. */
+    static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         int matched = 0;
         int b;

@@ -106,18 +106,8 @@ final class NginxSystem extends ProcessSystem {
         int port = Systems.freePort();
         int h2Port = Systems.freePort();
         long max = maxSize(sizing);
-        Path conf = dir.resolve("nginx.conf");
         Path log = dir.resolve("nginx.out");
-        try {
-            for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
-                Files.createDirectories(dir.resolve("tmp").resolve(t));
-            }
-            Files.createDirectories(dir.resolve("cache"));
-            Files.writeString(conf, config(dir, originUrl.replaceFirst("^http://", ""), port, h2Port, max, zoneKib(sizing)));
-        } catch (IOException e) {
-            throw new Systems.StartException("nginx: cannot write its config: " + e.getMessage());
-        }
-        Process p = Proc.start(env.serverCpus(), List.of("nginx", "-c", conf.toString(), "-p", dir.toString()), log);
+        Process p = launch(env, dir, config(dir, originUrl.replaceFirst("^http://", ""), port, h2Port, max, zoneKib(sizing)), log);
         Path errors = dir.resolve("error.log");
         awaitHttp(p, Files.exists(errors) ? errors : log, "nginx", port, "/__ready", Duration.ofSeconds(20));
         return new NginxSystem(p, dir, log, port, h2Port,
@@ -164,18 +154,8 @@ final class NginxSystem extends ProcessSystem {
 
     static CacheSystem startWebSocket(BenchEnv env, Path dir, String originUrl) throws Systems.StartException {
         int port = Systems.freePort();
-        Path conf = dir.resolve("nginx.conf");
         Path log = dir.resolve("nginx.out");
-        try {
-            for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
-                Files.createDirectories(dir.resolve("tmp").resolve(t));
-            }
-            Files.createDirectories(dir.resolve("cache"));
-            Files.writeString(conf, webSocketConfig(dir, originUrl.replaceFirst("^http://", ""), port));
-        } catch (IOException e) {
-            throw new Systems.StartException("nginx: cannot write its config: " + e.getMessage());
-        }
-        Process p = Proc.start(env.serverCpus(), List.of("nginx", "-c", conf.toString(), "-p", dir.toString()), log);
+        Process p = launch(env, dir, webSocketConfig(dir, originUrl.replaceFirst("^http://", ""), port), log);
         awaitHttp(p, log, "nginx", port, "/__ready", Duration.ofSeconds(20));
         return new NginxSystem(p, dir, log, port, port,
                 "nginx: 1 worker, proxy_pass with proxy_http_version 1.1, Upgrade $http_upgrade, Connection upgrade");
@@ -199,22 +179,27 @@ final class NginxSystem extends ProcessSystem {
     static CacheSystem startGzip(BenchEnv env, Path dir, String originUrl) throws Systems.StartException {
         int port = Systems.freePort();
         int h2Port = Systems.freePort();
-        Path conf = dir.resolve("nginx.conf");
         Path log = dir.resolve("nginx.out");
+        Process p = launch(env, dir, gzipConfig(dir, originUrl.replaceFirst("^http://", ""), port, h2Port), log);
+        Path errors = dir.resolve("error.log");
+        awaitHttp(p, Files.exists(errors) ? errors : log, "nginx", port, "/__ready", Duration.ofSeconds(20));
+        return new NginxSystem(p, dir, log, port, h2Port, "nginx: 1 worker, proxy_cache as in the other scenarios, gzip on, "
+                + "gzip_comp_level 6, gzip_min_length 1024, gzip_types text/html and other text types, gzip_vary on");
+    }
+
+    /** Writes {@code config} and the directories it names under {@code dir}, then starts nginx on it. */
+    private static Process launch(BenchEnv env, Path dir, String config, Path log) throws Systems.StartException {
+        Path conf = dir.resolve("nginx.conf");
         try {
             for (String t : List.of("body", "proxy", "fastcgi", "uwsgi", "scgi")) {
                 Files.createDirectories(dir.resolve("tmp").resolve(t));
             }
             Files.createDirectories(dir.resolve("cache"));
-            Files.writeString(conf, gzipConfig(dir, originUrl.replaceFirst("^http://", ""), port, h2Port));
+            Files.writeString(conf, config);
         } catch (IOException e) {
             throw new Systems.StartException("nginx: cannot write its config: " + e.getMessage());
         }
-        Process p = Proc.start(env.serverCpus(), List.of("nginx", "-c", conf.toString(), "-p", dir.toString()), log);
-        Path errors = dir.resolve("error.log");
-        awaitHttp(p, Files.exists(errors) ? errors : log, "nginx", port, "/__ready", Duration.ofSeconds(20));
-        return new NginxSystem(p, dir, log, port, h2Port, "nginx: 1 worker, proxy_cache as in the other scenarios, gzip on, "
-                + "gzip_comp_level 6, gzip_min_length 1024, gzip_types text/html and other text types, gzip_vary on");
+        return Proc.start(env.serverCpus(), List.of("nginx", "-c", conf.toString(), "-p", dir.toString()), log);
     }
 
     @Override
