@@ -14,12 +14,15 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Keyed by the stored name strings themselves, whose hash codes the strings keep, so a lookup
  * allocates nothing. Names come from origins, so the table is bounded: past {@link #MAX_NAMES}
- * distinct names a name is classified on the spot, as before, and not remembered.
+ * distinct names, or past {@link #MAX_NAME_LENGTH} characters, a name is classified on the
+ * spot, as before, and not remembered.
  */
 final class StoredFieldNames {
 
     /** Distinct field names remembered; real origins send a few dozen. */
     static final int MAX_NAMES = 4096;
+    /** Longer names are classified on the spot and never remembered: at most 4096 x 64 chars held. */
+    static final int MAX_NAME_LENGTH = 64;
 
     private static final Set<String> NOT_MODIFIED_FIELDS = Set.of("content-location", "date", "etag", "vary",
             "cache-control", "expires", "cache-status");
@@ -44,7 +47,7 @@ final class StoredFieldNames {
             return n;
         }
         n = classify(stored);
-        if (names.size() < MAX_NAMES) {
+        if (names.size() < MAX_NAMES && stored.length() <= MAX_NAME_LENGTH) {
             names.putIfAbsent(stored, n);
         }
         return n;

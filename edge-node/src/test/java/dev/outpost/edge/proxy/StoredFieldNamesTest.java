@@ -37,4 +37,11 @@ class StoredFieldNamesTest {
         assertThat(names.of("Keep-Alive").never()).isTrue();
         assertThat(names.size()).isEqualTo(StoredFieldNames.MAX_NAMES);
     }
+
+    @Test
+    void aLongNameIsClassifiedButNotRemembered() {
+        String longName = "X-" + "a".repeat(StoredFieldNames.MAX_NAME_LENGTH);
+        assertThat(names.of(longName).name().toString()).isEqualTo(longName);
+        assertThat(names.size()).isZero();
+    }
 }
