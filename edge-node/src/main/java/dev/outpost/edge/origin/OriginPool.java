@@ -313,12 +313,13 @@ public final class OriginPool implements Upstream {
         b.tag(CallPhase.class, phase);
         long n0 = System.nanoTime();
         Response response;
+        okhttp3.Call call = null;
         Cancellation cancellation = Cancellation.current();
         try {
             // an upgrade (WebSocket handshake) goes out on HTTP/1.1, the only version with a 101;
             // OkHttp hands over the connection's streams when the server answers it
             OkHttpClient client = UPGRADE.equals(request.header("Connection")) ? m.tunnelClient() : m.client();
-            okhttp3.Call call = client.newCall(b.build());
+            call = client.newCall(b.build());
             if (cancellation != null) {
                 cancellation.attach(call);
             }
@@ -346,7 +347,7 @@ public final class OriginPool implements Upstream {
         server.recordResponse(response.code(), System.nanoTime() - n0);
         recordOutcome(server, kind.failure(response.code(), response.headers(), config.ejection().serverErrors()));
         AtomicBoolean released = new AtomicBoolean();
-        return new UpstreamResponse(response, server.label, () -> {
+        return new UpstreamResponse(response, call, server.label, () -> {
             if (released.compareAndSet(false, true)) {
                 server.release();
             }

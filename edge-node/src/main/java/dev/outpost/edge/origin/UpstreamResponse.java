@@ -2,23 +2,38 @@ package dev.outpost.edge.origin;
 
 import dev.outpost.edge.http.HeaderSource;
 import java.io.Closeable;
+import java.io.FilterInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import okhttp3.Call;
 import okhttp3.Headers;
 import okhttp3.Response;
 
 /**
- * A response head from upstream and its body stream. Closing it releases the connection (to
- * the pool when the body was read to the end).
+ * A response head from upstream and its body stream. Closing it releases the connection: to
+ * the pool when the body was read to the end (or nearly: {@link #DRAIN_LIMIT}), otherwise the
+ * call is cancelled and its connection closed at once.
+ *
+ * <p>OkHttp, asked to close a body not read to its end, reads the rest for up to 100 ms to
+ * keep the connection: from a fast origin that is a hundred MiB and more read for nobody each
+ * time a client leaves or a fill is let go. A node stops reading instead, as nginx closes its
+ * upstream connection when the client aborts.
  */
 public final class UpstreamResponse implements Closeable, HeaderSource {
 
+    /** What is left of a body that is still read out to keep its connection; past it the call is cancelled. */
+    static final long DRAIN_LIMIT = 64 * 1024;
+
     private final Response response;
+    private final Call call;
     private final Runnable onClose;
     private final String server;
+    private Body body;
 
-    public UpstreamResponse(Response response, String server, Runnable onClose) {
+    public UpstreamResponse(Response response, Call call, String server, Runnable onClose) {
         this.response = response;
+        this.call = call;
         this.server = server;
         this.onClose = onClose;
     }
@@ -78,8 +93,12 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
         return response.socket();
     }
 
+    /** The body's stream (the same one however often asked); closing it before its end cancels the call. */
     public InputStream body() {
-        return response.body().byteStream();
+        if (body == null) {
+            body = new Body(response.body().byteStream());
+        }
+        return body;
     }
 
     /** The server that answered, e.g. {@code http://10.0.0.5:8080}. */
@@ -106,9 +125,66 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
     @Override
     public void close() {
         try {
+            cancelIfUnread(body == null ? 0 : body.read, body != null && body.ended);
             response.close();
         } finally {
             onClose.run();
+        }
+    }
+
+    /** Cancels the call when more than {@link #DRAIN_LIMIT} of its body (or an unknown length) is left unread. */
+    private void cancelIfUnread(long read, boolean ended) {
+        if (ended || call == null) {
+            return;
+        }
+        long length = response.body().contentLength(); // 0 for HEAD, 204, 304 and 101: nothing to read
+        if (length < 0 || length - read > DRAIN_LIMIT) {
+            call.cancel();
+        }
+    }
+
+    /** Counts what is read, so that closing knows what is left. */
+    private final class Body extends FilterInputStream {
+        long read;
+        boolean ended;
+
+        Body(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b < 0) {
+                ended = true;
+            } else {
+                read++;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buf, int off, int len) throws IOException {
+            int n = super.read(buf, off, len);
+            if (n < 0) {
+                ended = true;
+            } else {
+                read += n;
+            }
+            return n;
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            long skipped = super.skip(n);
+            read += skipped;
+            return skipped;
+        }
+
+        @Override
+        public void close() throws IOException {
+            cancelIfUnread(read, ended);
+            super.close();
         }
     }
 }

@@ -12,7 +12,8 @@ import java.util.zip.CRC32;
  * A raw-socket origin for bound tests: {@code /chunked/N} answers a cacheable body of N bytes
  * with chunked framing and no Content-Length, {@code /length/N} the same with a Content-Length,
  * {@code /trickle/N} a Content-Length body of N bytes sent one byte every 3 s. Bodies repeat
- * one 64 KiB block, so a client checks them by {@link #crcOf(long)}. It counts what it sent and
+ * one 64 KiB block, so a client checks them by {@link #crcOf(long)}. A query with
+ * {@code no-store} makes the answer uncacheable (relayed, not stored). It counts what it sent and
  * the connections the node cut while it was still sending.
  */
 final class StreamOrigin implements AutoCloseable {
@@ -46,7 +47,8 @@ final class StreamOrigin implements AutoCloseable {
         String kind = p[1];
         long size = Long.parseLong(p[2]);
         boolean chunked = kind.equals("chunked");
-        String head = "HTTP/1.1 200 OK\r\nCache-Control: max-age=600\r\nContent-Type: application/octet-stream\r\n"
+        String cc = req.target().contains("no-store") ? "no-store" : "max-age=600";
+        String head = "HTTP/1.1 200 OK\r\nCache-Control: " + cc + "\r\nContent-Type: application/octet-stream\r\n"
                 + (chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + size + "\r\n") + "\r\n";
         bodiesStarted.incrementAndGet();
         try {
