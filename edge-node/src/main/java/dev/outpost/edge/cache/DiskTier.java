@@ -1,5 +1,6 @@
 package dev.outpost.edge.cache;
 
+import dev.outpost.edge.cache.DiskLayout.Family;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,123 +11,76 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.ObjLongConsumer;
-import java.util.zip.CRC32C;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.CompressionType;
-import org.rocksdb.DBOptions;
-import org.rocksdb.FlushOptions;
-import org.rocksdb.LRUCache;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.Status;
-import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The disk tier: responses in RocksDB, bounded in bytes with its own eviction.
+ * The disk tier: responses in RocksDB, bounded in bytes with its own eviction. This class is
+ * what {@link TieredCache} and {@link Fill} call; it keeps the tier's counts, its fill ids, its
+ * failure state and the rules that make an entry appear or go as a whole, and leaves the rest
+ * to four parts: {@link DiskStore} (the RocksDB database: options, column families, reads,
+ * writes, reopen, close), {@link DiskLayout} (the column families and the encodings of their
+ * keys and values), {@link DiskPolicy} (admission and eviction decisions, pure, replayed by
+ * {@code load-tests}' simulator) and {@link DiskEvictor} (the recency order, eviction by the
+ * policy's choices, and the background thread). {@link DiskRecovery} paces the retries after
+ * write failures.
  *
- * <p>Layout, one column family each: {@code meta} (key → {@link CachedResponse}, checksummed),
- * {@code chunks} (fill id + chunk index → CRC32C + bytes, in blob files), {@code lru} (access
- * bucket + sequence → key: an approximate LRU order; the sequence is the fill id, or a new one
- * for an entry given a second chance), {@code atime} (key → its lru record),
- * {@code tags} (tag NUL key → nothing, for purges by surrogate key) and {@code pending} (fills
- * under way). A fill writes its chunks first and its metadata last, in one batch that also
- * clears its pending mark; after a crash, pending fills' chunks are deleted at start, so a
- * partial object is never visible.
+ * <p>A fill writes a pending mark, its chunks, then its metadata, tags and recency in one batch
+ * that also clears the pending mark; after a crash, pending fills' chunks are deleted at start,
+ * so a partial object is never visible. RocksDB never evicts by itself: the tier counts the
+ * bytes of committed entries and of fills under way; a fill makes room before it starts and
+ * before it commits, and the evictor keeps a tier found past its bound 1% under it.
  *
- * <p>RocksDB never evicts by itself. The tier counts the bytes of committed entries and of
- * fills under way; a fill makes room before it starts and before it commits, and an evictor
- * thread keeps the tier 1% under its bound. Which entry goes and which newcomer is admitted is
- * {@link DiskPolicy}'s decision (sampled LFU over the 16 oldest entries in {@code lru}, a second
- * chance for the sampled entries asked for more often than the victim, TinyLFU admission); this
- * class only keeps the order it decides over. Access buckets are minutes, and a hit moves an
- * entry at most once a minute, so recency costs one small write per object per minute at most;
- * an {@code lru} record is current only while {@code atime} names it, so a record left behind by
- * a race is dropped when eviction meets it.
+ * <p>Lock discipline: every operation runs between {@link DiskStore#enter} and
+ * {@link DiskStore#exit} (the store's read side; a reopen or close takes its write side), and
+ * does nothing once the tier is closing. Changes to one key's records (commit, update, delete,
+ * dropping an unreadable entry) hold that key's stripe of {@code keyLocks}, taken after the
+ * evictor's monitor when both are held, never before it. Fill-id reservations are made under
+ * this object's monitor. Counts are atomics, read without locks.
  */
 public final class DiskTier implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
-    private static final byte[] FILL_SEQ = "fill-seq".getBytes(StandardCharsets.UTF_8);
-    private static final long BUCKET_MS = 60_000;
-    /**
-     * Past its bound, the tier is evicted down to this fraction of it (1% headroom), so that
-     * one eviction pass makes room for a few more fills rather than one.
-     */
-    static final double EVICTION_TARGET = 0.99;
+    /** Past its bound, the tier is evicted down to this fraction of it: {@link DiskPolicy#EVICTION_TARGET}. */
+    static final double EVICTION_TARGET = DiskPolicy.EVICTION_TARGET;
 
     private final Path dir;
     private final long maxBytes;
     private final InstantSource clock;
-    // replaced by a reopen (under the write side of life); read under its read side
-    private RocksDB db;
-    private final DBOptions dbOptions;
-    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
-    private final LRUCache blockCache;
-    private ColumnFamilyHandle defaultCf;
-    private ColumnFamilyHandle meta;
-    private ColumnFamilyHandle chunks;
-    private ColumnFamilyHandle lru;
-    private ColumnFamilyHandle atime;
-    private ColumnFamilyHandle tags;
-    private ColumnFamilyHandle pending;
-    private List<ColumnFamilyHandle> handles;
-    private final List<ColumnFamilyDescriptor> descriptors;
-    /** The database is open (false after a reopen that failed: the tier is off until one works). */
-    private volatile boolean dbOpen = true;
+    private final DiskStore store;
     private final DiskRecovery recovery;
+    private final DiskPolicy policy;
+    private final DiskEvictor evictor;
     /** Fills with a smaller id began before the last reopen: their pending marks are gone. */
     private volatile long fillFloor;
-    private final WriteOptions writeOptions = new WriteOptions();
-    private final ReadOptions readOptions = new ReadOptions().setVerifyChecksums(true);
-    /**
-     * Chunk reads leave checksums to Outpost: every chunk carries its own CRC32C (hardware
-     * accelerated in the JVM), checked on each read, which also catches a damaged blob
-     * reference. RocksDB's own verification of a blob record runs a table-driven CRC in the
-     * portable native build: a fifth of the CPU of a large-object transfer (perf).
-     */
-    private final ReadOptions chunkReadOptions = new ReadOptions().setVerifyChecksums(false);
     private final AtomicLong usedBytes = new AtomicLong();
     /** Told of each entry eviction removes (key, fill id), so the memory tier drops its copy too. */
     private volatile ObjLongConsumer<String> evictionListener = (key, fillId) -> { };
     private final AtomicLong entries = new AtomicLong();
     private final AtomicLong nextFillId = new AtomicLong();
+    /** The end of the fill ids reserved in the database; raised under this object's monitor. */
     private volatile long fillIdCeiling;
-    private final DiskPolicy policy;
     private final Counter evictions;
     private final Counter corrupt;
     private final Counter errors;
-    private final Thread evictor;
-    private volatile boolean closed;
-    private final java.util.concurrent.locks.ReentrantReadWriteLock life = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile long failingUntil;
-    private final java.util.concurrent.locks.ReentrantLock[] keyLocks = new java.util.concurrent.locks.ReentrantLock[64];
+    private final ReentrantLock[] keyLocks = new ReentrantLock[64];
 
-    private DiskTier(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry, RocksDB db, DBOptions dbOptions,
-                     List<ColumnFamilyOptions> cfOptions, List<ColumnFamilyDescriptor> descriptors, LRUCache blockCache,
-                     List<ColumnFamilyHandle> handles) {
-        this.descriptors = List.copyOf(descriptors);
+    private DiskTier(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry, DiskStore store) {
         this.dir = dir;
         this.maxBytes = maxBytes;
         this.clock = clock;
-        this.db = db;
-        this.dbOptions = dbOptions;
-        this.cfOptions.addAll(cfOptions);
-        this.blockCache = blockCache;
-        useHandles(handles);
+        this.store = store;
         this.policy = new DiskPolicy(maxBytes);
         this.evictions = Counter.builder("outpost.cache.evictions").tag("tier", "disk")
                 .description("Entries evicted to keep a tier within its byte bound").register(registry);
@@ -136,9 +90,9 @@ public final class DiskTier implements AutoCloseable {
                 .description("Disk tier reads or writes that failed").register(registry);
         this.recovery = new DiskRecovery(dir, clock, registry);
         for (int i = 0; i < keyLocks.length; i++) {
-            keyLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+            keyLocks[i] = new ReentrantLock();
         }
-        this.evictor = Thread.ofPlatform().name("disk-evictor").daemon().unstarted(this::evictLoop);
+        this.evictor = new DiskEvictor(this, store, policy);
     }
 
     /**
@@ -152,7 +106,7 @@ public final class DiskTier implements AutoCloseable {
         try {
             return openOnce(dir, maxBytes, clock, registry);
         } catch (RocksDBException e) {
-            if (!isCorruption(e)) {
+            if (!DiskStore.isCorruption(e)) {
                 // a lock held by another process, no permission, no space: the operator's to fix,
                 // and moving the directory would hide the data of the process that holds it
                 throw new IOException("cannot open disk cache at " + dir + ": " + e.getMessage(), e);
@@ -170,57 +124,9 @@ public final class DiskTier implements AutoCloseable {
         }
     }
 
-    /**
-     * Whether RocksDB says its own files are damaged: a corruption status, or a file it names
-     * (the MANIFEST in CURRENT, a table or blob file) missing. Lock, permission and space
-     * errors are I/O errors of another kind and say nothing of the files.
-     */
-    static boolean isCorruption(RocksDBException e) {
-        Status st = e.getStatus();
-        if (st == null) {
-            return false;
-        }
-        if (st.getCode() == Status.Code.Corruption) {
-            return true;
-        }
-        String msg = String.valueOf(e.getMessage());
-        return st.getCode() == Status.Code.IOError && msg.contains("No such file or directory") && !msg.contains("lock");
-    }
-
     private static DiskTier openOnce(Path dir, long maxBytes, InstantSource clock, MeterRegistry registry)
             throws RocksDBException {
-        LRUCache blockCache = new LRUCache(64L * 1024 * 1024);
-        DBOptions dbOptions = new DBOptions()
-                .setCreateIfMissing(true)
-                .setCreateMissingColumnFamilies(true)
-                .setMaxBackgroundJobs(2)
-                .setKeepLogFileNum(3)
-                .setMaxTotalWalSize(256L * 1024 * 1024)
-                .setMaxBgErrorResumeCount(Integer.MAX_VALUE)
-                .setBgerrorResumeRetryInterval(1_000_000);
-        List<ColumnFamilyOptions> opts = new ArrayList<>();
-        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-        String[] names = {"default", "meta", "chunks", "lru", "atime", "tags", "pending"};
-        for (String name : names) {
-            ColumnFamilyOptions o = new ColumnFamilyOptions()
-                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache));
-            if (name.equals("chunks")) {
-                o.setEnableBlobFiles(true)
-                        .setMinBlobSize(4096)
-                        .setBlobFileSize(256L * 1024 * 1024)
-                        .setEnableBlobGarbageCollection(true)
-                        .setBlobGarbageCollectionAgeCutoff(0.5)
-                        .setWriteBufferSize(64L * 1024 * 1024)
-                        .setCompressionType(CompressionType.NO_COMPRESSION);
-            } else {
-                o.setCompressionType(CompressionType.LZ4_COMPRESSION);
-            }
-            opts.add(o);
-            descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), o));
-        }
-        List<ColumnFamilyHandle> handles = new ArrayList<>();
-        RocksDB db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-        DiskTier tier = new DiskTier(dir, maxBytes, clock, registry, db, dbOptions, opts, descriptors, blockCache, handles);
+        DiskTier tier = new DiskTier(dir, maxBytes, clock, registry, DiskStore.open(dir));
         try {
             tier.recover();
         } catch (RocksDBException | RuntimeException e) {
@@ -238,14 +144,17 @@ public final class DiskTier implements AutoCloseable {
         return tier;
     }
 
-    /** Deletes chunks of fills that never committed, counts what is stored, reserves fill ids. */
+    /**
+     * Deletes chunks of fills that never committed, counts what is stored, reserves fill ids.
+     * Runs before the tier is shared, or under the store's write side during a reopen.
+     */
     private void recover() throws RocksDBException {
         int dropped = 0;
-        try (RocksIterator it = db.newIterator(pending)) {
+        try (RocksIterator it = store.iterator(Family.PENDING)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                long fillId = ByteBuffer.wrap(it.key()).getLong();
-                db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
-                db.delete(pending, it.key());
+                long fillId = DiskLayout.readLong(it.key());
+                store.deleteRange(Family.CHUNKS, DiskLayout.chunkKey(fillId, 0), DiskLayout.chunkKey(fillId + 1, 0));
+                store.delete(Family.PENDING, it.key());
                 dropped++;
             }
             it.status();
@@ -255,7 +164,7 @@ public final class DiskTier implements AutoCloseable {
         }
         long bytes = 0;
         long count = 0;
-        try (RocksIterator it = db.newIterator(meta)) {
+        try (RocksIterator it = store.iterator(Family.META)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 try {
                     CachedResponse r = MetaCodec.decode(it.value());
@@ -263,15 +172,15 @@ public final class DiskTier implements AutoCloseable {
                     count++;
                 } catch (CorruptEntryException e) {
                     corrupt.increment();
-                    db.delete(meta, it.key());
+                    store.delete(Family.META, it.key());
                 }
             }
             it.status(); // an unreadable table block ends the scan early: the database is damaged
         }
         usedBytes.set(bytes);
         entries.set(count);
-        byte[] seq = db.get(defaultCf, FILL_SEQ);
-        long start = seq == null ? 1 : ByteBuffer.wrap(seq).getLong();
+        byte[] seq = store.getPlain(Family.DEFAULT, DiskLayout.FILL_SEQ);
+        long start = seq == null ? 1 : DiskLayout.readLong(seq);
         nextFillId.set(start);
         reserveFillIds(start);
         LOG.info("disk cache at {}: {} entries, {} bytes of {} allowed", dir, count, bytes, maxBytes);
@@ -279,38 +188,7 @@ public final class DiskTier implements AutoCloseable {
 
     private synchronized void reserveFillIds(long from) throws RocksDBException {
         fillIdCeiling = from + 100_000;
-        db.put(defaultCf, writeOptions, FILL_SEQ, ByteBuffer.allocate(8).putLong(fillIdCeiling).array());
-    }
-
-    /**
-     * Enters a database operation; false once the tier is closing. Operations hold the read
-     * side of {@link #life}, {@link #close} its write side, so the database is never closed
-     * under an operation nor used after it is closed.
-     */
-    private boolean enter() {
-        if (!life.readLock().tryLock()) {
-            return false;
-        }
-        if (closed || !dbOpen) {
-            life.readLock().unlock();
-            return false;
-        }
-        return true;
-    }
-
-    private void useHandles(List<ColumnFamilyHandle> list) {
-        this.handles = list;
-        this.defaultCf = list.get(0);
-        this.meta = list.get(1);
-        this.chunks = list.get(2);
-        this.lru = list.get(3);
-        this.atime = list.get(4);
-        this.tags = list.get(5);
-        this.pending = list.get(6);
-    }
-
-    private void exit() {
-        life.readLock().unlock();
+        store.put(Family.DEFAULT, DiskLayout.FILL_SEQ, DiskLayout.longBytes(fillIdCeiling));
     }
 
     private static RocksDBException closedException() {
@@ -319,17 +197,18 @@ public final class DiskTier implements AutoCloseable {
 
     /** A new fill id, unique across restarts. */
     long newFillId() throws RocksDBException {
-        if (!enter()) {
+        if (!store.enter()) {
             throw closedException();
         }
         try {
             return newFillIdOpen();
         } finally {
-            exit();
+            store.exit();
         }
     }
 
-    private long newFillIdOpen() throws RocksDBException {
+    /** {@link #newFillId} inside {@link DiskStore#enter}; also the sequence of a requeued recency record. */
+    long newFillIdOpen() throws RocksDBException {
         long id = nextFillId.getAndIncrement();
         if (id >= fillIdCeiling) {
             synchronized (this) {
@@ -351,69 +230,36 @@ public final class DiskTier implements AutoCloseable {
         policy.recordAccess(key);
     }
 
-    /** Whether the tier takes a new object of about {@code size} bytes now. */
+    /** Whether the tier takes a new object of about {@code size} bytes now (-1: unknown length). */
     boolean admit(String key, long size) {
-        if (!enter()) {
+        if (!store.enter()) {
             return false;
         }
         try {
-            return admitOpen(key, size);
+            return !isFailing() && policy.admits(key, size, evictor);
         } finally {
-            exit();
+            store.exit();
         }
-    }
-
-    private boolean admitOpen(String key, long size) {
-        if (isFailing() || size > maxBytes / 4) {
-            return false;
-        }
-        long count = entries.get();
-        long expected = size > 0 ? size : count == 0 ? 0 : usedBytes.get() / count; // unknown length: a typical entry
-        if (usedBytes.get() + expected <= maxBytes) {
-            return true;
-        }
-        Sample sample = oldest();
-        DiskPolicy.Choice choice = policy.choose(sample.keys());
-        // a newcomer takes the place of the least popular old entry unless that one is asked for
-        // more often: one-hit wonders don't push out popular objects, and recency still counts
-        return choice == null || policy.admits(key, choice.victimFrequency());
-    }
-
-    /** The oldest entries of the recency order: their {@code lru} records and keys. */
-    private record Sample(List<byte[]> lruKeys, List<String> keys) {
-    }
-
-    private Sample oldest() {
-        List<byte[]> lruKeys = new ArrayList<>(DiskPolicy.SAMPLE);
-        List<String> keys = new ArrayList<>(DiskPolicy.SAMPLE);
-        try (RocksIterator it = db.newIterator(lru)) {
-            it.seekToFirst();
-            for (int i = 0; i < DiskPolicy.SAMPLE && it.isValid(); i++, it.next()) {
-                lruKeys.add(it.key());
-                keys.add(new String(it.value(), StandardCharsets.UTF_8));
-            }
-        }
-        return new Sample(lruKeys, keys);
     }
 
     /** The stored response under {@code key}, or null. */
     CachedResponse get(String key) throws CorruptEntryException {
-        if (!enter()) {
+        if (!store.enter()) {
             return null;
         }
         try {
             return getOpen(key);
         } finally {
-            exit();
+            store.exit();
         }
     }
 
     private CachedResponse getOpen(String key) throws CorruptEntryException {
         byte[] value;
         try {
-            value = db.get(meta, readOptions, key.getBytes(StandardCharsets.UTF_8));
+            value = store.get(Family.META, DiskLayout.utf8(key));
         } catch (RocksDBException e) {
-            if (isCorruption(e)) {
+            if (DiskStore.isCorruption(e)) {
                 dropUnreadable(key, e);
                 throw new CorruptEntryException("metadata unreadable: " + e.getMessage());
             }
@@ -442,26 +288,26 @@ public final class DiskTier implements AutoCloseable {
      * under the key, which must not be dropped for it.
      */
     ByteBuffer readChunk(CachedResponse r, int index, boolean dropOnDamage) throws CorruptEntryException {
-        if (!enter()) {
+        if (!store.enter()) {
             throw new CorruptEntryException("disk tier closed");
         }
         try {
             return readChunkOpen(r, index, dropOnDamage);
         } finally {
-            exit();
+            store.exit();
         }
     }
 
     private ByteBuffer readChunkOpen(CachedResponse r, int index, boolean dropOnDamage) throws CorruptEntryException {
         byte[] value;
         try {
-            value = db.get(chunks, chunkReadOptions, chunkKey(r.fillId(), index));
+            value = store.getChunk(DiskLayout.chunkKey(r.fillId(), index));
         } catch (RocksDBException e) {
             CorruptEntryException c = new CorruptEntryException("chunk " + index + " unreadable: " + e.getMessage());
             if (!dropOnDamage) {
                 throw c;
             }
-            if (isCorruption(e)) {
+            if (DiskStore.isCorruption(e)) {
                 // a damaged table or blob file: the entry goes, as for a checksum mismatch; a
                 // read error of the device pauses writes instead
                 dropCorrupt(r.key(), c);
@@ -471,7 +317,7 @@ public final class DiskTier implements AutoCloseable {
             throw c;
         }
         long expected = Math.min(r.chunkSize(), r.bodyLength() - (long) index * r.chunkSize());
-        if (value == null || value.length != expected + 4) {
+        if (value == null || value.length != expected + DiskLayout.CHUNK_CRC_BYTES) {
             CorruptEntryException e = new CorruptEntryException("chunk " + index + " missing or truncated");
             // a chunk that is gone because its entry was just replaced or purged (the reader had
             // its metadata from before) is no damage: nothing to count, nothing to drop
@@ -480,9 +326,7 @@ public final class DiskTier implements AutoCloseable {
             }
             throw e;
         }
-        CRC32C crc = new CRC32C();
-        crc.update(value, 4, value.length - 4);
-        if ((int) crc.getValue() != ByteBuffer.wrap(value, 0, 4).getInt()) {
+        if (!DiskLayout.chunkIntact(value)) {
             CorruptEntryException e = new CorruptEntryException("chunk " + index + " checksum mismatch");
             if (dropOnDamage) {
                 dropCorrupt(r.key(), e);
@@ -491,13 +335,13 @@ public final class DiskTier implements AutoCloseable {
             }
             throw e;
         }
-        return ByteBuffer.wrap(value, 4, value.length - 4).slice();
+        return DiskLayout.chunkBody(value);
     }
 
     /** Whether {@code r} is still the entry stored under its key (not replaced, not removed). */
     private boolean stillStored(CachedResponse r) {
         try {
-            byte[] v = db.get(meta, readOptions, r.key().getBytes(StandardCharsets.UTF_8));
+            byte[] v = store.get(Family.META, DiskLayout.utf8(r.key()));
             return v != null && MetaCodec.decode(v).fillId() == r.fillId();
         } catch (RocksDBException | CorruptEntryException e) {
             return true; // unreadable metadata is damage too
@@ -518,18 +362,18 @@ public final class DiskTier implements AutoCloseable {
     private void dropUnreadable(String key, RocksDBException e) {
         corrupt.increment();
         LOG.warn("dropping unreadable disk entry {}: {}", key, e.getMessage());
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        var lock = lockFor(key);
+        byte[] k = DiskLayout.utf8(key);
+        ReentrantLock lock = lockFor(key);
         lock.lock();
         try {
-            byte[] at = db.get(atime, k);
-            try (WriteBatch batch = new WriteBatch()) {
-                batch.delete(meta, k);
+            byte[] at = store.getPlain(Family.ATIME, k);
+            try (DiskStore.Batch batch = store.batch()) {
+                batch.delete(Family.META, k);
                 if (at != null) {
-                    batch.delete(lru, at);
+                    batch.delete(Family.LRU, at);
                 }
-                batch.delete(atime, k);
-                db.write(writeOptions, batch);
+                batch.delete(Family.ATIME, k);
+                store.write(batch);
             }
         } catch (RocksDBException again) {
             failed(again);
@@ -540,61 +384,42 @@ public final class DiskTier implements AutoCloseable {
 
     /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
     void beginFill(long fillId, String key, long reserve) throws RocksDBException {
-        if (!enter()) {
+        if (!store.enter()) {
             throw closedException();
         }
         try {
-            beginFillOpen(fillId, key, reserve);
+            evictor.makeRoom(reserve);
+            try {
+                store.put(Family.PENDING, DiskLayout.longBytes(fillId), DiskLayout.utf8(key));
+            } catch (RocksDBException e) {
+                failed(e); // the first write of a fill: a disk that refuses writes shows here first
+                throw e;
+            }
+            usedBytes.addAndGet(reserve);
+            evictor.wakeIfOver();
         } finally {
-            exit();
-        }
-    }
-
-    private void beginFillOpen(long fillId, String key, long reserve) throws RocksDBException {
-        makeRoom(reserve);
-        try {
-            db.put(pending, writeOptions, longKey(fillId), key.getBytes(StandardCharsets.UTF_8));
-        } catch (RocksDBException e) {
-            failed(e); // the first write of a fill: a disk that refuses writes shows here first
-            throw e;
-        }
-        usedBytes.addAndGet(reserve);
-        wakeEvictor();
-    }
-
-    /** Evicts now, on the caller's thread, so that {@code bytes} more fit within the bound. */
-    private void makeRoom(long bytes) {
-        if (bytes > 0 && usedBytes.get() + bytes > maxBytes) {
-            evictTo(Math.max(0, maxBytes - bytes));
+            store.exit();
         }
     }
 
     /** Writes one chunk (its checksum is computed here). */
     void writeChunk(long fillId, int index, ByteBuffer data) throws RocksDBException {
-        if (!enter()) {
+        if (!store.enter()) {
             throw closedException();
         }
         try {
-            writeChunkOpen(fillId, index, data);
+            if (staleFill(fillId)) {
+                throw new RocksDBException("disk tier reopened during the fill");
+            }
+            byte[] value = DiskLayout.encodeChunk(data);
+            try {
+                store.put(Family.CHUNKS, DiskLayout.chunkKey(fillId, index), value);
+            } catch (RocksDBException e) {
+                failed(e);
+                throw e;
+            }
         } finally {
-            exit();
-        }
-    }
-
-    private void writeChunkOpen(long fillId, int index, ByteBuffer data) throws RocksDBException {
-        if (staleFill(fillId)) {
-            throw new RocksDBException("disk tier reopened during the fill");
-        }
-        byte[] value = new byte[data.remaining() + 4];
-        data.duplicate().get(value, 4, data.remaining());
-        CRC32C crc = new CRC32C();
-        crc.update(value, 4, value.length - 4);
-        ByteBuffer.wrap(value, 0, 4).putInt((int) crc.getValue());
-        try {
-            db.put(chunks, writeOptions, chunkKey(fillId, index), value);
-        } catch (RocksDBException e) {
-            failed(e);
-            throw e;
+            store.exit();
         }
     }
 
@@ -603,56 +428,51 @@ public final class DiskTier implements AutoCloseable {
      * pending mark. A previous entry under the same key is replaced and its chunks deleted.
      */
     void commit(CachedResponse r, long reserved) throws RocksDBException {
-        if (!enter()) {
+        if (!store.enter()) {
             throw closedException();
         }
         try {
-            commitOpen(r, reserved);
+            if (staleFill(r.fillId()) && r.bodyLength() > 0) {
+                throw new RocksDBException("disk tier reopened during the fill");
+            }
+            evictor.makeRoom(r.weight() - reserved);
+            ReentrantLock lock = lockFor(r.key());
+            lock.lock();
+            try {
+                commitLocked(r, reserved);
+            } finally {
+                lock.unlock();
+            }
         } finally {
-            exit();
+            store.exit();
         }
     }
 
-    private void commitOpen(CachedResponse r, long reserved) throws RocksDBException {
-        if (staleFill(r.fillId()) && r.bodyLength() > 0) {
-            throw new RocksDBException("disk tier reopened during the fill");
-        }
-        makeRoom(r.weight() - reserved);
-        var lock = lockFor(r.key());
-        lock.lock();
-        try {
-            commitLocked(r, reserved);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private java.util.concurrent.locks.ReentrantLock lockFor(String key) {
+    private ReentrantLock lockFor(String key) {
         return keyLocks[(key.hashCode() & 0x7fffffff) % keyLocks.length];
     }
 
     private void commitLocked(CachedResponse r, long reserved) throws RocksDBException {
-        byte[] key = r.key().getBytes(StandardCharsets.UTF_8);
+        byte[] key = DiskLayout.utf8(r.key());
         CachedResponse previous = null;
         try {
             previous = get(r.key());
         } catch (CorruptEntryException ignored) {
             // already dropped
         }
-        long bucket = bucket();
-        try (WriteBatch batch = new WriteBatch()) {
+        try (DiskStore.Batch batch = store.batch()) {
             if (previous != null) {
                 removeInBatch(batch, previous, key);
             }
-            batch.put(meta, key, MetaCodec.encode(r));
+            batch.put(Family.META, key, MetaCodec.encode(r));
             for (String tag : r.tags()) {
-                batch.put(tags, tagKey(tag, r.key()), new byte[0]);
+                batch.put(Family.TAGS, DiskLayout.tagKey(tag, r.key()), new byte[0]);
             }
-            byte[] lruKey = lruKey(bucket, r.fillId());
-            batch.put(lru, lruKey, key);
-            batch.put(atime, key, lruKey);
-            batch.delete(pending, longKey(r.fillId()));
-            db.write(writeOptions, batch);
+            byte[] lruKey = DiskLayout.lruKey(bucket(), r.fillId());
+            batch.put(Family.LRU, lruKey, key);
+            batch.put(Family.ATIME, key, lruKey);
+            batch.delete(Family.PENDING, DiskLayout.longBytes(r.fillId()));
+            store.write(batch);
         } catch (RocksDBException e) {
             failed(e);
             throw e;
@@ -664,21 +484,21 @@ public final class DiskTier implements AutoCloseable {
         }
         usedBytes.addAndGet(r.weight() - reserved);
         entries.incrementAndGet();
-        wakeEvictor();
+        evictor.wakeIfOver();
     }
 
     /** Reserves room for a fill of unknown length as it grows, evicting on the caller's thread if needed. */
     boolean reserve(long bytes) {
-        if (!enter()) {
+        if (!store.enter()) {
             return false;
         }
         try {
-            makeRoom(bytes);
+            evictor.makeRoom(bytes);
             usedBytes.addAndGet(bytes);
-            wakeEvictor();
+            evictor.wakeIfOver();
             return true;
         } finally {
-            exit();
+            store.exit();
         }
     }
 
@@ -689,101 +509,84 @@ public final class DiskTier implements AutoCloseable {
 
     /** Abandons a fill: its chunks go, its reservation is released. */
     void abort(long fillId, long reserved) {
-        if (!enter()) {
+        if (!store.enter()) {
             return;
         }
         try {
-            abortOpen(fillId, reserved);
+            if (!staleFill(fillId)) {
+                usedBytes.addAndGet(-reserved); // a reopen recounted without the reservations of fills under way
+            }
+            try {
+                deleteChunks(fillId);
+                store.delete(Family.PENDING, DiskLayout.longBytes(fillId));
+            } catch (RocksDBException e) {
+                failed(e);
+            }
         } finally {
-            exit();
-        }
-    }
-
-    private void abortOpen(long fillId, long reserved) {
-        if (!staleFill(fillId)) {
-            usedBytes.addAndGet(-reserved); // a reopen recounted without the reservations of fills under way
-        }
-        try {
-            db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
-            db.delete(pending, longKey(fillId));
-        } catch (RocksDBException e) {
-            failed(e);
+            store.exit();
         }
     }
 
     /** Rewrites an entry's metadata (after a 304, or a soft purge); the body stays. */
     void update(CachedResponse r) {
-        if (!enter()) {
+        if (!store.enter()) {
             return;
         }
-        try {
-            updateOpen(r);
-        } finally {
-            exit();
-        }
-    }
-
-    private void updateOpen(CachedResponse r) {
-        var lock = lockFor(r.key());
+        ReentrantLock lock = lockFor(r.key());
         lock.lock();
         try {
             CachedResponse current = get(r.key());
             if (current == null || current.fillId() != r.fillId()) {
                 return; // replaced or removed meanwhile
             }
-            db.put(meta, writeOptions, r.key().getBytes(StandardCharsets.UTF_8), MetaCodec.encode(r));
+            store.put(Family.META, DiskLayout.utf8(r.key()), MetaCodec.encode(r));
         } catch (RocksDBException e) {
             failed(e);
         } catch (CorruptEntryException ignored) {
             // dropped
         } finally {
             lock.unlock();
+            store.exit();
         }
     }
 
     /** Moves an entry to the current recency bucket if it is in an older one. */
     void touch(CachedResponse r) {
-        if (!enter()) {
+        if (!store.enter()) {
             return;
         }
         try {
-            touchOpen(r);
-        } finally {
-            exit();
-        }
-    }
-
-    private void touchOpen(CachedResponse r) {
-        if (isFailing()) {
-            return;
-        }
-        byte[] key = r.key().getBytes(StandardCharsets.UTF_8);
-        long bucket = bucket();
-        try {
-            byte[] current = db.get(atime, key);
-            if (current != null && ByteBuffer.wrap(current).getLong() == bucket) {
+            if (isFailing()) {
                 return;
             }
-            byte[] lruKey = lruKey(bucket, r.fillId());
-            try (WriteBatch batch = new WriteBatch()) {
+            byte[] key = DiskLayout.utf8(r.key());
+            long bucket = bucket();
+            byte[] current = store.getPlain(Family.ATIME, key);
+            if (current != null && DiskLayout.bucketOf(current) == bucket) {
+                return;
+            }
+            byte[] lruKey = DiskLayout.lruKey(bucket, r.fillId());
+            try (DiskStore.Batch batch = store.batch()) {
                 if (current != null) {
-                    batch.delete(lru, current);
+                    batch.delete(Family.LRU, current);
                 }
-                batch.put(lru, lruKey, key);
-                batch.put(atime, key, lruKey);
-                db.write(writeOptions, batch);
+                batch.put(Family.LRU, lruKey, key);
+                batch.put(Family.ATIME, key, lruKey);
+                store.write(batch);
             }
         } catch (RocksDBException e) {
             failed(e);
+        } finally {
+            store.exit();
         }
     }
 
     /** Deletes the entry under {@code key} if it is the one fill {@code fillId} stored. */
     void deleteIfFill(String key, long fillId) {
-        if (!enter()) {
+        if (!store.enter()) {
             return;
         }
-        var lock = lockFor(key);
+        ReentrantLock lock = lockFor(key);
         lock.lock();
         try {
             CachedResponse current = getOpen(key);
@@ -794,28 +597,47 @@ public final class DiskTier implements AutoCloseable {
             // dropped already
         } finally {
             lock.unlock();
-            exit();
+            store.exit();
         }
     }
 
     /** Deletes the entry under {@code key}, if any. */
     boolean delete(String key) {
-        if (!enter()) {
+        if (!store.enter()) {
             return false;
         }
         try {
             return deleteOpen(key);
         } finally {
-            exit();
+            store.exit();
         }
     }
 
+    /**
+     * Removes the victim the evictor chose (inside {@link DiskStore#enter}): counts the eviction
+     * and tells the memory tier; false when there was no readable entry to remove.
+     */
+    boolean evictEntry(String key) {
+        CachedResponse r = null;
+        try {
+            r = get(key);
+        } catch (CorruptEntryException ignored) {
+            // dropped by get
+        }
+        if (r != null && delete(key)) {
+            evictions.increment();
+            evictionListener.accept(key, r.fillId());
+            return true;
+        }
+        return false;
+    }
+
     private boolean deleteOpen(String key) {
-        byte[] k = key.getBytes(StandardCharsets.UTF_8);
-        var lock = lockFor(key);
+        byte[] k = DiskLayout.utf8(key);
+        ReentrantLock lock = lockFor(key);
         lock.lock();
         try {
-            byte[] value = db.get(meta, k);
+            byte[] value = store.getPlain(Family.META, k);
             if (value == null) {
                 return false;
             }
@@ -823,17 +645,17 @@ public final class DiskTier implements AutoCloseable {
             try {
                 r = MetaCodec.decode(value);
             } catch (CorruptEntryException e) {
-                db.delete(meta, k);
-                byte[] at = db.get(atime, k);
+                store.delete(Family.META, k);
+                byte[] at = store.getPlain(Family.ATIME, k);
                 if (at != null) {
-                    db.delete(lru, at);
-                    db.delete(atime, k);
+                    store.delete(Family.LRU, at);
+                    store.delete(Family.ATIME, k);
                 }
                 return true;
             }
-            try (WriteBatch batch = new WriteBatch()) {
+            try (DiskStore.Batch batch = store.batch()) {
                 removeInBatch(batch, r, k);
-                db.write(writeOptions, batch);
+                store.write(batch);
             }
             usedBytes.addAndGet(-r.weight());
             entries.decrementAndGet();
@@ -847,105 +669,81 @@ public final class DiskTier implements AutoCloseable {
         }
     }
 
-    private void removeInBatch(WriteBatch batch, CachedResponse r, byte[] key) throws RocksDBException {
-        batch.delete(meta, key);
+    /** Adds the removal of every record of entry {@code r} but its chunks to {@code batch}. */
+    private void removeInBatch(DiskStore.Batch batch, CachedResponse r, byte[] key) throws RocksDBException {
+        batch.delete(Family.META, key);
         for (String tag : r.tags()) {
-            batch.delete(tags, tagKey(tag, r.key()));
+            batch.delete(Family.TAGS, DiskLayout.tagKey(tag, r.key()));
         }
-        byte[] at = db.get(atime, key);
+        byte[] at = store.getPlain(Family.ATIME, key);
         if (at != null) {
-            batch.delete(lru, at);
+            batch.delete(Family.LRU, at);
         }
-        batch.delete(atime, key);
+        batch.delete(Family.ATIME, key);
     }
 
     private void deleteChunks(long fillId) throws RocksDBException {
-        db.deleteRange(chunks, chunkKey(fillId, 0), chunkKey(fillId + 1, 0));
+        store.deleteRange(Family.CHUNKS, DiskLayout.chunkKey(fillId, 0), DiskLayout.chunkKey(fillId + 1, 0));
     }
 
     /** Calls {@code action} with every stored key starting with {@code prefix} (empty: all). */
     void forEachKey(String prefix, Consumer<String> action) {
-        if (!enter()) {
+        if (!store.enter()) {
             return;
         }
-        try {
-            forEachKeyOpen(prefix, action);
-        } finally {
-            exit();
-        }
-    }
-
-    private void forEachKeyOpen(String prefix, Consumer<String> action) {
-        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
-        try (RocksIterator it = db.newIterator(meta)) {
-            for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
+        byte[] p = DiskLayout.utf8(prefix);
+        try (RocksIterator it = store.iterator(Family.META)) {
+            for (it.seek(p); it.isValid() && DiskLayout.startsWith(it.key(), p); it.next()) {
                 action.accept(new String(it.key(), StandardCharsets.UTF_8));
             }
+        } finally {
+            store.exit();
         }
     }
 
     /** Every stored key tagged {@code tag}. */
     List<String> keysWithTag(String tag) {
-        if (!enter()) {
+        if (!store.enter()) {
             return List.of();
         }
-        try {
-            return keysWithTagOpen(tag);
-        } finally {
-            exit();
-        }
-    }
-
-    private List<String> keysWithTagOpen(String tag) {
         List<String> out = new ArrayList<>();
-        byte[] p = tagKey(tag, "");
-        try (RocksIterator it = db.newIterator(tags)) {
-            for (it.seek(p); it.isValid() && startsWith(it.key(), p); it.next()) {
-                out.add(new String(it.key(), p.length, it.key().length - p.length, StandardCharsets.UTF_8));
+        byte[] p = DiskLayout.tagKey(tag, "");
+        try (RocksIterator it = store.iterator(Family.TAGS)) {
+            for (it.seek(p); it.isValid() && DiskLayout.startsWith(it.key(), p); it.next()) {
+                out.add(DiskLayout.keyOfTagKey(it.key(), p));
             }
+        } finally {
+            store.exit();
         }
         return out;
     }
 
     /** A persisted number under {@code name} in the tier's own state (0 when unset). */
     long marker(String name) {
-        if (!enter()) {
+        if (!store.enter()) {
             return 0;
         }
         try {
-            return markerOpen(name);
-        } finally {
-            exit();
-        }
-    }
-
-    private long markerOpen(String name) {
-        try {
-            byte[] v = db.get(defaultCf, ("marker:" + name).getBytes(StandardCharsets.UTF_8));
-            return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+            byte[] v = store.getPlain(Family.DEFAULT, DiskLayout.markerKey(name));
+            return v == null ? 0 : DiskLayout.readLong(v);
         } catch (RocksDBException e) {
             failed(e);
             return 0;
+        } finally {
+            store.exit();
         }
     }
 
     void setMarker(String name, long value) {
-        if (!enter()) {
+        if (!store.enter()) {
             return;
         }
         try {
-            setMarkerOpen(name, value);
-        } finally {
-            exit();
-        }
-    }
-
-    private void setMarkerOpen(String name, long value) {
-        try {
-            db.put(defaultCf, writeOptions, ("marker:" + name).getBytes(StandardCharsets.UTF_8),
-                    ByteBuffer.allocate(8).putLong(value).array());
+            store.put(Family.DEFAULT, DiskLayout.markerKey(name), DiskLayout.longBytes(value));
         } catch (RocksDBException e) {
             failed(e);
+        } finally {
+            store.exit();
         }
     }
 
@@ -963,7 +761,17 @@ public final class DiskTier implements AutoCloseable {
 
     /** The bytes the tier is evicted down to once past its bound: {@link #EVICTION_TARGET} of it. */
     long evictionTarget() {
-        return (long) (maxBytes * EVICTION_TARGET);
+        return policy.evictionTarget();
+    }
+
+    /** Evicts the entries the policy picks until at most {@code target} bytes are used. */
+    void evictTo(long target) {
+        evictor.evictTo(target);
+    }
+
+    /** The current recency bucket ({@link DiskPolicy#bucket}, on the node's clock). */
+    long bucket() {
+        return DiskPolicy.bucket(clock.millis());
     }
 
     /** Whether writes are being skipped after a failure (disk full, I/O error). */
@@ -973,21 +781,22 @@ public final class DiskTier implements AutoCloseable {
 
     /** {@code ok}, {@code failing} (writes skipped, recovery retried with backoff) or {@code off} (closed). */
     String state() {
-        if (closed) {
+        if (store.isClosed()) {
             return "off";
         }
-        return isFailing() || !dbOpen ? "failing" : "ok";
+        return isFailing() || !store.isOpen() ? "failing" : "ok";
     }
 
     /** What /healthz shows of the tier: its state, the last error, recoveries so far. */
-    java.util.Map<String, Object> health() {
-        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    Map<String, Object> health() {
+        Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", state());
         recovery.describe(m);
         return m;
     }
 
-    private void failed(RocksDBException e) {
+    /** A read or write failed: counts it and pauses disk writes until a recovery attempt works. */
+    void failed(RocksDBException e) {
         errors.increment();
         long pause = recovery.failed(e.getMessage());
         LOG.warn("disk tier error: {}; writes to disk paused, next recovery attempt in {} ms", e.getMessage(), pause);
@@ -999,17 +808,18 @@ public final class DiskTier implements AutoCloseable {
     }
 
     /**
-     * One recovery attempt when one is due: the filesystem must take a real write first (a
-     * probe file), then RocksDB must take one; if RocksDB still refuses (it stays stopped after
-     * a non-retryable error), the database is closed and opened again, its contents recounted.
+     * One recovery attempt when one is due (the evictor's thread runs it): the filesystem must
+     * take a real write first (a probe file), then RocksDB must take one; if RocksDB still
+     * refuses (it stays stopped after a non-retryable error), the database is closed and opened
+     * again, its contents recounted.
      */
-    private void recoverIfDue() {
+    void recoverIfDue() {
         if (!recovery.due()) {
             return;
         }
         String problem = recovery.probeFilesystem();
         if (problem == null) {
-            problem = dbOpen ? probeDatabase() : "database closed";
+            problem = store.isOpen() ? probeDatabase() : "database closed";
             if (problem != null) {
                 problem = reopen();
             }
@@ -1023,55 +833,29 @@ public final class DiskTier implements AutoCloseable {
     }
 
     private String probeDatabase() {
-        if (!enter()) {
+        if (!store.enter()) {
             return "closed";
         }
         try {
-            db.put(defaultCf, writeOptions, "write-probe".getBytes(StandardCharsets.UTF_8),
-                    ByteBuffer.allocate(8).putLong(clock.millis()).array());
+            store.put(Family.DEFAULT, DiskLayout.WRITE_PROBE, DiskLayout.longBytes(clock.millis()));
             return null;
         } catch (RocksDBException e) {
             return e.getMessage();
         } finally {
-            exit();
+            store.exit();
         }
     }
 
-    /** Closes and opens the database again, under the write side of {@link #life}; null when it worked. */
+    /** Closes and opens the database again, recounting it; null when it worked. */
     private String reopen() {
-        life.writeLock().lock();
-        try {
-            if (closed) {
-                return "closed";
-            }
-            if (dbOpen) {
-                dbOpen = false;
-                handles.forEach(ColumnFamilyHandle::close);
-                db.close();
-            }
-            List<ColumnFamilyHandle> list = new ArrayList<>();
-            RocksDB reopened;
-            try {
-                reopened = RocksDB.open(dbOptions, dir.toString(), descriptors, list);
-            } catch (RocksDBException e) {
-                return "reopen failed: " + e.getMessage();
-            }
-            db = reopened;
-            useHandles(list);
-            try {
-                recover();
-            } catch (RocksDBException e) {
-                list.forEach(ColumnFamilyHandle::close);
-                reopened.close();
-                return "recount after reopen failed: " + e.getMessage();
-            }
+        String problem = store.reopen(() -> {
+            recover();
             fillFloor = nextFillId.get();
-            dbOpen = true;
+        });
+        if (problem == null) {
             LOG.info("disk tier reopened after write failures: {} entries, {} bytes", entries.get(), usedBytes.get());
-            return null;
-        } finally {
-            life.writeLock().unlock();
         }
+        return problem;
     }
 
     /** A fill that began before the last reopen: its pending mark and reservation are gone. */
@@ -1079,176 +863,26 @@ public final class DiskTier implements AutoCloseable {
         return fillId < fillFloor;
     }
 
-    private void wakeEvictor() {
-        if (usedBytes.get() > maxBytes) {
-            LockSupport.unpark(evictor);
-        }
-    }
-
-    private void evictLoop() {
-        while (!closed) {
-            try {
-                recoverIfDue();
-            } catch (RuntimeException e) {
-                LOG.warn("disk tier recovery attempt failed: {}", e.toString());
-            }
-            if (usedBytes.get() > maxBytes) {
-                try {
-                    evictTo(evictionTarget());
-                } catch (RuntimeException e) {
-                    LOG.warn("eviction failed: {}", e.toString());
-                }
-            }
-            LockSupport.parkNanos(100_000_000L);
-        }
-    }
-
-    /** Evicts the least recently used entries until at most {@code target} bytes are used. */
-    synchronized void evictTo(long target) {
-        if (!enter()) {
-            return;
-        }
-        try {
-            evictToOpen(target);
-        } finally {
-            exit();
-        }
-    }
-
-    private synchronized void evictToOpen(long target) {
-        while (usedBytes.get() > target && !closed) {
-            Sample sample = oldest();
-            DiskPolicy.Choice choice = policy.choose(sample.keys());
-            if (choice == null) {
-                return;
-            }
-            try {
-                requeue(sample, choice.requeue());
-                String key = sample.keys().get(choice.victim());
-                byte[] lruKey = sample.lruKeys().get(choice.victim());
-                if (isCurrent(key, lruKey)) {
-                    CachedResponse r = null;
-                    try {
-                        r = get(key);
-                    } catch (CorruptEntryException ignored) {
-                        // dropped by get
-                    }
-                    if (r != null && delete(key)) {
-                        evictions.increment();
-                        evictionListener.accept(key, r.fillId());
-                    } else {
-                        db.delete(lru, lruKey);
-                    }
-                } else {
-                    db.delete(lru, lruKey); // a stale recency record
-                }
-            } catch (RocksDBException e) {
-                failed(e);
-                return;
-            }
-        }
-    }
-
-    /** Whether {@code lruKey} is the recency record {@code key} has now (not one left behind). */
-    private boolean isCurrent(String key, byte[] lruKey) throws RocksDBException {
-        return Arrays.equals(db.get(atime, key.getBytes(StandardCharsets.UTF_8)), lruKey);
-    }
-
-    /**
-     * Moves the sampled entries the policy gave a second chance to the young end of the order:
-     * a new record in the current bucket, after every fill so far.
-     */
-    private void requeue(Sample sample, List<Integer> indexes) throws RocksDBException {
-        if (indexes.isEmpty()) {
-            return;
-        }
-        long bucket = bucket();
-        try (WriteBatch batch = new WriteBatch()) {
-            for (int i : indexes) {
-                String key = sample.keys().get(i);
-                byte[] current = sample.lruKeys().get(i);
-                if (!isCurrent(key, current)) {
-                    batch.delete(lru, current);
-                    continue;
-                }
-                byte[] moved = lruKey(bucket, newFillIdOpen());
-                byte[] k = key.getBytes(StandardCharsets.UTF_8);
-                batch.delete(lru, current);
-                batch.put(lru, moved, k);
-                batch.put(atime, k, moved);
-            }
-            db.write(writeOptions, batch);
-        }
-    }
-
     /** Sets who is told of the entries eviction removes. */
     void onEviction(ObjLongConsumer<String> listener) {
         this.evictionListener = listener;
     }
 
-    /** Flushes memtables so a restart reads from table files, not only the WAL. */
-    void flush() {
-        try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
-            db.flush(f, handles);
-        } catch (RocksDBException e) {
-            LOG.warn("flush failed: {}", e.getMessage());
-        }
-    }
-
-    private long bucket() {
-        return clock.millis() / BUCKET_MS;
-    }
-
+    /** The {@code chunks} key of a chunk ({@link DiskLayout#chunkKey}), for tools that open a stopped node's database. */
     static byte[] chunkKey(long fillId, int index) {
-        return ByteBuffer.allocate(12).putLong(fillId).putInt(index).array();
-    }
-
-    private static byte[] longKey(long v) {
-        return ByteBuffer.allocate(8).putLong(v).array();
-    }
-
-    private static byte[] lruKey(long bucket, long fillId) {
-        return ByteBuffer.allocate(16).putLong(bucket).putLong(fillId).array();
-    }
-
-    private static byte[] tagKey(String tag, String key) {
-        return (tag + "\u0000" + key).getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static boolean startsWith(byte[] a, byte[] prefix) {
-        return a.length >= prefix.length && Arrays.equals(a, 0, prefix.length, prefix, 0, prefix.length);
+        return DiskLayout.chunkKey(fillId, index);
     }
 
     @Override
     public void close() {
-        if (closed) {
+        if (store.isClosed()) {
             return;
         }
-        LockSupport.unpark(evictor);
-        life.writeLock().lock();
-        try {
-            if (closed) {
-                return;
-            }
-            closed = true;
-        } finally {
-            life.writeLock().unlock();
+        evictor.wake();
+        if (!store.markClosed()) {
+            return;
         }
-        try {
-            evictor.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (dbOpen) {
-            flush();
-            handles.forEach(ColumnFamilyHandle::close);
-            db.close();
-        }
-        dbOptions.close();
-        cfOptions.forEach(ColumnFamilyOptions::close);
-        blockCache.close();
-        writeOptions.close();
-        readOptions.close();
-        chunkReadOptions.close();
+        evictor.join();
+        store.close();
     }
 }
