@@ -9,23 +9,24 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The edge's disk tier without I/O: {@link DiskPolicy} (the same class the node runs) over a
- * model of the tier's recency order, so its hit ratio is measured on a trace in seconds.
+ * The edge's disk tier without I/O: {@link DiskPolicy} (the same class the node runs, with its
+ * admission rule and its eviction loop) over a model of the tier's recency order, so its hit
+ * ratio is measured on a trace in seconds.
  *
  * <p>What is modelled as the tier does it: every request feeds the policy's sketch; a hit moves
  * its entry to the young end at most once per recency bucket (a minute on the node; a replay of
  * a benchmark trace takes well under one, so the model keeps a single bucket and a hit leaves
- * the order as it is); a miss asks for admission against the victim eviction would take, and
- * an admitted fill is appended at the young end; past the bound, eviction takes victims (and
- * gives sampled survivors their second chance) until the tier is 1% under it. Objects are of one
- * size, so the bound is a number of entries.
+ * the order as it is); a miss asks {@link DiskPolicy#admits(String, long, DiskPolicy.Order)};
+ * an admitted fill makes room for itself first ({@link DiskPolicy#roomTarget}, evicting with
+ * {@link DiskPolicy#evictTo}: victims go, sampled survivors get their second chance) and is then
+ * appended at the young end; a tier still past its bound is evicted to
+ * {@link DiskPolicy#evictionTarget}, as the node's evictor thread does. Objects are of one size,
+ * which is also their weight.
  */
-final class DiskTierModel {
-
-    private static final double EVICTION_TARGET = 0.99;
+final class DiskTierModel implements DiskPolicy.Order<String, RuntimeException> {
 
     private final DiskPolicy policy;
-    private final long maxEntries;
+    private final long objectSize;
     /** sequence → key, oldest first: the tier's {@code lru} column family. */
     private final TreeMap<Long, String> order = new TreeMap<>();
     /** key → its sequence: the tier's {@code atime} column family. */
@@ -33,7 +34,7 @@ final class DiskTierModel {
     private long nextSequence;
 
     DiskTierModel(long capacityBytes, long objectSize) {
-        this.maxEntries = Math.max(1, capacityBytes / Math.max(1, objectSize));
+        this.objectSize = Math.max(1, objectSize);
         this.policy = new DiskPolicy(capacityBytes);
     }
 
@@ -43,52 +44,60 @@ final class DiskTierModel {
         if (position.containsKey(key)) {
             return true;
         }
-        if (admit(key)) {
+        if (policy.admits(key, objectSize, this)) {
+            long room = policy.roomTarget(usedBytes(), objectSize);
+            if (room >= 0) {
+                policy.evictTo(this, room);
+            }
             append(key);
-            if (order.size() > maxEntries) {
-                evictTo((long) (maxEntries * EVICTION_TARGET));
+            if (policy.overBound(usedBytes())) {
+                policy.evictTo(this, policy.evictionTarget());
             }
         }
         return false;
     }
 
-    private boolean admit(String key) {
-        if (order.size() < maxEntries) {
-            return true;
-        }
-        DiskPolicy.Choice c = policy.choose(oldest());
-        return c == null || policy.admits(key, c.victimFrequency());
+    @Override
+    public long usedBytes() {
+        return order.size() * objectSize;
     }
 
-    private void evictTo(long target) {
-        while (order.size() > target) {
-            List<String> sample = oldest();
-            DiskPolicy.Choice c = policy.choose(sample);
-            if (c == null) {
-                return;
-            }
-            for (int i : c.requeue()) {
-                String k = sample.get(i);
-                order.remove(position.get(k));
-                append(k);
-            }
-            String victim = sample.get(c.victim());
-            order.remove(position.remove(victim));
-        }
+    @Override
+    public long entries() {
+        return order.size();
     }
 
-    private void append(String key) {
-        long seq = nextSequence++;
-        order.put(seq, key);
-        position.put(key, seq);
-    }
-
-    private List<String> oldest() {
+    @Override
+    public List<String> oldest() {
         List<String> sample = new ArrayList<>(DiskPolicy.SAMPLE);
         Iterator<String> it = order.values().iterator();
         while (it.hasNext() && sample.size() < DiskPolicy.SAMPLE) {
             sample.add(it.next());
         }
         return sample;
+    }
+
+    @Override
+    public String key(String entry) {
+        return entry;
+    }
+
+    @Override
+    public void requeue(List<String> spared) {
+        for (String k : spared) {
+            order.remove(position.get(k));
+            append(k);
+        }
+    }
+
+    @Override
+    public void evict(String victim) {
+        order.remove(position.remove(victim));
+    }
+
+    private void append(String key) {
+        long seq = nextSequence++;
+        order.put(seq, key);
+        position.put(key, seq);
     }
 }
