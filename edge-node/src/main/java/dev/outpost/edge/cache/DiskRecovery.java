@@ -1,5 +1,6 @@
 package dev.outpost.edge.cache;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +25,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Counts {@code outpost_cache_disk_recoveries_total} and shows {@code outpost_cache_disk_up}
  * (0 while failing).
+ *
+ * <p>Lock discipline: its state is guarded by this object's monitor, which every method but the
+ * probe holds and under which no other lock is taken; the tier asks from request threads
+ * ({@link #failing}) while the evictor's thread runs the attempts.
  */
 final class DiskRecovery {
 
@@ -35,9 +40,13 @@ final class DiskRecovery {
     private final Path dir;
     private final InstantSource clock;
     private final Counter recoveries;
+    @GuardedBy("this")
     private boolean failing;
+    @GuardedBy("this")
     private int attempts;
+    @GuardedBy("this")
     private long nextAttemptAt;
+    @GuardedBy("this")
     private String lastError;
 
     DiskRecovery(Path dir, InstantSource clock, MeterRegistry registry) {
