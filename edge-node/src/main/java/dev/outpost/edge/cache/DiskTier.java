@@ -80,6 +80,8 @@ public final class DiskTier implements AutoCloseable {
     private ColumnFamilyHandle meta;
     private ColumnFamilyHandle chunks;
     private ColumnFamilyHandle lru;
+    /** Where the oldest live {@code lru} record is at the earliest, so samples seek past the queue's tombstones. */
+    private final RecencyFloor recencyFloor = new RecencyFloor();
     private ColumnFamilyHandle atime;
     private ColumnFamilyHandle tags;
     private ColumnFamilyHandle pending;
@@ -307,6 +309,7 @@ public final class DiskTier implements AutoCloseable {
         this.atime = list.get(4);
         this.tags = list.get(5);
         this.pending = list.get(6);
+        recencyFloor.reset(); // opened or reopened: the next sample starts from the first key
     }
 
     private void exit() {
@@ -386,12 +389,20 @@ public final class DiskTier implements AutoCloseable {
     private Sample oldest() {
         List<byte[]> lruKeys = new ArrayList<>(DiskPolicy.SAMPLE);
         List<String> keys = new ArrayList<>(DiskPolicy.SAMPLE);
+        RecencyFloor.Start start = recencyFloor.begin();
         try (RocksIterator it = db.newIterator(lru)) {
-            it.seekToFirst();
+            if (start.seek() == null) {
+                it.seekToFirst();
+            } else {
+                it.seek(start.seek());
+            }
             for (int i = 0; i < DiskPolicy.SAMPLE && it.isValid(); i++, it.next()) {
                 lruKeys.add(it.key());
                 keys.add(new String(it.value(), StandardCharsets.UTF_8));
             }
+        }
+        if (!lruKeys.isEmpty()) {
+            recencyFloor.advance(start, lruKeys.get(0));
         }
         return new Sample(lruKeys, keys);
     }
@@ -653,6 +664,7 @@ public final class DiskTier implements AutoCloseable {
             batch.put(atime, key, lruKey);
             batch.delete(pending, longKey(r.fillId()));
             db.write(writeOptions, batch);
+            recencyFloor.lower(lruKey);
         } catch (RocksDBException e) {
             failed(e);
             throw e;
@@ -772,6 +784,7 @@ public final class DiskTier implements AutoCloseable {
                 batch.put(lru, lruKey, key);
                 batch.put(atime, key, lruKey);
                 db.write(writeOptions, batch);
+                recencyFloor.lower(lruKey);
             }
         } catch (RocksDBException e) {
             failed(e);
@@ -1163,6 +1176,7 @@ public final class DiskTier implements AutoCloseable {
             return;
         }
         long bucket = bucket();
+        List<byte[]> written = new ArrayList<>(indexes.size());
         try (WriteBatch batch = new WriteBatch()) {
             for (int i : indexes) {
                 String key = sample.keys().get(i);
@@ -1176,8 +1190,12 @@ public final class DiskTier implements AutoCloseable {
                 batch.delete(lru, current);
                 batch.put(lru, moved, k);
                 batch.put(atime, k, moved);
+                written.add(moved);
             }
             db.write(writeOptions, batch);
+        }
+        for (byte[] moved : written) {
+            recencyFloor.lower(moved);
         }
     }
 
