@@ -592,23 +592,6 @@ public final class Fill {
         }
     }
 
-    /**
-     * Waits until the upstream body has ended (whole, or failed), at most {@code timeoutMillis};
-     * true when it is whole.
-     */
-    public boolean awaitBody(long timeoutMillis) throws InterruptedException {
-        lock.lock();
-        try {
-            long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            while (!bodyDone && state == State.RUNNING && nanos > 0) {
-                nanos = progress.awaitNanos(nanos);
-            }
-            return bodyDone && state != State.FAILED;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Waits until the fill ends; the committed response, or null if it was not stored. */
     public CachedResponse awaitEnd(long timeoutMillis) throws InterruptedException {
         lock.lock();

@@ -937,39 +937,32 @@ public final class ProxyHandler implements HttpHandler {
 
     /**
      * Reads a whole (small) upstream body into a fill and ends its body; the failure, or null.
-     * The body is read on its own virtual thread and awaited for at most {@code timeoutMillis}
-     * in all (the origin's read timeout): an origin trickling a small body a byte at a time
-     * holds neither this request nor the requests collapsed on it for longer than that.
+     * It is read on the request's own thread, in at most {@code timeoutMillis} in all (the
+     * origin's read timeout, as a deadline on the body): an origin trickling a small body a byte
+     * at a time holds neither this request nor the requests collapsed on it for longer than that.
      */
     private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis, OriginBudget.Account account) {
-        Thread.ofVirtual().name("fill-inline").start(() -> {
-            byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
-            try (resp; InputStream in = resp.body()) {
-                int n;
-                while ((n = in.read(buf)) != -1) {
-                    fill.append(buf, 0, n);
-                    OriginBudget.read(metrics, account, n);
-                }
-                if (!fill.finishBody()) {
-                    fill.fail(new IOException("upstream body ended short of its Content-Length"));
-                }
-            } catch (IOException | RuntimeException e) {
-                fill.fail(e);
+        byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
+        try (resp; InputStream in = resp.body()) {
+            resp.bodyDeadline(timeoutMillis);
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                fill.append(buf, 0, n);
+                OriginBudget.read(metrics, account, n);
             }
-        });
-        try {
-            if (fill.awaitBody(timeoutMillis)) {
-                return null;
+            if (!fill.finishBody()) {
+                fill.fail(new IOException("upstream body ended short of its Content-Length"));
+                Exception failure = fill.failure();
+                return failure != null ? failure : new IOException("upstream body failed");
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return null;
+        } catch (IOException | RuntimeException e) {
+            Exception failure = e instanceof java.io.InterruptedIOException && !(e instanceof java.net.SocketTimeoutException)
+                    ? new java.net.SocketTimeoutException("upstream body not whole after " + timeoutMillis + " ms")
+                    : e;
+            fill.fail(failure);
+            return failure;
         }
-        Exception failure = fill.ended() ? fill.failure() : null;
-        if (failure == null) {
-            failure = new java.net.SocketTimeoutException("upstream body not whole after " + timeoutMillis + " ms");
-            fill.fail(failure); // the reader thread stops at its next byte, closing the connection
-        }
-        return failure;
     }
 
     /** The read timeout of the origin a request goes to (30 s when it has none). */
