@@ -67,6 +67,8 @@ public final class DiskTier implements AutoCloseable {
      * one eviction pass makes room for a few more fills rather than one.
      */
     static final double EVICTION_TARGET = 0.99;
+    /** Chunks that start at this offset of a body or later are written without the WAL (see {@link #unloggedWrites}). */
+    static final long LOGGED_BYTES = 8L * 1024 * 1024;
 
     private final Path dir;
     private final long maxBytes;
@@ -93,6 +95,15 @@ public final class DiskTier implements AutoCloseable {
     /** Fills with a smaller id began before the last reopen: their pending marks are gone. */
     private volatile long fillFloor;
     private final WriteOptions writeOptions = new WriteOptions();
+    /**
+     * Chunks past {@link #LOGGED_BYTES} of a body skip the write-ahead log. The portable native
+     * build checksums WAL records with a table-driven CRC: 62% of the CPU of the thread storing
+     * a large fill went there, and each chunk was written three times (WAL, memtable, blob
+     * file). Such a fill's chunks are flushed to their blob files before its metadata commits,
+     * so a committed entry never names a chunk a crash could lose; a fill that had not committed
+     * is dropped at start by its pending mark, as before.
+     */
+    private final WriteOptions unloggedWrites = new WriteOptions().setDisableWAL(true);
     private final ReadOptions readOptions = new ReadOptions().setVerifyChecksums(true);
     /**
      * Chunk reads leave checksums to Outpost: every chunk carries its own CRC32C (hardware
@@ -581,18 +592,22 @@ public final class DiskTier implements AutoCloseable {
     }
 
     /** Writes one chunk (its checksum is computed here). */
-    void writeChunk(long fillId, int index, ByteBuffer data) throws RocksDBException {
+    /**
+     * Writes one chunk of a fill; {@code offset} is where it starts in the body: from
+     * {@link #LOGGED_BYTES} on it skips the WAL and its fill's commit flushes it.
+     */
+    void writeChunk(long fillId, int index, long offset, ByteBuffer data) throws RocksDBException {
         if (!enter()) {
             throw closedException();
         }
         try {
-            writeChunkOpen(fillId, index, data);
+            writeChunkOpen(fillId, index, offset >= LOGGED_BYTES ? unloggedWrites : writeOptions, data);
         } finally {
             exit();
         }
     }
 
-    private void writeChunkOpen(long fillId, int index, ByteBuffer data) throws RocksDBException {
+    private void writeChunkOpen(long fillId, int index, WriteOptions options, ByteBuffer data) throws RocksDBException {
         if (staleFill(fillId)) {
             throw new RocksDBException("disk tier reopened during the fill");
         }
@@ -602,7 +617,7 @@ public final class DiskTier implements AutoCloseable {
         crc.update(value, 4, value.length - 4);
         ByteBuffer.wrap(value, 0, 4).putInt((int) crc.getValue());
         try {
-            db.put(chunks, writeOptions, chunkKey(fillId, index), value);
+            db.put(chunks, options, chunkKey(fillId, index), value);
         } catch (RocksDBException e) {
             failed(e);
             throw e;
@@ -627,6 +642,9 @@ public final class DiskTier implements AutoCloseable {
     private void commitOpen(CachedResponse r, long reserved) throws RocksDBException {
         if (staleFill(r.fillId()) && r.bodyLength() > 0) {
             throw new RocksDBException("disk tier reopened during the fill");
+        }
+        if (r.bodyLength() > LOGGED_BYTES) {
+            flushChunks(); // its chunks past LOGGED_BYTES skipped the WAL: on disk before it is named
         }
         makeRoom(r.weight() - reserved);
         var lock = lockFor(r.key());
@@ -1204,6 +1222,16 @@ public final class DiskTier implements AutoCloseable {
         this.evictionListener = listener;
     }
 
+    /** Writes the chunks held in memory to their blob files and waits until they are there. */
+    private void flushChunks() throws RocksDBException {
+        try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(f, chunks);
+        } catch (RocksDBException e) {
+            failed(e);
+            throw e;
+        }
+    }
+
     /** Flushes memtables so a restart reads from table files, not only the WAL. */
     void flush() {
         try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
@@ -1266,6 +1294,7 @@ public final class DiskTier implements AutoCloseable {
         cfOptions.forEach(ColumnFamilyOptions::close);
         blockCache.close();
         writeOptions.close();
+        unloggedWrites.close();
         readOptions.close();
         chunkReadOptions.close();
     }

@@ -220,7 +220,7 @@ public final class Fill {
                         reserved += size;
                     }
                 }
-                cache.disk().writeChunk(head.fillId(), chunkIndex, chunk);
+                cache.disk().writeChunk(head.fillId(), chunkIndex, (long) chunkIndex * chunkSize, chunk);
             } catch (RocksDBException e) {
                 LOG.warn("fill of {} continues without storing: {}", head.key(), e.getMessage());
                 toDisk = false;

@@ -27,7 +27,7 @@ class DiskTierPolicyTest {
     private static void store(DiskTier disk, String key, int size) throws Exception {
         long id = disk.newFillId();
         disk.beginFill(id, key, size);
-        disk.writeChunk(id, 0, ByteBuffer.allocate(size));
+        disk.writeChunk(id, 0, 0, ByteBuffer.allocate(size));
         disk.commit(entry(key, id, size), size);
     }
 
@@ -115,7 +115,7 @@ class DiskTierPolicyTest {
         try (DiskTier disk = DiskTier.open(dir, one * 40, clock, new SimpleMeterRegistry())) {
             long early = disk.newFillId(); // begins first, commits last: the smallest id of all
             disk.beginFill(early, "early", 1000);
-            disk.writeChunk(early, 0, ByteBuffer.allocate(1000));
+            disk.writeChunk(early, 0, 0, ByteBuffer.allocate(1000));
             clock.advanceSeconds(600);
             for (int i = 0; i < 10; i++) {
                 store(disk, key(i), 1000);
