@@ -27,7 +27,6 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -310,10 +309,6 @@ class CollapserTest {
         assertThat(flight.cancellation.cancelled()).as("the rest of the body is the cache's").isFalse();
     }
 
-    @Disabled("Bug: Flight.join refuses once every client left, also after a fill landed, and Collapser.lead then "
-            + "drops the flight: a request arriving while that fill still streams into the cache starts a second "
-            + "origin fetch instead of reading the fill, contrary to the class Javadoc (requests arriving while it "
-            + "streams join it) and Flight.leave's (once the outcome landed, leaving changes nothing)")
     @Test
     void aStreamingFillWhoseClientsAllLeftIsStillJoined() throws Exception {
         Collapser.Flight flight = collapser.lead(KEY, new Collapser.Flight[1]);
