@@ -4,12 +4,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class FaultsTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     private static final int SMALL = 50_000;
     private static final int LARGE = 3 * 1024 * 1024;

@@ -8,9 +8,10 @@ import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -47,16 +48,16 @@ class CollapsingTest {
     static final int MARGIN_MILLIS = 4000;
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance()
-            .options(OriginClock.options(CLOCK).containerThreads(120).jettyAcceptors(2)).build();
+    static final OriginExtension origin = new OriginExtension(OriginClock.options(CLOCK).containerThreads(120).jettyAcceptors(2));
 
-    static TestEdge edge;
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK));
+
     static HttpClient client;
     static ExecutorService threads;
 
     @BeforeAll
     static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).start();
         threads = Executors.newVirtualThreadPerTaskExecutor();
         client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(threads)
                 .connectTimeout(Duration.ofSeconds(10)).build();
@@ -71,7 +72,6 @@ class CollapsingTest {
     static void stop() {
         client.close();
         threads.close();
-        edge.close();
     }
 
     private static int originCount(String path) {

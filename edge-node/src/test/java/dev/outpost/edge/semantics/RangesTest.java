@@ -10,10 +10,11 @@ import static dev.outpost.edge.semantics.Exchanges.date;
 import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.io.InputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -48,25 +48,20 @@ class RangesTest {
     static final String LAST_MODIFIED = date(CLOCK, -3600);
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK)
+            .yaml("cache: {memory-max-object: 64KiB, chunk-size: 16KiB}"));
 
     @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("cache: {memory-max-object: 64KiB, chunk-size: 16KiB}")
-                .start();
+    static void fill() {
         for (String path : new String[] {"/alphabet", "/large"}) {
             origin.stubFor(get(path).willReturn(aResponse().withHeader("Cache-Control", "max-age=600")
                     .withHeader("ETag", "\"abc\"").withHeader("Last-Modified", LAST_MODIFIED)
                     .withHeader("Content-Type", "text/plain").withBody(path.equals("/large") ? LARGE : ALPHABET)));
             edge.get(path);
         }
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
     }
 
     static String large(int size) {
