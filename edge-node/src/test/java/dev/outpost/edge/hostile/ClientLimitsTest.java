@@ -7,6 +7,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.outpost.edge.TestEdge;
+import dev.outpost.testing.Await;
 import dev.outpost.testing.ManualClock;
 import dev.outpost.testing.OriginExtension;
 import java.io.ByteArrayOutputStream;
@@ -98,7 +99,8 @@ class ClientLimitsTest {
             held.getFirst().getOutputStream().write("GET /c HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             assertThat(readHead(held.getFirst())).startsWith("HTTP/1.1 200");
             held.removeFirst().close();
-            Thread.sleep(200); // the node sees the close on its next read
+            Await.until("the node saw the close", Duration.ofSeconds(10),
+                    () -> edge.metric("outpost_connections_open", "listener", "client") == 2);
             try (Socket again = connect(edge.port())) {
                 again.getOutputStream().write("GET /c HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
                 assertThat(readHead(again)).startsWith("HTTP/1.1 200");
