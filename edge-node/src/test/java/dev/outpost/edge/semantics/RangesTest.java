@@ -250,8 +250,8 @@ class RangesTest {
     void aRangeMissOnAnObjectOfUnknownLengthIsAnsweredWhenItsBytesArrive() throws Exception {
         // chunked, no Content-Length: the complete length is only known at the end
         CountDownLatch rest = new CountDownLatch(1);
-        try (RawOrigin slow = new RawOrigin(slowHead("Transfer-Encoding: chunked") + chunk(LARGE.substring(0, SENT_FIRST))
-                        + RawOrigin.PAUSE + chunk(LARGE.substring(SENT_FIRST)) + "0\r\n\r\n").pauseUntil(rest);
+        try (RawOrigin slow = new RawOrigin(slowHead("Transfer-Encoding: chunked") + RawOrigin.chunk(LARGE.substring(0, SENT_FIRST))
+                        + RawOrigin.PAUSE + RawOrigin.chunk(LARGE.substring(SENT_FIRST)) + "0\r\n\r\n").pauseUntil(rest);
              TestEdge edge = edgeBefore(slow)) {
             HttpResponse<String> r = edge.get("/slow-chunked", "Range", "bytes=10-19");
             // answered while the origin still holds the rest of the object: only the test lets it go on
@@ -266,10 +266,6 @@ class RangesTest {
                     .isEqualTo("bytes 10-19/" + LARGE.length());
             assertThat(slow.count()).isEqualTo(1);
         }
-    }
-
-    private static String chunk(String data) {
-        return Integer.toHexString(data.length()) + "\r\n" + data + "\r\n";
     }
 
     @Test

@@ -73,6 +73,11 @@ final class RawOrigin implements AutoCloseable {
         return this;
     }
 
+    /** {@code data} as one chunk of a chunked body. */
+    static String chunk(String data) {
+        return Integer.toHexString(data.length()) + "\r\n" + data + "\r\n";
+    }
+
     String url() {
         return scheme + server.getLocalPort();
     }
