@@ -142,7 +142,7 @@ class FaultsTest {
             out.write(whole);
             return true;
         }); TestEdge edge = edge(raw.baseUrl())) {
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(); // wall clock: the origin read timeout is a real socket timeout
             Wire.Response cut = Wire.get(edge.port(), "GET", "/stall", "example.com");
             // a small body is read whole before anything is sent: its stall is a clean 504
             assertThat(cut.status()).as(cut.raw()).isEqualTo(504);
@@ -315,7 +315,7 @@ class FaultsTest {
             return false;
         }); TestEdge edge = edge(raw.baseUrl())) {
             byte[] upload = new byte[4 * 1024 * 1024];
-            long t0 = System.nanoTime();
+            long t0 = System.nanoTime(); // wall clock: an idle timeout and a graceful shutdown run on real time
             String answer;
             try (java.net.Socket s = new java.net.Socket("127.0.0.1", edge.port())) {
                 s.setSoTimeout(10_000);

@@ -43,7 +43,7 @@ class ClientLimitsTest {
              Socket s = connect(edge.port())) {
             OutputStream out = s.getOutputStream();
             out.write("GET /slow HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
-            long start = System.nanoTime();
+            long start = System.nanoTime(); // wall clock: the header timeout is the listener's real timer
             boolean cut = false;
             // one byte of a never-ending header every 200 ms: each keeps the socket busy, none completes the head
             for (int i = 0; i < 50 && !cut; i++) {
@@ -72,7 +72,7 @@ class ClientLimitsTest {
             String head = readHead(s);
             assertThat(head).startsWith("HTTP/1.1 200");
             assertThat(head.toLowerCase()).doesNotContain("connection: close");
-            long start = System.nanoTime();
+            long start = System.nanoTime(); // wall clock: the idle timeout is the listener's real timer
             assertThat(closedWithin(s, 6_000)).as("idle connection closed by the node").isTrue();
             assertThat((System.nanoTime() - start) / 1e9).as("seconds idle before the close").isBetween(0.8, 6.0);
         }

@@ -43,7 +43,7 @@ class Http2WriteTimeoutTest {
             double timeouts0 = edge.metric("outpost_write_timeouts_total");
             for (String path : new String[] {"/memory", "/disk"}) {
                 try (RawH2 h2 = RawH2.openWithoutCredit(edge.port())) {
-                    long start = System.nanoTime();
+                    long start = System.nanoTime(); // wall clock: the write timeout is the listener's real timer
                     h2.get(1, path);
                     assertThat(h2.status(1, Duration.ofSeconds(10))).isEqualTo(200);
                     Await.until(path + ": stream reset", Duration.ofSeconds(10), () -> h2.resets.containsKey(1));

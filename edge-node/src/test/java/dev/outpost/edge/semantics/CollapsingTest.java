@@ -80,7 +80,7 @@ class CollapsingTest {
         return origin.findAll(getRequestedFor(urlEqualTo(path))).size();
     }
 
-    /** One client's answer and how long it took from just before sending. */
+    /** One client's answer and how long it took from just before sending (wall clock: see {@link #MARGIN_MILLIS}). */
     record Timed(int status, String body, String cacheStatus, long millis) {
     }
 
