@@ -92,8 +92,9 @@ class HeadTest {
         HttpResponse<String> get = edge.get("/head-first");
         assertThat(get.body()).isEqualTo("body");
         assertThat(cacheStatus(get)).isEqualTo("edge-test; fwd=miss; fwd-status=200; stored; ttl=60");
+        // only-if-cached: a HEAD that misses while the store is under way must not count as one more at the origin
         Await.until("the GET response stored", Duration.ofSeconds(10),
-                () -> cacheStatus(head("/head-first")).startsWith("edge-test; hit"));
+                () -> cacheStatus(head("/head-first", "Cache-Control", "only-if-cached")).startsWith("edge-test; hit"));
         origin.verify(1, getRequestedFor(urlEqualTo("/head-first")));
         origin.verify(2, headRequestedFor(urlEqualTo("/head-first")));
     }
