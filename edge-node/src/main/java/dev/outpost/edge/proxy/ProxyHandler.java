@@ -68,6 +68,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyHandler implements HttpHandler {
 
+    private static final io.undertow.util.AttachmentKey<String> PEER_IP = io.undertow.util.AttachmentKey.create(String.class);
+
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     /** Bodies up to this size (with a Content-Length) are read by the leader before waiters are released. */
     private static final long INLINE_FILL = 64 * 1024;
@@ -207,8 +209,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         Hop.dropConnectionOptions(ex.getRequestHeaders());
         Rule rule = d.rules().match(hostNoPort, target.path(), method);
-        String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
-        String clientIp = clientIp(ex, peer);
+        String peerIp = peerIp(ex, peer);
+        String clientIp = clientIp(ex, peer, peerIp);
         if (rule.rateLimit() != null) {
             String key = clientIp;
             if (rule.rateLimit().key().startsWith("header:")) {
@@ -1575,11 +1577,27 @@ public final class ProxyHandler implements HttpHandler {
         }
     }
 
-    private String clientIp(HttpServerExchange ex, InetSocketAddress peer) {
+    /**
+     * The peer's address as text, formatted once per connection (an attachment of it) rather
+     * than on every request a keep-alive connection carries.
+     */
+    private static String peerIp(HttpServerExchange ex, InetSocketAddress peer) {
         if (peer == null) {
             return "0.0.0.0";
         }
-        String ip = peer.getAddress().getHostAddress();
+        var connection = ex.getConnection();
+        String ip = connection.getAttachment(PEER_IP);
+        if (ip == null) {
+            ip = peer.getAddress().getHostAddress();
+            connection.putAttachment(PEER_IP, ip);
+        }
+        return ip;
+    }
+
+    private String clientIp(HttpServerExchange ex, InetSocketAddress peer, String ip) {
+        if (peer == null) {
+            return ip;
+        }
         if (trusted.isEmpty() || !isTrusted(peer.getAddress())) {
             return ip;
         }
