@@ -15,12 +15,9 @@ import dev.outpost.testing.ManualClock;
 import dev.outpost.testing.RawHttp;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The HTTP API end to end over a real socket: tokens and scopes, bad input, limits, configs, purges. */
 class ControlPlaneApiTest {
@@ -37,20 +34,10 @@ class ControlPlaneApiTest {
             """;
     static final String CONFIG_V2 = CONFIG_V1.replace("ttl: 1h", "ttl: 2h");
 
-    @TempDir
-    Path dir;
     ManualClock clock = new ManualClock();
-    TestControlPlane cp;
 
-    @BeforeEach
-    void start() {
-        cp = new TestControlPlane(dir, clock, c -> withPurgeRate(c, new RateLimit(1.0, 3, null))).start();
-    }
-
-    @AfterEach
-    void stop() {
-        cp.close();
-    }
+    @RegisterExtension
+    final ControlPlaneExtension cp = new ControlPlaneExtension(clock, c -> withPurgeRate(c, new RateLimit(1.0, 3, null)));
 
     static ControlPlaneConfig withPurgeRate(ControlPlaneConfig c, RateLimit r) {
         return new ControlPlaneConfig(c.listen(), c.dnsListen(), c.zone(), c.geoip(), c.dataDir(), c.token(),

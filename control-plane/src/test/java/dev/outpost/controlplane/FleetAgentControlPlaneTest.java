@@ -17,8 +17,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,18 +33,14 @@ class FleetAgentControlPlaneTest {
     Path dir;
     ManualClock cpClock = new ManualClock();
     ManualClock nodeClock = new ManualClock();
-    TestControlPlane cp;
+
+    @RegisterExtension
+    final ControlPlaneExtension cp = new ControlPlaneExtension(cpClock);
     final List<FleetAgent> agents = new ArrayList<>();
 
-    @BeforeEach
-    void start() {
-        cp = new TestControlPlane(dir.resolve("cp"), cpClock).start();
-    }
-
     @AfterEach
-    void stop() {
+    void stopAgents() {
         agents.forEach(FleetAgent::close);
-        cp.close();
     }
 
     FleetAgent agent(String id, String region, RecordingHooks hooks) {

@@ -3,16 +3,15 @@ package dev.outpost.controlplane;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.config.ConfigReader;
 import dev.outpost.config.NodeConfig;
 import dev.outpost.config.fleet.PurgeStatus;
 import dev.outpost.edge.EdgeNode;
 import dev.outpost.edge.fleet.FleetAgent;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.RawHttp;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,13 +45,14 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetEdgeIntegrationTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     static final String HOST = "www.example.test";
 
     @TempDir
     Path dir;
-    TestControlPlane cp;
+    @RegisterExtension
+    final ControlPlaneExtension cp = new ControlPlaneExtension(InstantSource.system());
     final Map<String, Edge> edges = new LinkedHashMap<>();
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -104,7 +104,6 @@ class FleetEdgeIntegrationTest {
 
     @BeforeEach
     void start() throws Exception {
-        cp = new TestControlPlane(dir.resolve("cp"), InstantSource.system()).start();
         for (String p : List.of("/p/1", "/p/2", "/q/1", "/t/1", "/s/1")) {
             origin.stubFor(get(p).willReturn(aResponse().withHeader("Cache-Control", "max-age=300")
                     .withHeader("ETag", "\"" + p.hashCode() + "\"")
@@ -121,7 +120,6 @@ class FleetEdgeIntegrationTest {
     @AfterEach
     void stop() {
         edges.values().forEach(Edge::close);
-        cp.close();
     }
 
     void warm(String... paths) {

@@ -20,7 +20,7 @@ import java.util.function.UnaryOperator;
  * A real control plane on a loopback port for tests, with one token per scope, that can be
  * stopped and started again on the same data directory and port.
  */
-final class TestControlPlane implements AutoCloseable {
+class TestControlPlane implements AutoCloseable {
 
     static final String ALL = "all-scopes-token";
     static final String READ = "read-only-token";

@@ -1,5 +1,6 @@
 package dev.outpost.deploy;
 
+import dev.outpost.testing.Await;
 import dev.outpost.testing.ChildJvm;
 import dev.outpost.testing.Ports;
 import java.io.IOException;
@@ -49,19 +50,17 @@ final class LiveMetrics {
         Path log = work.resolve(name + ".log");
         try (ChildJvm process = ChildJvm.startJar(jar, log, List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"),
                 args.toArray(String[]::new))) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!ok(healthUrl)) {
-                if (!process.isAlive()) {
-                    String text = process.logText();
-                    if (text.toLowerCase().contains("usage")) {
-                        return new Scrape(null, name + " jar prints its usage and exits: not built yet on this branch");
-                    }
-                    throw new AssertionError(name + " exited while starting:\n" + text);
+            try {
+                Await.until(name + " healthy at " + healthUrl, Duration.ofSeconds(60), () -> !process.isAlive() || ok(healthUrl));
+            } catch (AssertionError e) {
+                throw new AssertionError(name + " not healthy at " + healthUrl + " after 60s:\n" + process.logText(), e);
+            }
+            if (!process.isAlive()) {
+                String text = process.logText();
+                if (text.toLowerCase().contains("usage")) {
+                    return new Scrape(null, name + " jar prints its usage and exits: not built yet on this branch");
                 }
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError(name + " not healthy at " + healthUrl + " after 60s:\n" + process.logText());
-                }
-                Thread.sleep(50);
+                throw new AssertionError(name + " exited while starting:\n" + text);
             }
             traffic.drive(serviceUrl);
             HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(metricsUrl))

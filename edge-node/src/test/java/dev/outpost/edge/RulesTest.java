@@ -5,12 +5,10 @@ import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -19,18 +17,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RulesTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @RegisterExtension
-    static WireMockExtension images = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension images = new OriginExtension();
 
-    private TestEdge edge;
-
-    @BeforeEach
-    void start() {
-        origin.stubFor(any(anyUrl()).willReturn(aResponse().withHeader("Cache-Control", "max-age=10").withBody("origin")));
-        images.stubFor(any(anyUrl()).willReturn(aResponse().withBody("image")));
-        edge = TestEdge.withOrigin(origin.baseUrl()).yaml("""
+    @RegisterExtension
+    final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).yaml("""
                 origins:
                   - name: images
                     servers: [{url: "%s"}]
@@ -68,12 +61,12 @@ class RulesTest {
                   - name: device
                     match: {path-prefix: /h/}
                     cache-key: {headers: [X-Device]}
-                """.formatted(images.baseUrl())).start();
-    }
+                """.formatted(images.baseUrl())));
 
-    @AfterEach
-    void stop() {
-        edge.close();
+    @BeforeEach
+    void stub() {
+        origin.stubFor(any(anyUrl()).willReturn(aResponse().withHeader("Cache-Control", "max-age=10").withBody("origin")));
+        images.stubFor(any(anyUrl()).willReturn(aResponse().withBody("image")));
     }
 
     private String cacheStatus(HttpResponse<String> r) {

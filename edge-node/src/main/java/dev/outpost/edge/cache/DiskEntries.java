@@ -43,11 +43,14 @@ final class DiskEntries {
     private final Counter corrupt;
     private final Counter evictions;
     private final ReentrantLock[] keyLocks = new ReentrantLock[64];
+    /** Told of every {@code lru} record written, so samples never seek past a live one. */
+    private final RecencyFloor floor;
     /** Told of each entry eviction removes (key, fill id), so the memory tier drops its copy too. */
     private volatile ObjLongConsumer<String> evictionListener = (key, fillId) -> { };
 
     DiskEntries(DiskTier tier, DiskStore store, AtomicLong usedBytes, AtomicLong entries, Counter corrupt,
-                Counter evictions) {
+                Counter evictions, RecencyFloor floor) {
+        this.floor = floor;
         this.tier = tier;
         this.store = store;
         this.usedBytes = usedBytes;
@@ -230,6 +233,7 @@ final class DiskEntries {
             batch.put(Family.ATIME, key, lruKey);
             batch.delete(Family.PENDING, DiskLayout.longBytes(r.fillId()));
             store.write(batch);
+            floor.lower(lruKey);
         } catch (RocksDBException e) {
             tier.failed(e);
             throw e;
@@ -289,6 +293,7 @@ final class DiskEntries {
                 batch.put(Family.LRU, lruKey, key);
                 batch.put(Family.ATIME, key, lruKey);
                 store.write(batch);
+                floor.lower(lruKey);
             }
         } catch (RocksDBException e) {
             tier.failed(e);

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * class only reads the oldest records, moves the spared ones to the young end and has the tier
  * delete the victim ({@link DiskTier#evictEntry}, which takes the entry's key lock, fixes the
  * counts and tells the memory tier). An {@code lru} record is current only while {@code atime}
- * names it, so a record left behind by a race is dropped when eviction meets it.
+ * names it, so a record left behind by a race is dropped when eviction meets it. Samples seek to
+ * where the last one found the oldest live record ({@link RecencyFloor}, told of every record
+ * written here and by {@link DiskEntries}), past the tombstones of the old end.
  *
  * <p>Lock discipline: eviction rounds are serialized on this object's monitor (two threads
  * making room never pick the same victim), always inside the store's read side
@@ -43,12 +45,15 @@ final class DiskEvictor implements DiskPolicy.Order<DiskEvictor.Record, RocksDBE
     private final DiskTier tier;
     private final DiskStore store;
     private final DiskPolicy policy;
+    /** Where the oldest live {@code lru} record is at the earliest, so samples seek past the queue's tombstones. */
+    private final RecencyFloor floor;
     private final Thread thread;
 
-    DiskEvictor(DiskTier tier, DiskStore store, DiskPolicy policy) {
+    DiskEvictor(DiskTier tier, DiskStore store, DiskPolicy policy, RecencyFloor floor) {
         this.tier = tier;
         this.store = store;
         this.policy = policy;
+        this.floor = floor;
         this.thread = Thread.ofPlatform().name("disk-evictor").daemon().unstarted(this::loop);
     }
 
@@ -141,11 +146,19 @@ final class DiskEvictor implements DiskPolicy.Order<DiskEvictor.Record, RocksDBE
     @Override
     public List<Record> oldest() {
         List<Record> out = new ArrayList<>(DiskPolicy.SAMPLE);
+        RecencyFloor.Start start = floor.begin();
         try (RocksIterator it = store.iterator(Family.LRU)) {
-            it.seekToFirst();
+            if (start.seek() == null) {
+                it.seekToFirst();
+            } else {
+                it.seek(start.seek());
+            }
             for (int i = 0; i < DiskPolicy.SAMPLE && it.isValid(); i++, it.next()) {
                 out.add(new Record(it.key(), new String(it.value(), StandardCharsets.UTF_8)));
             }
+        }
+        if (!out.isEmpty()) {
+            floor.advance(start, out.get(0).lruKey());
         }
         return out;
     }
@@ -157,6 +170,7 @@ final class DiskEvictor implements DiskPolicy.Order<DiskEvictor.Record, RocksDBE
     @Override
     public void requeue(List<Record> spared) throws RocksDBException {
         long bucket = tier.bucket();
+        List<byte[]> written = new ArrayList<>(spared.size());
         try (DiskStore.Batch batch = store.batch()) {
             for (Record r : spared) {
                 if (!isCurrent(r)) {
@@ -168,8 +182,12 @@ final class DiskEvictor implements DiskPolicy.Order<DiskEvictor.Record, RocksDBE
                 batch.delete(Family.LRU, r.lruKey());
                 batch.put(Family.LRU, moved, k);
                 batch.put(Family.ATIME, k, moved);
+                written.add(moved);
             }
             store.write(batch);
+        }
+        for (byte[] moved : written) {
+            floor.lower(moved);
         }
     }
 

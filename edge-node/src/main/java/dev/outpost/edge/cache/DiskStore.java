@@ -49,6 +49,8 @@ final class DiskStore {
     private final List<ColumnFamilyDescriptor> descriptors;
     private final LRUCache blockCache;
     private final WriteOptions writeOptions = new WriteOptions();
+    /** Writes that skip the write-ahead log: chunks past {@link DiskFills#LOGGED_BYTES} of a body. */
+    private final WriteOptions unloggedWrites = new WriteOptions().setDisableWAL(true);
     private final ReadOptions readOptions = new ReadOptions().setVerifyChecksums(true);
     /**
      * Chunk reads leave checksums to Outpost: every chunk carries its own CRC32C (hardware
@@ -186,6 +188,11 @@ final class DiskStore {
         db.put(cf(family), writeOptions, key, value);
     }
 
+    /** A write that skips the write-ahead log: lost in a crash unless {@link #flush(Family)} ran after it. */
+    void putUnlogged(Family family, byte[] key, byte[] value) throws RocksDBException {
+        db.put(cf(family), unloggedWrites, key, value);
+    }
+
     void delete(Family family, byte[] key) throws RocksDBException {
         db.delete(cf(family), key);
     }
@@ -290,6 +297,13 @@ final class DiskStore {
         }
     }
 
+    /** Writes {@code family}'s memtable to its files and waits until it is there. */
+    void flush(Family family) throws RocksDBException {
+        try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(f, cf(family));
+        }
+    }
+
     /** Flushes memtables so a restart reads from table files, not only the WAL. */
     void flush() {
         try (FlushOptions f = new FlushOptions().setWaitForFlush(true)) {
@@ -310,6 +324,7 @@ final class DiskStore {
         cfOptions.forEach(ColumnFamilyOptions::close);
         blockCache.close();
         writeOptions.close();
+        unloggedWrites.close();
         readOptions.close();
         chunkReadOptions.close();
     }

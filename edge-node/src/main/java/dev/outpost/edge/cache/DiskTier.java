@@ -73,6 +73,8 @@ public final class DiskTier implements AutoCloseable {
     private final AtomicLong entries = new AtomicLong();
     private final DiskEntries stored;
     private final DiskFills fills;
+    /** Where the oldest live {@code lru} record is at the earliest: shared by the evictor's samples and the entries' writes. */
+    private final RecencyFloor recencyFloor = new RecencyFloor();
     private final Counter corrupt;
     private final Counter errors;
     private volatile long failingUntil;
@@ -90,8 +92,8 @@ public final class DiskTier implements AutoCloseable {
         this.errors = Counter.builder("outpost.cache.disk.errors")
                 .description("Disk tier reads or writes that failed").register(registry);
         this.recovery = new DiskRecovery(dir, clock, registry);
-        this.stored = new DiskEntries(this, store, usedBytes, entries, corrupt, evictions);
-        this.evictor = new DiskEvictor(this, store, policy);
+        this.stored = new DiskEntries(this, store, usedBytes, entries, corrupt, evictions, recencyFloor);
+        this.evictor = new DiskEvictor(this, store, policy, recencyFloor);
         this.fills = new DiskFills(this, store, stored, evictor, usedBytes);
     }
 
@@ -230,9 +232,9 @@ public final class DiskTier implements AutoCloseable {
         fills.beginFill(fillId, key, reserve);
     }
 
-    /** Writes one chunk (its checksum is computed here). */
-    void writeChunk(long fillId, int index, ByteBuffer data) throws RocksDBException {
-        fills.writeChunk(fillId, index, data);
+    /** Writes one chunk starting at {@code offset} of its body ({@link DiskFills#writeChunk}). */
+    void writeChunk(long fillId, int index, long offset, ByteBuffer data) throws RocksDBException {
+        fills.writeChunk(fillId, index, offset, data);
     }
 
     /** Makes a fill visible; a previous entry under the same key is replaced. */
@@ -421,6 +423,7 @@ public final class DiskTier implements AutoCloseable {
     /** Closes and opens the database again, recounting it; null when it worked. */
     private String reopen() {
         String problem = store.reopen(() -> {
+            recencyFloor.reset(); // reopened: the next sample starts from the first key
             recover();
             fills.reopened();
         });

@@ -220,7 +220,7 @@ public final class Fill {
                         reserved += size;
                     }
                 }
-                cache.disk().writeChunk(head.fillId(), chunkIndex, chunk);
+                cache.disk().writeChunk(head.fillId(), chunkIndex, (long) chunkIndex * chunkSize, chunk);
             } catch (RocksDBException e) {
                 LOG.warn("fill of {} continues without storing: {}", head.key(), e.getMessage());
                 toDisk = false;
@@ -587,23 +587,6 @@ public final class Fill {
         lock.lock();
         try {
             return bodyDone && state != State.FAILED ? length : -1;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * Waits until the upstream body has ended (whole, or failed), at most {@code timeoutMillis};
-     * true when it is whole.
-     */
-    public boolean awaitBody(long timeoutMillis) throws InterruptedException {
-        lock.lock();
-        try {
-            long nanos = TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            while (!bodyDone && state == State.RUNNING && nanos > 0) {
-                nanos = progress.awaitNanos(nanos);
-            }
-            return bodyDone && state != State.FAILED;
         } finally {
             lock.unlock();
         }

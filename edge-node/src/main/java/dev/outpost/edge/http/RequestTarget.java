@@ -151,12 +151,54 @@ public record RequestTarget(String path, @Nullable String query) {
     }
 
     /**
+     * Whether {@code host} is already what {@link #normaliseHost} makes of it: a name of lower-case
+     * letters, digits, {@code - . _} not ending in a dot, and an optional port of one to five ASCII
+     * digits with no leading zero, at most 65535 and not the scheme's default.
+     */
+    private static boolean alreadyNormal(String host, boolean https) {
+        int n = host.length();
+        int colon = n;
+        for (int i = 0; i < n; i++) {
+            char c = host.charAt(i);
+            if (c == ':') {
+                colon = i;
+                break;
+            }
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) {
+                return false;
+            }
+        }
+        if (colon == 0 || host.charAt(colon - 1) == '.') {
+            return false;
+        }
+        if (colon == n) {
+            return true;
+        }
+        int digits = n - colon - 1;
+        if (digits < 1 || digits > 5 || host.charAt(colon + 1) == '0') {
+            return false;
+        }
+        int port = 0;
+        for (int i = colon + 1; i < n; i++) {
+            char c = host.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port <= 65535 && !(port == 80 && !https) && !(port == 443 && https);
+    }
+
+    /**
      * Normalises a Host value: lower case, no trailing dot, no default port. Returns null when
      * it is not a valid host[:port].
      */
     public static @Nullable String normaliseHost(String host, boolean https) {
         if (host == null || host.isEmpty() || host.length() > 255) {
             return null;
+        }
+        if (alreadyNormal(host, https)) {
+            return host; // the usual case, without a copy
         }
         String h = host.trim().toLowerCase(Locale.ROOT);
         String port = null;

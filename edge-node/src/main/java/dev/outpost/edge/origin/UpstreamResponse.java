@@ -93,6 +93,15 @@ public final class UpstreamResponse implements Closeable, HeaderSource {
         return response.socket();
     }
 
+    /**
+     * Bounds what is left of the body's reading to {@code millis} in all, on top of the read
+     * timeout that bounds each read: an origin trickling a byte every few seconds never trips
+     * the one, and is cut off by the other.
+     */
+    public void bodyDeadline(long millis) {
+        response.body().source().timeout().deadline(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
     /** The body's stream (the same one however often asked); closing it before its end cancels the call. */
     public InputStream body() {
         if (body == null) {

@@ -52,11 +52,15 @@ final class Collapser {
         /** Calls the fetch off when every client left before the outcome landed. */
         final Cancellation cancellation = new Cancellation();
 
-        /** Counts one more client waiting; false when they all left and the fetch is being called off. */
+        /**
+         * Counts one more client waiting; false when they all left before the outcome and the
+         * fetch is being called off. Once the outcome landed (a fill streaming in for the cache)
+         * the flight is joined whoever left.
+         */
         boolean join() {
             while (true) {
                 int w = wanted.get();
-                if (w <= 0) {
+                if (w <= 0 && !outcome.isSet()) {
                     return false;
                 }
                 if (wanted.compareAndSet(w, w + 1)) {
@@ -76,7 +80,7 @@ final class Collapser {
 
         /** Every client left before the outcome: not to be joined. */
         boolean abandoned() {
-            return wanted.get() <= 0;
+            return wanted.get() <= 0 && !outcome.isSet();
         }
 
         /**

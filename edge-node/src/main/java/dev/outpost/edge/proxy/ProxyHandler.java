@@ -68,6 +68,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyHandler implements HttpHandler {
 
+    private static final io.undertow.util.AttachmentKey<String> PEER_IP = io.undertow.util.AttachmentKey.create(String.class);
+
     private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
     /** Bodies up to this size (with a Content-Length) are read by the leader before waiters are released. */
     private static final long INLINE_FILL = 64 * 1024;
@@ -207,8 +209,8 @@ public final class ProxyHandler implements HttpHandler {
         }
         Hop.dropConnectionOptions(ex.getRequestHeaders());
         Rule rule = d.rules().match(hostNoPort, target.path(), method);
-        String peerIp = peer == null ? "0.0.0.0" : peer.getAddress().getHostAddress();
-        String clientIp = clientIp(ex, peer);
+        String peerIp = peerIp(ex, peer);
+        String clientIp = clientIp(ex, peer, peerIp);
         if (rule.rateLimit() != null) {
             String key = clientIp;
             if (rule.rateLimit().key().startsWith("header:")) {
@@ -937,39 +939,32 @@ public final class ProxyHandler implements HttpHandler {
 
     /**
      * Reads a whole (small) upstream body into a fill and ends its body; the failure, or null.
-     * The body is read on its own virtual thread and awaited for at most {@code timeoutMillis}
-     * in all (the origin's read timeout): an origin trickling a small body a byte at a time
-     * holds neither this request nor the requests collapsed on it for longer than that.
+     * It is read on the request's own thread, in at most {@code timeoutMillis} in all (the
+     * origin's read timeout, as a deadline on the body): an origin trickling a small body a byte
+     * at a time holds neither this request nor the requests collapsed on it for longer than that.
      */
     private Exception readBody(UpstreamResponse resp, Fill fill, long timeoutMillis, OriginBudget.Account account) {
-        Thread.ofVirtual().name("fill-inline").start(() -> {
-            byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
-            try (resp; InputStream in = resp.body()) {
-                int n;
-                while ((n = in.read(buf)) != -1) {
-                    fill.append(buf, 0, n);
-                    OriginBudget.read(metrics, account, n);
-                }
-                if (!fill.finishBody()) {
-                    fill.fail(new IOException("upstream body ended short of its Content-Length"));
-                }
-            } catch (IOException | RuntimeException e) {
-                fill.fail(e);
+        byte[] buf = new byte[(int) Math.max(1, Math.min(16 * 1024, fill.expectedLength()))];
+        try (resp; InputStream in = resp.body()) {
+            resp.bodyDeadline(timeoutMillis);
+            int n;
+            while ((n = in.read(buf)) != -1) {
+                fill.append(buf, 0, n);
+                OriginBudget.read(metrics, account, n);
             }
-        });
-        try {
-            if (fill.awaitBody(timeoutMillis)) {
-                return null;
+            if (!fill.finishBody()) {
+                fill.fail(new IOException("upstream body ended short of its Content-Length"));
+                Exception failure = fill.failure();
+                return failure != null ? failure : new IOException("upstream body failed");
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return null;
+        } catch (IOException | RuntimeException e) {
+            Exception failure = e instanceof java.io.InterruptedIOException && !(e instanceof java.net.SocketTimeoutException)
+                    ? new java.net.SocketTimeoutException("upstream body not whole after " + timeoutMillis + " ms")
+                    : e;
+            fill.fail(failure);
+            return failure;
         }
-        Exception failure = fill.ended() ? fill.failure() : null;
-        if (failure == null) {
-            failure = new java.net.SocketTimeoutException("upstream body not whole after " + timeoutMillis + " ms");
-            fill.fail(failure); // the reader thread stops at its next byte, closing the connection
-        }
-        return failure;
     }
 
     /** The read timeout of the origin a request goes to (30 s when it has none). */
@@ -1582,11 +1577,27 @@ public final class ProxyHandler implements HttpHandler {
         }
     }
 
-    private String clientIp(HttpServerExchange ex, InetSocketAddress peer) {
+    /**
+     * The peer's address as text, formatted once per connection (an attachment of it) rather
+     * than on every request a keep-alive connection carries.
+     */
+    private static String peerIp(HttpServerExchange ex, InetSocketAddress peer) {
         if (peer == null) {
             return "0.0.0.0";
         }
-        String ip = peer.getAddress().getHostAddress();
+        var connection = ex.getConnection();
+        String ip = connection.getAttachment(PEER_IP);
+        if (ip == null) {
+            ip = peer.getAddress().getHostAddress();
+            connection.putAttachment(PEER_IP, ip);
+        }
+        return ip;
+    }
+
+    private String clientIp(HttpServerExchange ex, InetSocketAddress peer, String ip) {
+        if (peer == null) {
+            return ip;
+        }
         if (trusted.isEmpty() || !isTrusted(peer.getAddress())) {
             return ip;
         }

@@ -400,7 +400,17 @@ final class ResponseWriter {
             frameUnknownLength(ex);
         }
         if (!bodyAllowed) {
-            ex.endExchange();
+            end(ex, null);
+            return;
+        }
+        if (length >= 0 && (first == length || (length == 0 && first == -1))) {
+            // the whole body came with the first read (a small one): the connection goes back to
+            // the pool now, and the response is written and ended on the I/O thread, as a memory
+            // hit's is, rather than ended here while that thread may be taking the next request
+            in.close();
+            int n = Math.max(first, 0);
+            ctx.bodyBytes = n;
+            end(ex, n == 0 ? null : ByteBuffer.wrap(buf, 0, n));
             return;
         }
         ChannelSink sink = sink(ex);

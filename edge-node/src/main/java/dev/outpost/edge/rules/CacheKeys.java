@@ -80,7 +80,7 @@ public final class CacheKeys {
         if (!policy.scheme() && policy.headers().isEmpty()) {
             return urlKey;
         }
-        StringBuilder sb = new StringBuilder(urlKey);
+        StringBuilder sb = new StringBuilder(urlKey.length() + 32).append(urlKey); // room for the parts: no regrowth
         if (policy.scheme()) {
             sb.append(TieredCache.EXTRA).append("scheme=").append(https ? "https" : "http");
         }

@@ -27,7 +27,7 @@ class DiskTierPolicyTest {
     private static void store(DiskTier disk, String key, int size) throws Exception {
         long id = disk.newFillId();
         disk.beginFill(id, key, size);
-        disk.writeChunk(id, 0, ByteBuffer.allocate(size));
+        disk.writeChunk(id, 0, 0, ByteBuffer.allocate(size));
         disk.commit(entry(key, id, size), size);
     }
 
@@ -99,6 +99,37 @@ class DiskTierPolicyTest {
             assertThat(disk.get(key(0))).as("spared entry kept").isNotNull();
             assertThat(disk.get(key(2))).isNull();
             assertThat(disk.entries()).isEqualTo(18);
+        }
+    }
+
+    /**
+     * Samples seek past what earlier samples found oldest ({@link RecencyFloor}); a record
+     * written below that point afterwards must still be sampled, or its entry would never be
+     * evicted: a fill that began before the others and commits after a sample, and entries
+     * stored after the clock was set back.
+     */
+    @Test
+    void entriesRecordedBelowWhereSamplesStartAreStillEvicted() throws Exception {
+        ManualClock clock = new ManualClock();
+        long one = entry("k00", 1, 1000).weight();
+        try (DiskTier disk = DiskTier.open(dir, one * 40, clock, new SimpleMeterRegistry())) {
+            long early = disk.newFillId(); // begins first, commits last: the smallest id of all
+            disk.beginFill(early, "early", 1000);
+            disk.writeChunk(early, 0, 0, ByteBuffer.allocate(1000));
+            clock.advanceSeconds(600);
+            for (int i = 0; i < 10; i++) {
+                store(disk, key(i), 1000);
+            }
+            disk.evictTo(one * 9); // samples: later ones start past the first entries
+            disk.commit(entry("early", early, 1000), 1000);
+            clock.set(clock.instant().minusSeconds(1200)); // set back: earlier minutes than every record
+            store(disk, "set-back", 1000);
+            assertThat(disk.get("early")).isNotNull();
+            assertThat(disk.get("set-back")).isNotNull();
+            disk.evictTo(0);
+            assertThat(disk.entries()).as("every entry sampled and evicted").isZero();
+            assertThat(disk.get("early")).isNull();
+            assertThat(disk.get("set-back")).isNull();
         }
     }
 

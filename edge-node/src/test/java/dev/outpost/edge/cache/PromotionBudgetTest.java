@@ -34,7 +34,7 @@ class PromotionBudgetTest {
         long id = disk.newFillId();
         disk.beginFill(id, key, SIZE);
         for (int i = 0; i * 4096 < SIZE; i++) {
-            disk.writeChunk(id, i, ByteBuffer.allocate(Math.min(4096, SIZE - i * 4096)));
+            disk.writeChunk(id, i, i * 4096L, ByteBuffer.allocate(Math.min(4096, SIZE - i * 4096)));
         }
         disk.commit(new CachedResponse(key, 200, new String[0], new String[0], 0, 0, 0, 60_000, 0, 0, 0, SIZE, id,
                 4096, List.of(), List.of(), 0), SIZE);

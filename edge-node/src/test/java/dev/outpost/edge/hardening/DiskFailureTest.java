@@ -5,20 +5,19 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.BlobOrigin;
 import dev.outpost.edge.EdgeNodeMain;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.edge.cache.DiskTier;
 import dev.outpost.testing.Await;
 import dev.outpost.testing.ChildJvm;
+import dev.outpost.testing.OriginExtension;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -54,7 +53,7 @@ import org.slf4j.LoggerFactory;
 class DiskFailureTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @TempDir
     Path tmp;

@@ -10,21 +10,19 @@ import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.edge.http.RequestTarget;
+import dev.outpost.testing.OriginExtension;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -40,7 +38,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PoisoningTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     /** Fields that could change a response without being part of its key. */
     static final List<String> UNKEYED = List.of("X-Forwarded-Host", "X-Forwarded-Server", "X-Forwarded-Scheme",
@@ -48,11 +46,8 @@ class PoisoningTest {
             "X-Rewrite-URL", "X-Original-Host", "X-Host", "X-HTTP-Method-Override", "X-HTTP-Method",
             "X-Method-Override", "Front-End-Https", "X-Real-IP", "Forwarded", "X-Forwarded-For");
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).yaml("""
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).yaml("""
                 hosts: [example.com, "*.cdn.example.com"]
                 rules:
                   - name: keyed
@@ -78,13 +73,7 @@ class PoisoningTest {
                   - name: no-errors
                     match: {path-prefix: /noerr/}
                     error-ttl: 0s
-                """).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+                """));
 
     /** A body that shows every unkeyed field the origin received. */
     private static String reflectingBody() {

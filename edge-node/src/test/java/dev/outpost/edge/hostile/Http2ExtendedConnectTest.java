@@ -1,11 +1,10 @@
 package dev.outpost.edge.hostile;
 
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class Http2ExtendedConnectTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @Test
     void extendedConnectIsNotAdvertisedAndIsRefusedOnItsStream() throws Exception {

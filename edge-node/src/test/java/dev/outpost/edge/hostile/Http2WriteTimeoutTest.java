@@ -3,12 +3,11 @@ package dev.outpost.edge.hostile;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +23,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class Http2WriteTimeoutTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @BeforeEach
     void stubs() {
@@ -44,7 +43,7 @@ class Http2WriteTimeoutTest {
             double timeouts0 = edge.metric("outpost_write_timeouts_total");
             for (String path : new String[] {"/memory", "/disk"}) {
                 try (RawH2 h2 = RawH2.openWithoutCredit(edge.port())) {
-                    long start = System.nanoTime();
+                    long start = System.nanoTime(); // wall clock: the write timeout is the listener's real timer
                     h2.get(1, path);
                     assertThat(h2.status(1, Duration.ofSeconds(10))).isEqualTo(200);
                     Await.until(path + ": stream reset", Duration.ofSeconds(10), () -> h2.resets.containsKey(1));

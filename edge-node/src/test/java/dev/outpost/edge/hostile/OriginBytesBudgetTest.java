@@ -6,12 +6,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -30,25 +29,15 @@ class OriginBytesBudgetTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(
-            com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
                 trusted-proxies: [127.0.0.1/32]
                 limits: {origin-bytes-per-client: 1MiB, origin-bytes-window: 1m}
                 rules:
                   - {match: {path-prefix: /pass/}, bypass: true}
-                """).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+                """));
 
     @BeforeEach
     void stubs() {

@@ -5,12 +5,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.edge.TestTls;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import okhttp3.OkHttpClient;
@@ -29,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SchemeKeyTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @TempDir
     Path tmp;

@@ -5,13 +5,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.any;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static dev.outpost.edge.origin.PoolFixture.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,22 +25,22 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class BalancingTest {
 
     @RegisterExtension
-    static WireMockExtension a = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension a = new OriginExtension();
     @RegisterExtension
-    static WireMockExtension b = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension b = new OriginExtension();
     @RegisterExtension
-    static WireMockExtension c = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension c = new OriginExtension();
     @RegisterExtension
-    static WireMockExtension d = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension d = new OriginExtension();
 
     @BeforeEach
     void stubs() {
-        for (WireMockExtension w : List.of(a, b, c, d)) {
+        for (OriginExtension w : List.of(a, b, c, d)) {
             w.stubFor(any(anyUrl()).willReturn(aResponse().withBody("ok")));
         }
     }
 
-    private static String label(WireMockExtension w) {
+    private static String label(OriginExtension w) {
         return w.baseUrl();
     }
 

@@ -11,9 +11,9 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -31,13 +31,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class EjectionPolicyTest {
 
     @RegisterExtension
-    static WireMockExtension a = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension a = new OriginExtension();
     @RegisterExtension
-    static WireMockExtension b = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension b = new OriginExtension();
 
     @BeforeEach
     void stubs() {
-        for (WireMockExtension w : new WireMockExtension[] {a, b}) {
+        for (OriginExtension w : new OriginExtension[] {a, b}) {
             w.stubFor(any(anyUrl()).willReturn(aResponse().withHeader("Cache-Control", "no-store").withBody("ok")));
             w.stubFor(get(urlPathEqualTo("/broken")).willReturn(aResponse().withStatus(500).withBody("broken")));
         }

@@ -12,8 +12,8 @@ import static dev.outpost.edge.origin.PoolFixture.fetch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,9 +24,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class HealthAndEjectionTest {
 
     @RegisterExtension
-    static WireMockExtension a = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension a = new OriginExtension();
     @RegisterExtension
-    static WireMockExtension b = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension b = new OriginExtension();
 
     @BeforeEach
     void stubs() {

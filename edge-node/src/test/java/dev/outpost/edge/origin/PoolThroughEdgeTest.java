@@ -10,9 +10,9 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMoc
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -23,9 +23,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PoolThroughEdgeTest {
 
     @RegisterExtension
-    static WireMockExtension a = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension a = new OriginExtension();
     @RegisterExtension
-    static WireMockExtension b = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension b = new OriginExtension();
 
     /** An edge whose default rule fetches from the origin {@code pool} given in YAML (indented under origins:). */
     private static TestEdge edge(String pool) {

@@ -11,12 +11,11 @@ import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,19 +29,10 @@ class AgeTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK));
 
     private static ResponseDefinitionBuilder ok(String cacheControl) {
         return aResponse().withHeader("Cache-Control", cacheControl).withBody("body");

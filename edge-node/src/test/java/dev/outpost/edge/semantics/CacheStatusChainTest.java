@@ -7,12 +7,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,23 +27,15 @@ class CacheStatusChainTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge shield;
-    static TestEdge edge;
+    @RegisterExtension
+    static final EdgeExtension shield = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK)
+            .flag("role", "shield").flag("node-id", "shield-1"));
 
-    @BeforeAll
-    static void start() {
-        shield = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).flag("role", "shield").flag("node-id", "shield-1").start();
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).flag("node-id", "edge-1")
-                .flag("shield", java.util.List.of(shield.uri("").toString())).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-        shield.close();
-    }
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK)
+            .flag("node-id", "edge-1").flag("shield", java.util.List.of(shield.uri("").toString())));
 
     /** The Cache-Status of a response, which must be one field line holding the whole chain. */
     private static String chain(HttpResponse<?> r) {
@@ -101,7 +92,7 @@ class CacheStatusChainTest {
                     + "edge-2; fwd=miss; fwd-status=200; stored; ttl=300");
         }
         CLOCK.advanceSeconds(5);
-        assertThat(okGet(edge, "/chain-shield-hit"))
+        assertThat(okGet(edge.edge(), "/chain-shield-hit"))
                 .isEqualTo("shield-1; hit; ttl=295, edge-1; fwd=miss; fwd-status=200; stored; ttl=295");
         assertThat(originGets("/chain-shield-hit")).isEqualTo(1);
     }

@@ -7,9 +7,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.outpost.edge.semantics.Exchanges.cacheStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -25,7 +25,7 @@ class CompressionLimitTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
     @Test
     void pastTheBoundAMissIsRelayedUncompressedAndUnstored() {

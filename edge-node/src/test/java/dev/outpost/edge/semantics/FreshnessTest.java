@@ -12,12 +12,11 @@ import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -31,26 +30,17 @@ class FreshnessTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
                 rules:
                   - match: {path-prefix: /override/}
                     ttl: 10s
                     ttl-mode: override
                   - match: {path-prefix: /rule-ttl/}
                     ttl: 45s
-                """).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+                """));
 
     private static void stub(String path, ResponseDefinitionBuilder response) {
         origin.stubFor(get(path).willReturn(response));

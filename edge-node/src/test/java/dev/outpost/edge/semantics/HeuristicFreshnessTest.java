@@ -8,12 +8,11 @@ import static dev.outpost.edge.semantics.Exchanges.cacheStatus;
 import static dev.outpost.edge.semantics.Exchanges.date;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,14 +28,11 @@ class HeuristicFreshnessTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        // the 5xx answers here are the subject, not a sick server: no passive ejection
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
+    // the 5xx answers here are the subject, not a sick server: no passive ejection
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
                 cache:
                   heuristic-max: 1h
                 origins:
@@ -46,13 +42,7 @@ class HeuristicFreshnessTest {
                 default-rule:
                   error-ttl: 30s
                   origin: errors-on-purpose
-                """.formatted(origin.baseUrl())).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+                """.formatted(origin.baseUrl())));
 
     private static int originCount(String path) {
         return origin.findAll(getRequestedFor(urlEqualTo(path))).size();

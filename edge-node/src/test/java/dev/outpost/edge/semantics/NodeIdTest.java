@@ -4,9 +4,9 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -21,8 +21,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class NodeIdTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance()
-            .options(com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @Test
     void anEdgeInFrontOfAShieldOnTheSameHostWithDefaultIdsIsNoLoop() {

@@ -8,10 +8,10 @@ import com.github.tomakehurst.wiremock.http.HttpHeader;
 import com.github.tomakehurst.wiremock.http.HttpHeaders;
 import com.github.tomakehurst.wiremock.http.ResponseDefinition;
 import com.github.tomakehurst.wiremock.core.WireMockConfiguration;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import dev.outpost.edge.http.HttpDates;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,8 +35,8 @@ final class OriginClock implements ResponseDefinitionTransformerV2 {
     }
 
     /** A WireMock origin on a dynamic port whose dates follow {@code clock}. */
-    static WireMockExtension origin(ManualClock clock) {
-        return WireMockExtension.newInstance().options(options(clock)).build();
+    static OriginExtension origin(ManualClock clock) {
+        return new OriginExtension(options(clock));
     }
 
     /** The options of such an origin, for tests that need more (e.g. more server threads). */

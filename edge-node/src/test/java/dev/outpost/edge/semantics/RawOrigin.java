@@ -11,6 +11,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 
@@ -22,7 +24,10 @@ import javax.net.ssl.SSLContext;
  */
 final class RawOrigin implements AutoCloseable {
 
-    /** In an answer, where the origin stops writing for {@link #PAUSE_MILLIS} (a slow origin after a 103). */
+    /**
+     * In an answer, where the origin stops writing: for {@link #PAUSE_MILLIS} (a slow origin after
+     * a 103), or until the test opens the latch given to {@link #pauseUntil}.
+     */
     static final String PAUSE = "<pause>";
     static final long PAUSE_MILLIS = 5_000;
 
@@ -31,6 +36,7 @@ final class RawOrigin implements AutoCloseable {
     private final List<String> answers;
     private final List<String> requests = new CopyOnWriteArrayList<>();
     private final AtomicInteger count = new AtomicInteger();
+    private volatile CountDownLatch resume;
 
     RawOrigin(String... answers) {
         this(plain(), "http://127.0.0.1:", answers);
@@ -59,6 +65,17 @@ final class RawOrigin implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Makes every pause last until {@code latch} is opened (a minute at most) instead of a fixed time. */
+    RawOrigin pauseUntil(CountDownLatch latch) {
+        this.resume = latch;
+        return this;
+    }
+
+    /** {@code data} as one chunk of a chunked body. */
+    static String chunk(String data) {
+        return Integer.toHexString(data.length()) + "\r\n" + data + "\r\n";
     }
 
     String url() {
@@ -102,7 +119,7 @@ final class RawOrigin implements AutoCloseable {
             String[] parts = answers.get(Math.min(i, answers.size() - 1)).split(PAUSE, -1);
             for (int p = 0; p < parts.length; p++) {
                 if (p > 0) {
-                    Thread.sleep(PAUSE_MILLIS);
+                    pause();
                 }
                 out.write(parts[p].getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
@@ -111,6 +128,15 @@ final class RawOrigin implements AutoCloseable {
             // the edge hung up
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void pause() throws InterruptedException {
+        CountDownLatch latch = resume;
+        if (latch == null) {
+            Thread.sleep(PAUSE_MILLIS);
+        } else {
+            latch.await(1, TimeUnit.MINUTES);
         }
     }
 

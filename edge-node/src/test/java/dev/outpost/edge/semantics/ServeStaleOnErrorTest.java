@@ -9,12 +9,11 @@ import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,23 +31,14 @@ class ServeStaleOnErrorTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
                 rules:
                   - match: {path-prefix: /grace/}
                     serve-stale-on-error: 1h
-                """).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+                """));
 
     private static int originCount(String path) {
         return origin.findAll(getRequestedFor(urlEqualTo(path))).size();

@@ -10,13 +10,12 @@ import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.http.Fault;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.RawHttp;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,25 +32,16 @@ class StorageRulesTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).yaml("""
                 rules:
                   - match: {path-prefix: /cookie-ok/}
                     cache-set-cookie: true
                   - match: {path-prefix: /broken/}
                     ttl: 60s
-                """).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+                """));
 
     private static int originCount(String path) {
         return origin.findAll(getRequestedFor(urlEqualTo(path))).size();

@@ -11,15 +11,14 @@ import static dev.outpost.edge.semantics.Exchanges.date;
 import static dev.outpost.edge.semantics.Exchanges.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
+import dev.outpost.edge.EdgeExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
 import dev.outpost.testing.ManualClock;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,19 +32,10 @@ class ValidationTest {
     static final ManualClock CLOCK = TestEdge.wallClock();
 
     @RegisterExtension
-    static WireMockExtension origin = OriginClock.origin(CLOCK);
+    static final OriginExtension origin = OriginClock.origin(CLOCK);
 
-    static TestEdge edge;
-
-    @BeforeAll
-    static void start() {
-        edge = TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK).start();
-    }
-
-    @AfterAll
-    static void stop() {
-        edge.close();
-    }
+    @RegisterExtension
+    static final EdgeExtension edge = new EdgeExtension(() -> TestEdge.withOrigin(origin.baseUrl()).clock(CLOCK));
 
     private static int originCount(String path) {
         return origin.findAll(getRequestedFor(urlEqualTo(path))).size();

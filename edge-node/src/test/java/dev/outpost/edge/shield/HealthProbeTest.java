@@ -4,14 +4,13 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.anyUrl;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.config.OutpostJson;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HealthProbeTest {
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     @TempDir
     Path dir;

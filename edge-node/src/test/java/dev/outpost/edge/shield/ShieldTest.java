@@ -9,12 +9,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import dev.outpost.testing.Ports;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,7 +41,7 @@ class ShieldTest {
     private static final String HOST = "www.example.com";
 
     @RegisterExtension
-    static WireMockExtension origin = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension origin = new OriginExtension();
 
     private static TestEdge shield(String id) {
         return TestEdge.withOrigin(origin.baseUrl()).flag("role", "shield").flag("node-id", id).start();

@@ -4,12 +4,11 @@ import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.tomakehurst.wiremock.junit5.WireMockExtension;
 import dev.outpost.edge.TestEdge;
 import dev.outpost.testing.Await;
+import dev.outpost.testing.OriginExtension;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 class WebSocketTunnelTest {
 
     @RegisterExtension
-    static WireMockExtension plain = WireMockExtension.newInstance().options(wireMockConfig().dynamicPort()).build();
+    static final OriginExtension plain = new OriginExtension();
 
     @TempDir
     Path dir;
