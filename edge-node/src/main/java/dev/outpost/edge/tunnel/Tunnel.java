@@ -94,6 +94,9 @@ final class Tunnel {
                 clientChannel.awaitReadable();
                 continue;
             }
+            // activity is when the bytes came, before they are passed on: whoever sees them arrive
+            // at the other end sees the tunnel's clock already moved
+            lastActivity = clock.millis();
             try {
                 sink.write(chunk, chunk.size());
                 sink.flush();
@@ -103,7 +106,6 @@ final class Tunnel {
             }
             toOrigin += n;
             meters.toOrigin(n);
-            lastActivity = clock.millis();
         }
         chunk.clear();
         close(end);
@@ -126,6 +128,7 @@ final class Tunnel {
                 end = "origin-closed";
                 break;
             }
+            lastActivity = clock.millis();
             ByteBuffer b = buffers.take();
             try {
                 while (chunk.size() > 0) {
@@ -142,7 +145,6 @@ final class Tunnel {
             }
             toClient += n;
             meters.toClient(n);
-            lastActivity = clock.millis();
         }
         chunk.clear();
         close(end);
