@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.ObjLongConsumer;
+import org.jspecify.annotations.Nullable;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
@@ -212,7 +213,7 @@ final class DiskEntries {
      * metadata, tags and recency in one batch with the removal of its pending mark. A previous
      * entry under the same key is replaced and its chunks deleted.
      */
-    void commitLocked(CachedResponse r, long reserved) throws RocksDBException {
+    void commitLocked(CachedResponse r, long reserved, @Nullable ByteBuffer body) throws RocksDBException {
         byte[] key = DiskLayout.utf8(r.key());
         CachedResponse previous = null;
         try {
@@ -231,7 +232,11 @@ final class DiskEntries {
             byte[] lruKey = DiskLayout.lruKey(tier.bucket(), r.fillId());
             batch.put(Family.LRU, lruKey, key);
             batch.put(Family.ATIME, key, lruKey);
-            batch.delete(Family.PENDING, DiskLayout.longBytes(r.fillId()));
+            if (body == null) {
+                batch.delete(Family.PENDING, DiskLayout.longBytes(r.fillId()));
+            } else if (body.hasRemaining()) {
+                batch.put(Family.CHUNKS, DiskLayout.chunkKey(r.fillId(), 0), DiskLayout.encodeChunk(body));
+            }
             store.write(batch);
             floor.lower(lruKey);
         } catch (RocksDBException e) {

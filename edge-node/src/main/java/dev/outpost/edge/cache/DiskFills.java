@@ -4,6 +4,7 @@ import dev.outpost.edge.cache.DiskLayout.Family;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.rocksdb.RocksDBException;
 
 /**
@@ -122,18 +123,24 @@ final class DiskFills {
         return id;
     }
 
-    /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
-    void beginFill(long fillId, String key, long reserve) throws RocksDBException {
+    /**
+     * Makes room for a fill and, when its chunks are written as they come ({@code mark}), marks it
+     * as under way, so a crash before commit leaves nothing visible. A small fill whose body is
+     * written with its commit, in one batch, needs no mark: a crash leaves nothing of it at all.
+     */
+    void beginFill(long fillId, String key, long reserve, boolean mark) throws RocksDBException {
         if (!store.enter()) {
             throw closedException();
         }
         try {
             evictor.makeRoom(reserve);
-            try {
-                store.put(Family.PENDING, DiskLayout.longBytes(fillId), DiskLayout.utf8(key));
-            } catch (RocksDBException e) {
-                tier.failed(e); // the first write of a fill: a disk that refuses writes shows here first
-                throw e;
+            if (mark) {
+                try {
+                    store.put(Family.PENDING, DiskLayout.longBytes(fillId), DiskLayout.utf8(key));
+                } catch (RocksDBException e) {
+                    tier.failed(e); // the first write of a fill: a disk that refuses writes shows here first
+                    throw e;
+                }
             }
             usedBytes.addAndGet(reserve);
             evictor.wakeIfOver();
@@ -173,9 +180,10 @@ final class DiskFills {
 
     /**
      * Makes a fill visible: metadata, tags and recency in one batch with the removal of its
-     * pending mark. A previous entry under the same key is replaced and its chunks deleted.
+     * pending mark, or, for a fill begun without one, with its whole {@code body} as chunk 0. A
+     * previous entry under the same key is replaced and its chunks deleted.
      */
-    void commit(CachedResponse r, long reserved) throws RocksDBException {
+    void commit(CachedResponse r, long reserved, @Nullable ByteBuffer body) throws RocksDBException {
         if (!store.enter()) {
             throw closedException();
         }
@@ -190,7 +198,7 @@ final class DiskFills {
             ReentrantLock lock = stored.lockFor(r.key());
             lock.lock();
             try {
-                stored.commitLocked(r, reserved);
+                stored.commitLocked(r, reserved, body);
             } finally {
                 lock.unlock();
             }

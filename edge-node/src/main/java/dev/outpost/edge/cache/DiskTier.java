@@ -229,7 +229,15 @@ public final class DiskTier implements AutoCloseable {
 
     /** Marks a fill as under way, so a crash before commit leaves nothing visible. */
     void beginFill(long fillId, String key, long reserve) throws RocksDBException {
-        fills.beginFill(fillId, key, reserve);
+        fills.beginFill(fillId, key, reserve, true);
+    }
+
+    /**
+     * Reserves room for a fill whose body comes whole with its commit ({@link #commit(CachedResponse,
+     * long, ByteBuffer)}): nothing is written before that one batch, so no pending mark is needed.
+     */
+    void beginWholeFill(long fillId, String key, long reserve) throws RocksDBException {
+        fills.beginFill(fillId, key, reserve, false);
     }
 
     /** Writes one chunk starting at {@code offset} of its body ({@link DiskFills#writeChunk}). */
@@ -239,7 +247,12 @@ public final class DiskTier implements AutoCloseable {
 
     /** Makes a fill visible; a previous entry under the same key is replaced. */
     void commit(CachedResponse r, long reserved) throws RocksDBException {
-        fills.commit(r, reserved);
+        fills.commit(r, reserved, null);
+    }
+
+    /** Makes a fill begun with {@link #beginWholeFill} visible, its body written as chunk 0 in the same batch. */
+    void commit(CachedResponse r, long reserved, ByteBuffer body) throws RocksDBException {
+        fills.commit(r, reserved, body);
     }
 
     /** Reserves room for a fill of unknown length as it grows, evicting on the caller's thread if needed. */

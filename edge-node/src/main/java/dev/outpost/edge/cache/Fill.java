@@ -55,6 +55,8 @@ public final class Fill {
     private long reserved;
     private final long keepLimit;
     private final long storeLimit;
+    /** Its body is written with its commit rather than chunk by chunk ({@link #writtenWithCommit()}). */
+    private final boolean writtenWithCommit;
     /** Clients reading the fill, with the offset each wants next (guarded by {@link #lock}). */
     @GuardedBy("lock")
     private final List<Reader> readers = new ArrayList<>();
@@ -88,15 +90,17 @@ public final class Fill {
     enum State { RUNNING, COMPLETE, FAILED }
 
     Fill(TieredCache cache, CachedResponse head, long expectedLength, boolean toDisk, boolean keepAll, long reserved) {
-        this(cache, head, expectedLength, toDisk, keepAll, reserved, Long.MAX_VALUE, Long.MAX_VALUE);
+        this(cache, head, expectedLength, toDisk, keepAll, reserved, Long.MAX_VALUE, Long.MAX_VALUE, false);
     }
 
     /**
      * @param keepLimit for a body of unknown length: heap kept for the memory tier at most
      * @param storeLimit for a body of unknown length: longer bodies are abandoned unstored
+     * @param writtenWithCommit its body (one chunk, kept whole in heap) goes to the disk tier with
+     *     its commit, in one batch, instead of chunk by chunk
      */
     Fill(TieredCache cache, CachedResponse head, long expectedLength, boolean toDisk, boolean keepAll, long reserved,
-         long keepLimit, long storeLimit) {
+         long keepLimit, long storeLimit, boolean writtenWithCommit) {
         this.cache = cache;
         this.head = head;
         this.expectedLength = expectedLength;
@@ -108,6 +112,7 @@ public final class Fill {
         this.reserved = reserved;
         this.keepLimit = keepLimit;
         this.storeLimit = storeLimit;
+        this.writtenWithCommit = writtenWithCommit;
         this.current = new byte[initialCapacity(expectedLength, chunkSize)];
     }
 
@@ -117,6 +122,11 @@ public final class Fill {
             return (int) Math.max(1, Math.min(chunkSize, expectedLength));
         }
         return Math.min(chunkSize, 16 * 1024);
+    }
+
+    /** Whether the disk tier takes its body with its commit, in one batch (a body of one chunk kept whole). */
+    boolean writtenWithCommit() {
+        return writtenWithCommit;
     }
 
     /** The response head (status, headers, freshness) being stored. */
@@ -213,7 +223,7 @@ public final class Fill {
     @GuardedBy("lock")
     private void sealChunk(int size) {
         ByteBuffer chunk = ByteBuffer.wrap(current, 0, size).asReadOnlyBuffer();
-        if (toDisk && storable && state == State.RUNNING) {
+        if (toDisk && storable && state == State.RUNNING && !writtenWithCommit) {
             try {
                 if (expectedLength < 0) {
                     if (cache.disk().reserve(size)) {

@@ -373,10 +373,15 @@ public final class TieredCache implements AutoCloseable {
         if (!toDisk && !(keepAll && expectedLength >= 0)) {
             return null;
         }
+        // a body known to fit one chunk and kept in heap whole is written with its commit, in one
+        // batch: no pending mark and no chunk write of its own (three writes a miss become one)
+        boolean whole = toDisk && keepAll && expectedLength >= 0 && expectedLength <= settings.chunkSize().bytes();
         long fillId;
         try {
             fillId = toDisk ? disk.newFillId() : 0;
-            if (toDisk) {
+            if (whole) {
+                disk.beginWholeFill(fillId, head.key(), reserve);
+            } else if (toDisk) {
                 disk.beginFill(fillId, head.key(), reserve);
             }
         } catch (RocksDBException e) {
@@ -391,7 +396,7 @@ public final class TieredCache implements AutoCloseable {
                 head.staleWhileRevalidate(), head.staleIfError(), head.flags(), expectedLength, fillId,
                 (int) settings.chunkSize().bytes(), head.tags(), head.varyNames(), 0);
         Fill fill = new Fill(this, h, expectedLength, toDisk, keepAll, toDisk ? reserve : 0,
-                settings.memoryMaxObject().bytes(), maxObject);
+                settings.memoryMaxObject().bytes(), maxObject, whole);
         fills.add(fill);
         return fill;
     }
@@ -428,7 +433,15 @@ public final class TieredCache implements AutoCloseable {
                 if (variant > 0) {
                     writeVariantIndex(key.substring(0, variant), done.varyNames());
                 }
-                disk.commit(done, reserved);
+                if (fill.writtenWithCommit()) {
+                    ByteBuffer whole = body != null ? body : fill.completeBody();
+                    if (whole == null) {
+                        throw new RocksDBException("fill of " + key + " has no whole body to write");
+                    }
+                    disk.commit(done, reserved, whole);
+                } else {
+                    disk.commit(done, reserved);
+                }
             }
         } catch (RocksDBException e) {
             LOG.warn("could not store {}: {}", key, e.getMessage());

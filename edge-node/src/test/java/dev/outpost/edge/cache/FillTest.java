@@ -158,6 +158,44 @@ class FillTest {
         assertThat(storedBody(hit)).isEqualTo(body);
     }
 
+    // ---- a body of one chunk: written with its commit ----
+
+    @Test
+    void aBodyOfOneChunkReachesTheDiskOnlyWithItsCommitAndIsReadBackAfterAReopen() throws Exception {
+        byte[] body = body(50); // one chunk, kept in heap whole
+        Fill fill = begin("h/whole", body.length);
+        assertThat(fill.writtenWithCommit()).isTrue();
+        fill.append(body, 0, body.length);
+        assertThat(fill.finishBody()).isTrue();
+        assertThatThrownBy(() -> cache.disk().readChunk(fill.head(), 0, false))
+                .as("nothing on disk before the commit: a crash leaves nothing of it")
+                .isInstanceOf(CorruptEntryException.class);
+        fill.complete();
+        CachedResponse stored = cache.disk().get("h/whole");
+        assertThat(stored).isNotNull();
+        assertThat(bytes(cache.disk().readChunk(stored, 0))).as("chunk 0 written in the commit's batch").isEqualTo(body);
+
+        cache.close();
+        cache = TieredCache.open(new CacheSettings(DataSize.ofMebibytes(1), DataSize.ofBytes(KEEP_LIMIT),
+                DataSize.ofMebibytes(16), DataSize.ofBytes(STORE_LIMIT), DataSize.ofBytes(CHUNK), null, null, null,
+                null, null, null), dir, new ManualClock(), new SimpleMeterRegistry());
+        TieredCache.Hit hit = hit("h/whole");
+        assertThat(hit.tier()).isEqualTo(TieredCache.Tier.DISK);
+        assertThat(bytes(cache.disk().readChunk(hit.response(), 0))).isEqualTo(body);
+    }
+
+    @Test
+    void aBodyLargerThanOneChunkIsWrittenChunkByChunkUnderAPendingMark() throws Exception {
+        byte[] body = body(CHUNK + 10);
+        Fill fill = begin("h/chunked", body.length);
+        assertThat(fill.writtenWithCommit()).isFalse();
+        fill.append(body, 0, CHUNK); // the first chunk is full: it goes to disk now
+        assertThat(bytes(cache.disk().readChunk(fill.head(), 0, false))).isEqualTo(Arrays.copyOf(body, CHUNK));
+        fill.append(body, CHUNK, 10);
+        fill.complete();
+        assertThat(readAll(fill, 0)).isEqualTo(body);
+    }
+
     // ---- failure: an error, never a short body passed off as whole ----
 
     @Test
