@@ -114,16 +114,18 @@ class UnknownLengthTest {
                 out.write(("GET /chunked/" + size + "?leave HTTP/1.1\r\nHost: example.com\r\n\r\n")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
-                // gone as soon as the origin sends: a client gone before that never costs an origin
-                // request at all (ClientLeavesTest), which is not what this measures
+                // gone as soon as its response starts: the fill has begun and goes on for the cache.
+                // A client gone before that calls the fetch off (ClientLeavesTest), which is not
+                // what this measures
                 Await.until("the origin sending the body", Duration.ofSeconds(30),
                         () -> origin.bodiesStarted.get() > started0);
+                assertThat(s.getInputStream().read()).as("the response's first byte").isNotNegative();
             }
             Await.until("the node to stop reading the origin", Duration.ofSeconds(120),
                     () -> origin.cut.get() > cut0);
             long sent = origin.bytesSent.get() - sent0;
             String text = figures.finish(title, "GET of a chunked body of " + size / MIB
-                    + " MiB, connection closed once the origin started sending; origin sent " + sent / MIB + " MiB before the node"
+                    + " MiB, connection closed once the response started; origin sent " + sent / MIB + " MiB before the node"
                     + " closed the origin connection; other client: " + other.stop());
             // the object limit (32 MiB) plus what the loopback pipes and the node's buffers hold
             // when the fill lets go; without the cancel, OkHttp read on for 100 ms and the origin
