@@ -78,13 +78,19 @@ final class VarnishSystem extends ProcessSystem {
         } catch (IOException e) {
             throw new Systems.StartException("Varnish: cannot write its VCL: " + e.getMessage());
         }
-        Process p = Proc.start(env.serverCpus(), List.of("varnishd", "-F", "-j", "none", "-n", instance.toString(),
-                "-a", "127.0.0.1:" + port, "-T", "none", "-f", vcl.toAbsolutePath().toString(), "-s", storage,
-                "-p", "thread_pools=1", "-p", "thread_pool_min=200", "-p", "thread_pool_max=2000",
-                "-p", "feature=+http2"), log);
+        int pools = CpuList.serverCores(env.serverCpus());
+        Process p = Proc.start(env.serverCpus(), command(instance, port, vcl, storage, pools), log);
         awaitHttp(p, log, "Varnish", port, "/__ready", Duration.ofSeconds(30));
         return new VarnishSystem(p, dir, log, port, instance,
-                "Varnish: 1 thread pool, -s " + storage.replaceFirst(",/[^,]*", "") + ", beresp.keep=1h, feature=+http2");
+                "Varnish: " + pools + " thread pool" + (pools == 1 ? "" : "s") + ", -s " + storage.replaceFirst(",/[^,]*", "") + ", beresp.keep=1h, feature=+http2");
+    }
+
+    /** varnishd in the foreground with {@code pools} thread pools, one per core the systems are pinned to (Varnish's advice). */
+    static List<String> command(Path instance, int port, Path vcl, String storage, int pools) {
+        return List.of("varnishd", "-F", "-j", "none", "-n", instance.toString(),
+                "-a", "127.0.0.1:" + port, "-T", "none", "-f", vcl.toAbsolutePath().toString(), "-s", storage,
+                "-p", "thread_pools=" + pools, "-p", "thread_pool_min=200", "-p", "thread_pool_max=2000",
+                "-p", "feature=+http2");
     }
 
     @Override
