@@ -32,7 +32,10 @@ import java.util.function.Predicate;
  * HTTP/1.1 with wrk and HTTP/2 (h2c, one stream per connection) with h2load, the load
  * generator on the client core and the cache on the server core. The objects are fetched
  * twice before measuring, and the origin's counters must not move while measuring (otherwise
- * the figure is not of hits, and a note says so).
+ * the figure is not of hits, and a note says so). Outpost's allocation per HTTP/1.1 1 KiB hit
+ * is read from its I/O threads' allocation counters around each measured load. With
+ * {@code --cores 1,2} every case runs once more on fresh systems placed on both cores (the load
+ * generator sharing them), and each system's scaling factor is reported.
  */
 public final class HotHitsScenario implements Scenario {
 

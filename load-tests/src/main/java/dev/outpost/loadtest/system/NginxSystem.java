@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * nginx with proxy_cache as an operator would set it up for a CDN edge: one worker (one core),
- * keep-alive to the origin, cache lock (collapsing), revalidation with validators, sendfile.
+ * nginx with proxy_cache as an operator would set it up for a CDN edge: one worker per core it
+ * is pinned to (one, except for the hot hits' second pass with {@code --cores 1,2}), keep-alive to the origin, cache lock (collapsing), revalidation with validators, sendfile.
  * HTTP/2 needs its own port: nginx 1.22 without TLS serves h2c with prior knowledge only on a
  * listener marked {@code http2}.
  *

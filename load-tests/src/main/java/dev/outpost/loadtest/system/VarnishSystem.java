@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 
 /**
  * Varnish with its default VCL plus {@code beresp.keep} (without it Varnish drops stale objects
- * and never sends a conditional request), one thread pool (one core), HTTP/2 enabled (h2c with
- * prior knowledge on the same port), malloc storage, or file storage for the 1 GiB object.
+ * and never sends a conditional request), one thread pool per core it is pinned to, HTTP/2
+ * enabled (h2c with prior knowledge on the same port), malloc storage, or file storage for the 1 GiB object.
  * Runs as root without a jail ({@code -j none}) in its own instance directory.
  */
 final class VarnishSystem extends ProcessSystem {
@@ -85,7 +85,7 @@ final class VarnishSystem extends ProcessSystem {
                 "Varnish: " + pools + " thread pool" + (pools == 1 ? "" : "s") + ", -s " + storage.replaceFirst(",/[^,]*", "") + ", beresp.keep=1h, feature=+http2");
     }
 
-    /** varnishd in the foreground with {@code pools} thread pools, one per core the systems are pinned to (Varnish's advice). */
+    /** varnishd in the foreground with {@code pools} thread pools, one per core the systems are pinned to. */
     static List<String> command(Path instance, int port, Path vcl, String storage, int pools) {
         return List.of("varnishd", "-F", "-j", "none", "-n", instance.toString(),
                 "-a", "127.0.0.1:" + port, "-T", "none", "-f", vcl.toAbsolutePath().toString(), "-s", storage,
