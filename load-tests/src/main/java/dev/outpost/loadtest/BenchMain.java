@@ -21,6 +21,7 @@ import dev.outpost.loadtest.scenario.Scenario;
 import dev.outpost.loadtest.scenario.WebSocketScenario;
 import dev.outpost.loadtest.system.BenchEnv;
 import dev.outpost.loadtest.system.CacheSystem;
+import dev.outpost.loadtest.system.CpuList;
 import dev.outpost.loadtest.system.Sizing;
 import dev.outpost.loadtest.system.SystemKind;
 import dev.outpost.loadtest.system.Systems;
@@ -91,6 +92,12 @@ public final class BenchMain implements Callable<Integer> {
 
     @Option(names = "--client-cpus", paramLabel = "LIST", description = "CPUs for the load generators (default 1; 'none' disables pinning).")
     String clientCpus;
+
+    @Option(names = "--cores", split = ",", paramLabel = "N", description = "Core counts for the systems in the hot-hit scenario "
+            + "(default 1): with 1,2 every hot case runs at one core (systems on CPU 0, load generator on CPU 1) and again at two "
+            + "(systems on CPUs 0-1: nginx 2 workers, Varnish 2 thread pools, ATS 2 exec threads, Outpost one I/O thread per CPU; "
+            + "the load generator not pinned, sharing those CPUs), and the report gives each system's scaling factor.")
+    List<Integer> cores = new ArrayList<>(List.of(1));
 
     @Option(names = "--note", paramLabel = "TEXT", description = "A line for the report's run notes (repeatable; the run script uses it).")
     List<String> notes = new ArrayList<>();
@@ -179,7 +186,13 @@ public final class BenchMain implements Callable<Integer> {
         machine.add(new String[] {"CPU pinning", "servers: " + server.orElse("not pinned") + ", load generators and origin: "
                 + client.orElse("not pinned")});
 
-        BenchContext ctx = new BenchContext(sys, measured, skipped, opts, BenchMain::log);
+        List<BenchContext.CoreSetup> setups = coreSetups(cores, cpus, env, sys);
+        for (BenchContext.CoreSetup c : setups) {
+            if (c.cores() != 1) {
+                machine.add(new String[] {"CPU pinning at " + c.cores() + " cores (hot hits)", c.placement()});
+            }
+        }
+        BenchContext ctx = new BenchContext(sys, measured, skipped, opts, BenchMain::log, setups);
         List<Scenario> all = List.of(new HotHitsScenario(), new LargeObjectScenario(), new HerdScenario(), new HitRatioScenario(),
                 new RevalidationScenario(), new WebSocketScenario(), new CompressionScenario(), new OffloadScenario(), ContributedScenario.purge(), ContributedScenario.dns());
         List<Section> sections = new ArrayList<>();
@@ -214,7 +227,9 @@ public final class BenchMain implements Callable<Integer> {
         String stem = stamp + "-" + opts.mode();
         String mode = opts.mode() + " (" + opts.rounds() + " round" + (opts.rounds() == 1 ? "" : "s") + ", median"
                 + (opts.isQuick() ? "; a smoke run, not comparable with full runs" : "") + ")"
-                + (only.isEmpty() ? "" : "; only " + String.join(",", only));
+                + (only.isEmpty() ? "" : "; only " + String.join(",", only))
+                + (cores.equals(List.of(1)) ? "" : "; hot hits at " + new java.util.TreeSet<>(cores).stream().map(String::valueOf)
+                .collect(java.util.stream.Collectors.joining(" and ")) + " cores");
         Report report = new Report(DateTimeFormatter.ISO_INSTANT.format(startedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS)),
                 mode, secs / 60 + "m " + secs % 60 + "s", machine, runNotes, sections);
         Files.createDirectories(resultsDir);
@@ -238,6 +253,31 @@ public final class BenchMain implements Callable<Integer> {
         } catch (Systems.StartException e) {
             return Optional.of(e.getMessage());
         }
+    }
+
+    /**
+     * The placements of {@code --cores}: one core as the run is set up ({@code env}, so
+     * {@code --server-cpus} and {@code --client-cpus} still apply), more on CPUs 0 to N-1 with
+     * the load generator on what is left, or on every CPU when nothing is left.
+     */
+    static List<BenchContext.CoreSetup> coreSetups(List<Integer> cores, int cpus, BenchEnv env, Systems sys) {
+        List<BenchContext.CoreSetup> out = new ArrayList<>();
+        for (int n : new java.util.TreeSet<>(cores)) {
+            if (n < 1 || n > cpus) {
+                throw new CommandLine.ParameterException(new CommandLine(new BenchMain()),
+                        "--cores " + n + ": this machine has " + cpus + " CPU(s)");
+            }
+            if (n == 1) {
+                out.add(new BenchContext.CoreSetup(1, sys, "systems on CPU " + env.serverCpus().orElse("(not pinned)")
+                        + ", the load generator and the origin on CPU " + env.clientCpus().orElse("(not pinned)")
+                        + (env.serverCpus().isPresent() && env.clientCpus().isPresent() ? " (a core of their own)" : "")));
+                continue;
+            }
+            CpuList.Placement p = CpuList.place(n, cpus);
+            BenchEnv e = new BenchEnv(env.repoRoot(), env.javaHome(), env.workDir(), Optional.of(p.serverCpus()), Optional.of(p.clientCpus()));
+            out.add(new BenchContext.CoreSetup(n, new Systems(e), p.describe()));
+        }
+        return out;
     }
 
     static SystemKind parseSystem(String s) {

@@ -16,7 +16,35 @@ import java.util.Map;
  * (and why the others are not), the options, and the progress log.
  */
 public record BenchContext(Systems systems, List<SystemKind> measured, Map<SystemKind, String> skipped,
-                           BenchOptions options, ProgressLog log) {
+                           BenchOptions options, ProgressLog log, List<CoreSetup> coreSetups) {
+
+    public BenchContext {
+        coreSetups = List.copyOf(coreSetups);
+    }
+
+    /** A context whose hot hits run only as the systems are placed in {@code systems}' environment (one core). */
+    public BenchContext(Systems systems, List<SystemKind> measured, Map<SystemKind, String> skipped, BenchOptions options,
+                        ProgressLog log) {
+        this(systems, measured, skipped, options, log, List.of());
+    }
+
+    /**
+     * The systems placed for {@code cores} cores ({@code --cores}): where they and the load
+     * generator run, said in one line for the report.
+     */
+    public record CoreSetup(int cores, Systems systems, String placement) {
+    }
+
+    /** The core counts the hot-hit scenario runs at, in order; the first core setup alone when none was given. */
+    public List<CoreSetup> hotCoreSetups() {
+        if (!coreSetups.isEmpty()) {
+            return coreSetups;
+        }
+        BenchEnv e = systems.env();
+        return List.of(new CoreSetup(e.serverCpus().map(dev.outpost.loadtest.system.CpuList::count).orElse(1), systems,
+                "systems on CPU " + e.serverCpus().orElse("(not pinned)") + ", the load generator and the origin on CPU "
+                        + e.clientCpus().orElse("(not pinned)")));
+    }
 
     /** Where progress lines go (stderr), so a long run shows what it is doing. */
     public interface ProgressLog {

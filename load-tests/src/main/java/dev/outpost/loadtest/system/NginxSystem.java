@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * nginx with proxy_cache as an operator would set it up for a CDN edge: one worker (one core),
- * keep-alive to the origin, cache lock (collapsing), revalidation with validators, sendfile.
+ * nginx with proxy_cache as an operator would set it up for a CDN edge: one worker per core it
+ * is pinned to (one, except for the hot hits' second pass with {@code --cores 1,2}), keep-alive to the origin, cache lock (collapsing), revalidation with validators, sendfile.
  * HTTP/2 needs its own port: nginx 1.22 without TLS serves h2c with prior knowledge only on a
  * listener marked {@code http2}.
  *
@@ -63,12 +63,17 @@ final class NginxSystem extends ProcessSystem {
     }
 
     static String config(Path dir, String originHostPort, int port, int h2Port, long maxSizeBytes, long zoneKib) {
+        return config(dir, originHostPort, port, h2Port, maxSizeBytes, zoneKib, 1);
+    }
+
+    /** The proxy_cache config with {@code workers} worker processes, one per core the systems are pinned to. */
+    static String config(Path dir, String originHostPort, int port, int h2Port, long maxSizeBytes, long zoneKib, int workers) {
         String d = dir.toAbsolutePath().toString();
         return """
                 daemon off;
                 master_process on;
                 user root;
-                worker_processes 1;
+                worker_processes %7$d;
                 pid %1$s/nginx.pid;
                 error_log %1$s/error.log warn;
                 events { worker_connections 16384; multi_accept on; }
@@ -99,7 +104,7 @@ final class NginxSystem extends ProcessSystem {
                     }
                   }
                 }
-                """.formatted(d, originHostPort, port, h2Port, Math.max(1, maxSizeBytes / 1024), zoneKib);
+                """.formatted(d, originHostPort, port, h2Port, Math.max(1, maxSizeBytes / 1024), zoneKib, workers);
     }
 
     static CacheSystem start(BenchEnv env, Path dir, String originUrl, Sizing sizing) throws Systems.StartException {
@@ -107,11 +112,12 @@ final class NginxSystem extends ProcessSystem {
         int h2Port = Systems.freePort();
         long max = maxSize(sizing);
         Path log = dir.resolve("nginx.out");
-        Process p = launch(env, dir, config(dir, originUrl.replaceFirst("^http://", ""), port, h2Port, max, zoneKib(sizing)), log);
+        int workers = CpuList.serverCores(env.serverCpus());
+        Process p = launch(env, dir, config(dir, originUrl.replaceFirst("^http://", ""), port, h2Port, max, zoneKib(sizing), workers), log);
         Path errors = dir.resolve("error.log");
         awaitHttp(p, Files.exists(errors) ? errors : log, "nginx", port, "/__ready", Duration.ofSeconds(20));
         return new NginxSystem(p, dir, log, port, h2Port,
-                "nginx: 1 worker, proxy_cache keys_zone=" + zoneKib(sizing) + "k max_size=" + max / 1024 + "k, "
+                "nginx: " + workers + " worker" + (workers == 1 ? "" : "s") + ", proxy_cache keys_zone=" + zoneKib(sizing) + "k max_size=" + max / 1024 + "k, "
                         + "proxy_cache_lock on, proxy_cache_revalidate on, sendfile on");
     }
 

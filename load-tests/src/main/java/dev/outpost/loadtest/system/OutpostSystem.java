@@ -134,10 +134,31 @@ final class OutpostSystem extends ProcessSystem {
         Process p = Proc.start(env.serverCpus(), cmd, log);
         awaitHttp(p, log, "Outpost", adminPort, "/healthz", Duration.ofSeconds(60));
         awaitHttp(p, log, "Outpost", port, "/__ready", Duration.ofSeconds(10));
+        int cores = CpuList.serverCores(env.serverCpus());
         return new OutpostSystem(p, dir, log, port, adminPort,
                 "Outpost: --cache.memory-size " + DataSize.ofBytes(t[0]) + " --cache.memory-max-object "
                         + DataSize.ofBytes(Math.min(MEMORY_MAX_OBJECT, t[0])) + " --cache.disk-size " + DataSize.ofBytes(t[1])
-                        + " --access-log off" + (extraFlags.isEmpty() ? "" : " " + String.join(" ", extraFlags)));
+                        + " --access-log off" + (extraFlags.isEmpty() ? "" : " " + String.join(" ", extraFlags))
+                        + (env.serverCpus().isPresent() ? ", " + cores + " Undertow I/O thread" + (cores == 1 ? "" : "s")
+                        + " (the edge's default, one per CPU it may run on; it has no flag for it)" : "")
+                        + collector(dir.resolve("gc.log")).map(c -> ", " + c + " collector (the JVM's choice for "
+                        + (env.serverCpus().isPresent() ? cores + " CPU" + (cores == 1 ? "" : "s") : "this machine") + ")").orElse(""));
+    }
+
+    private static final Pattern COLLECTOR = Pattern.compile("(?m)^(?:\\[[^\\]]*\\]\\s*)*Using (\\S+)");
+
+    /** The collector the JVM picked, from the first lines of its GC log ({@code [0.005s] Using Serial}). */
+    static Optional<String> collector(Path gcLog) {
+        try {
+            return Files.exists(gcLog) ? collectorIn(Files.readString(gcLog)) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    static Optional<String> collectorIn(String gcLog) {
+        Matcher m = COLLECTOR.matcher(gcLog);
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     @Override

@@ -121,15 +121,7 @@ final class TrafficServerSystem extends ProcessSystem {
 
     /** Exec threads for a CPU list as taskset takes it ("0", "0-1", "0,2-3"); empty when not pinned. */
     static OptionalInt execThreads(Optional<String> cpus) {
-        if (cpus.isEmpty()) {
-            return OptionalInt.empty();
-        }
-        int n = 0;
-        for (String part : cpus.get().split(",")) {
-            String[] r = part.strip().split("-");
-            n += r.length == 2 ? Integer.parseInt(r[1].strip()) - Integer.parseInt(r[0].strip()) + 1 : 1;
-        }
-        return OptionalInt.of(Math.max(1, n));
+        return cpus.isEmpty() ? OptionalInt.empty() : OptionalInt.of(CpuList.count(cpus.get()));
     }
 
     static String runroot(Path dir) {

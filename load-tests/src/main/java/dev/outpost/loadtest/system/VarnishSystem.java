@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 
 /**
  * Varnish with its default VCL plus {@code beresp.keep} (without it Varnish drops stale objects
- * and never sends a conditional request), one thread pool (one core), HTTP/2 enabled (h2c with
- * prior knowledge on the same port), malloc storage, or file storage for the 1 GiB object.
+ * and never sends a conditional request), one thread pool per core it is pinned to, HTTP/2
+ * enabled (h2c with prior knowledge on the same port), malloc storage, or file storage for the 1 GiB object.
  * Runs as root without a jail ({@code -j none}) in its own instance directory.
  */
 final class VarnishSystem extends ProcessSystem {
@@ -78,13 +78,19 @@ final class VarnishSystem extends ProcessSystem {
         } catch (IOException e) {
             throw new Systems.StartException("Varnish: cannot write its VCL: " + e.getMessage());
         }
-        Process p = Proc.start(env.serverCpus(), List.of("varnishd", "-F", "-j", "none", "-n", instance.toString(),
-                "-a", "127.0.0.1:" + port, "-T", "none", "-f", vcl.toAbsolutePath().toString(), "-s", storage,
-                "-p", "thread_pools=1", "-p", "thread_pool_min=200", "-p", "thread_pool_max=2000",
-                "-p", "feature=+http2"), log);
+        int pools = CpuList.serverCores(env.serverCpus());
+        Process p = Proc.start(env.serverCpus(), command(instance, port, vcl, storage, pools), log);
         awaitHttp(p, log, "Varnish", port, "/__ready", Duration.ofSeconds(30));
         return new VarnishSystem(p, dir, log, port, instance,
-                "Varnish: 1 thread pool, -s " + storage.replaceFirst(",/[^,]*", "") + ", beresp.keep=1h, feature=+http2");
+                "Varnish: " + pools + " thread pool" + (pools == 1 ? "" : "s") + ", -s " + storage.replaceFirst(",/[^,]*", "") + ", beresp.keep=1h, feature=+http2");
+    }
+
+    /** varnishd in the foreground with {@code pools} thread pools, one per core the systems are pinned to. */
+    static List<String> command(Path instance, int port, Path vcl, String storage, int pools) {
+        return List.of("varnishd", "-F", "-j", "none", "-n", instance.toString(),
+                "-a", "127.0.0.1:" + port, "-T", "none", "-f", vcl.toAbsolutePath().toString(), "-s", storage,
+                "-p", "thread_pools=" + pools, "-p", "thread_pool_min=200", "-p", "thread_pool_max=2000",
+                "-p", "feature=+http2");
     }
 
     @Override

@@ -50,6 +50,57 @@ class ScenarioPartsTest {
     }
 
     @Test
+    void scalingIsEachSystemsTwoCoreRateOverItsOwnOneCoreRate() {
+        RoundSamples s = new RoundSamples();
+        s.add("h1-1k.rps", SystemKind.OUTPOST, 100_000);
+        s.add("h1-1k.rps" + HotHitsScenario.suffix(2), SystemKind.OUTPOST, 150_000);
+        s.add("h1-1k.rps", SystemKind.NGINX, 60_000);
+        s.add("h1-1k.rps@2c", SystemKind.NGINX, 120_000);
+        s.add("h1-1k.rps", SystemKind.VARNISH, 40_000);
+        var m = HotHitsScenario.scaling(s, "h1-1k.rps", 2, "HTTP/1.1 1 KiB scaling, 1 to 2 cores");
+        assertThat(m.value(SystemKind.OUTPOST).getAsDouble()).isEqualTo(1.5);
+        assertThat(m.value(SystemKind.NGINX).getAsDouble()).isEqualTo(2.0);
+        assertThat(m.value(SystemKind.VARNISH)).isEmpty();
+        assertThat(m.unit()).isEqualTo("×");
+        assertThat(HotHitsScenario.suffix(1)).isEmpty();
+        assertThat(HotHitsScenario.label("HTTP/2 1 KiB throughput", 2)).isEqualTo("HTTP/2 1 KiB throughput, 2 cores");
+    }
+
+    @Test
+    void hotRowsKeepTheOneCoreLayoutAndAddTwoCoreRowsAllocationAndScaling() {
+        RoundSamples s = new RoundSamples();
+        s.add("h1-1k.alloc", SystemKind.OUTPOST, 2864);
+        List<String> one = HotHitsScenario.metrics(s, List.of(1)).stream().map(dev.outpost.loadtest.report.Metric::name).toList();
+        assertThat(one).hasSize(13);
+        assertThat(one.get(0)).isEqualTo("HTTP/1.1 1 KiB throughput");
+        assertThat(one.get(12)).isEqualTo("HTTP/1.1 1 KiB allocation per hit");
+        var both = HotHitsScenario.metrics(s, List.of(1, 2));
+        assertThat(both).hasSize(13 + 13 + 4);
+        assertThat(both.get(13).name()).isEqualTo("HTTP/1.1 1 KiB throughput, 2 cores");
+        assertThat(both.get(25).name()).isEqualTo("HTTP/1.1 1 KiB allocation per hit, 2 cores");
+        assertThat(both.get(26).name()).isEqualTo("HTTP/1.1 1 KiB scaling, 1 to 2 cores");
+        assertThat(both.get(12).value(SystemKind.OUTPOST).getAsDouble()).isEqualTo(2864);
+        assertThat(both.get(12).value(SystemKind.NGINX)).isEmpty();
+        // two cores alone: no scaling rows, nothing to divide by
+        assertThat(HotHitsScenario.metrics(s, List.of(2))).hasSize(13);
+    }
+
+    @Test
+    void allocationPerHitNeedsTheEdgesIoThreads() {
+        var before = dev.outpost.loadtest.proc.ThreadAllocations.parse(
+                "\"edge I/O-1\" #31 [1] prio=5 os_prio=0 cpu=1ms elapsed=1s allocated=1000M defined_classes=1 tid=0x1 nid=1 runnable\n");
+        var after = dev.outpost.loadtest.proc.ThreadAllocations.parse(
+                "\"edge I/O-1\" #31 [1] prio=5 os_prio=0 cpu=1ms elapsed=1s allocated=2000M defined_classes=1 tid=0x1 nid=1 runnable\n");
+        StringBuilder why = new StringBuilder();
+        assertThat(HotHitsScenario.allocationPerHit(java.util.Optional.of(before), java.util.Optional.of(after), 1L << 20, why)
+                .getAsDouble()).isEqualTo(1000.0);
+        var other = dev.outpost.loadtest.proc.ThreadAllocations.parse(
+                "\"XNIO-1 I/O-1\" #31 [1] prio=5 os_prio=0 cpu=1ms elapsed=1s allocated=2000M defined_classes=1 tid=0x1 nid=1 runnable\n");
+        assertThat(HotHitsScenario.allocationPerHit(java.util.Optional.of(before), java.util.Optional.of(other), 10, why)).isEmpty();
+        assertThat(why.toString()).contains("edge I/O-N");
+    }
+
+    @Test
     void herdTargetNeedsOneOriginRequestEveryRoundAndAFastP99() {
         RoundSamples s = new RoundSamples();
         s.add("p99", SystemKind.OUTPOST, 1010);

@@ -25,6 +25,24 @@ class SystemsTest {
     }
 
     @Test
+    void nginxAndVarnishTakeOneWorkerOrPoolPerPinnedCore() {
+        assertThat(NginxSystem.config(Path.of("/w"), "127.0.0.1:9000", 8080, 8081, 1024, 134, 2)).contains("worker_processes 2;");
+        assertThat(VarnishSystem.command(Path.of("/w/i"), 8080, Path.of("/w/b.vcl"), "malloc,64k", 2))
+                .contains("thread_pools=2", "-a", "127.0.0.1:8080");
+        assertThat(VarnishSystem.command(Path.of("/w/i"), 8080, Path.of("/w/b.vcl"), "malloc,64k", 1)).contains("thread_pools=1");
+        assertThat(TrafficServerSystem.execThreads(java.util.Optional.of("0-1")).getAsInt()).isEqualTo(2);
+    }
+
+    @Test
+    void outpostsCollectorFromItsGcLog() {
+        assertThat(OutpostSystem.collectorIn("[0.005s][info][gc] Using Serial\n[0.3s][info][gc] GC(0) Pause Young")).contains("Serial");
+        assertThat(OutpostSystem.collectorIn("[0.004s][info][gc     ] Using G1\n")).contains("G1");
+        assertThat(OutpostSystem.collectorIn("[0.006s] Using Serial\n[0.4s] GC(0) Pause Young (Allocation Failure) 20M->5M(60M) 3.1ms"))
+                .contains("Serial");
+        assertThat(OutpostSystem.collectorIn("")).isEmpty();
+    }
+
+    @Test
     void nginxGzipConfigCompressesTextAtLevelSixOverTheCache() {
         String conf = NginxSystem.gzipConfig(Path.of("/w"), "127.0.0.1:9000", 8080, 8081);
         assertThat(conf).contains("gzip on;", "gzip_comp_level 6;", "gzip_min_length 1024;", "gzip_vary on;",
