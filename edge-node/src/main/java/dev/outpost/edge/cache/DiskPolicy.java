@@ -57,8 +57,13 @@ public final class DiskPolicy {
      * cost a few points of hit ratio in the simulator at small sizes.
      */
     public DiskPolicy(long maxBytes) {
+        this(maxBytes, Runnable::run);
+    }
+
+    /** As {@link #DiskPolicy(long)}, its sketch halved on {@code halving} (the node's: off the I/O threads). */
+    public DiskPolicy(long maxBytes, java.util.concurrent.Executor halving) {
         this.maxBytes = maxBytes;
-        this.sketch = new FrequencySketch((int) Math.min(1 << 22, Math.max(1024, maxBytes / 2048)));
+        this.sketch = new FrequencySketch((int) Math.min(1 << 22, Math.max(1024, maxBytes / 2048)), halving);
     }
 
     /**

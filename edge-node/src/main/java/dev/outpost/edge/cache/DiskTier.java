@@ -84,7 +84,9 @@ public final class DiskTier implements AutoCloseable {
         this.maxBytes = maxBytes;
         this.clock = clock;
         this.store = store;
-        this.policy = new DiskPolicy(maxBytes);
+        // the sketch's halving walks up to 32 MiB of counters: on a virtual thread of its own,
+        // not on the I/O thread whose hit completed the sample
+        this.policy = new DiskPolicy(maxBytes, r -> Thread.ofVirtual().name("sketch-halving").start(r));
         Counter evictions = Counter.builder("outpost.cache.evictions").tag("tier", "disk")
                 .description("Entries evicted to keep a tier within its byte bound").register(registry);
         this.corrupt = Counter.builder("outpost.cache.corrupt")

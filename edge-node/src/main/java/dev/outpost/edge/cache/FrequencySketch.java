@@ -1,5 +1,7 @@
 package dev.outpost.edge.cache;
 
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -11,7 +13,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * prefers the least popular of the oldest entries.
  *
  * <p>Lock-free: counters are updated by compare-and-set, so I/O threads never wait on it; a
- * lost race costs one count, which an estimate can afford.
+ * lost race costs one count, which an estimate can afford. The periodic halving walks the whole
+ * table (up to 4 Mi words, tens of milliseconds): it runs on the executor given, never on the
+ * I/O thread whose request happened to complete the sample, and counts keep going meanwhile.
  */
 final class FrequencySketch {
 
@@ -21,8 +25,16 @@ final class FrequencySketch {
     private final int mask;
     private final int sampleSize;
     private final AtomicInteger additions = new AtomicInteger();
+    private final Executor halving;
+    private final AtomicBoolean halvingUnderWay = new AtomicBoolean();
 
+    /** A sketch that halves in line, on the thread that completes a sample (the simulator's). */
     FrequencySketch(int expectedEntries) {
+        this(expectedEntries, Runnable::run);
+    }
+
+    FrequencySketch(int expectedEntries, Executor halving) {
+        this.halving = halving;
         int size = Integer.highestOneBit(Math.max(64, Math.min(expectedEntries, 1 << 24)) - 1) << 1;
         table = new AtomicLongArray(size);
         mask = size - 1;
@@ -45,8 +57,8 @@ final class FrequencySketch {
                 }
             }
         }
-        if (added && additions.incrementAndGet() == sampleSize) {
-            reset();
+        if (added && additions.incrementAndGet() == sampleSize && halvingUnderWay.compareAndSet(false, true)) {
+            halving.execute(this::reset);
         }
     }
 
@@ -61,13 +73,17 @@ final class FrequencySketch {
 
     /** Halves every counter, so the sketch follows what is popular now, not what was. */
     private void reset() {
-        for (int i = 0; i < table.length(); i++) {
-            long word;
-            do {
-                word = table.get(i);
-            } while (!table.compareAndSet(i, word, (word >>> 1) & 0x7777777777777777L));
+        try {
+            for (int i = 0; i < table.length(); i++) {
+                long word;
+                do {
+                    word = table.get(i);
+                } while (!table.compareAndSet(i, word, (word >>> 1) & 0x7777777777777777L));
+            }
+            additions.set(sampleSize / 2);
+        } finally {
+            halvingUnderWay.set(false);
         }
-        additions.set(sampleSize / 2);
     }
 
     private int index(long hash, int row) {
