@@ -150,6 +150,11 @@ public record RequestTarget(String path, @Nullable String query) {
         return sb.isEmpty() ? "/" : sb.toString();
     }
 
+    /** A character of a lower-cased host name as the cache key takes it. */
+    private static boolean hostNameChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    }
+
     /**
      * Whether {@code host} is already what {@link #normaliseHost} makes of it: a name of lower-case
      * letters, digits, {@code - . _} not ending in a dot, and an optional port of one to five ASCII
@@ -164,7 +169,7 @@ public record RequestTarget(String path, @Nullable String query) {
                 colon = i;
                 break;
             }
-            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) {
+            if (!hostNameChar(c)) {
                 return false;
             }
         }
@@ -235,7 +240,7 @@ public record RequestTarget(String path, @Nullable String query) {
             }
             for (int i = 0; i < h.length(); i++) {
                 char c = h.charAt(i);
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) {
+                if (!hostNameChar(c)) {
                     return null;
                 }
             }
