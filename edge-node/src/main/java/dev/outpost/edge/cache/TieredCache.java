@@ -434,11 +434,11 @@ public final class TieredCache implements AutoCloseable {
                     writeVariantIndex(key.substring(0, variant), done.varyNames());
                 }
                 if (fill.writtenWithCommit()) {
-                    ByteBuffer whole = body != null ? body : fill.completeBody();
-                    if (whole == null) {
+                    // such a fill is kept whole in heap, so its complete body is here
+                    if (body == null) {
                         throw new RocksDBException("fill of " + key + " has no whole body to write");
                     }
-                    disk.commit(done, reserved, whole);
+                    disk.commit(done, reserved, body);
                 } else {
                     disk.commit(done, reserved);
                 }
